@@ -1,0 +1,88 @@
+/* Stack counters. One list, so the struct, the names the API reports and
+ * the zeroing never drift apart. Every dropped packet increments exactly
+ * one drop_* counter named for its reason (DESIGN conventions). */
+#ifndef TERN_STATS_H
+#define TERN_STATS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* X(protocol, name): protocol groups counters in stats.get output. */
+#define TERN_STACK_COUNTERS(X)                                                 \
+	X(eth, rx_pkts)                                                        \
+	X(eth, tx_pkts)                                                        \
+	X(eth, drop_short)                                                     \
+	X(eth, drop_not_for_us)                                                \
+	X(eth, drop_unknown_type)                                              \
+	X(eth, drop_no_iface)                                                  \
+	X(eth, drop_hook_input)                                                \
+	X(eth, drop_hook_output)                                               \
+	X(eth, drop_tx_full)                                                   \
+	X(arp, rx_requests)                                                    \
+	X(arp, rx_replies)                                                     \
+	X(arp, tx_requests)                                                    \
+	X(arp, tx_replies)                                                     \
+	X(arp, tx_gratuitous)                                                  \
+	X(arp, learned)                                                        \
+	X(arp, drop_malformed)                                                 \
+	X(arp, drop_unsupported)                                               \
+	X(arp, drop_not_for_us)                                                \
+	X(arp, drop_unresolved)                                                \
+	X(arp, drop_queue_full)                                                \
+	X(arp, drop_table_full)                                                \
+	X(ip4, rx_pkts)                                                        \
+	X(ip4, tx_pkts)                                                        \
+	X(ip4, drop_short)                                                     \
+	X(ip4, drop_bad_version)                                               \
+	X(ip4, drop_bad_hlen)                                                  \
+	X(ip4, drop_bad_len)                                                   \
+	X(ip4, drop_bad_cksum)                                                 \
+	X(ip4, drop_fragment)                                                  \
+	X(ip4, drop_bad_src)                                                   \
+	X(ip4, drop_not_for_us)                                                \
+	X(ip4, drop_unknown_proto)                                             \
+	X(ip4, drop_no_route)                                                  \
+	X(ip4, drop_too_big)                                                   \
+	X(icmp4, rx_echo_requests)                                             \
+	X(icmp4, tx_echo_replies)                                              \
+	X(icmp4, rx_other)                                                     \
+	X(icmp4, tx_unreachable)                                               \
+	X(icmp4, drop_short)                                                   \
+	X(icmp4, drop_bad_cksum)                                               \
+	X(udp, rx_pkts)                                                        \
+	X(udp, tx_pkts)                                                        \
+	X(udp, drop_short)                                                     \
+	X(udp, drop_bad_len)                                                   \
+	X(udp, drop_bad_cksum)                                                 \
+	X(udp, drop_no_port)                                                   \
+	X(mbuf, drop_alloc_fail)
+
+struct tern_stack_stats {
+#define TERN_STATS_FIELD(proto, name) uint64_t proto##_##name;
+	TERN_STACK_COUNTERS(TERN_STATS_FIELD)
+#undef TERN_STATS_FIELD
+};
+
+struct tern_counter_desc {
+	const char *proto;	/* "eth", "ip4", ... */
+	const char *name;	/* "drop_bad_cksum", ... */
+	unsigned offset;	/* byte offset in struct tern_stack_stats */
+};
+
+/* The table of every counter, in declaration order; *n gets its length. */
+const struct tern_counter_desc *tern_stack_counter_descs(unsigned *n);
+
+struct tern_iface_stats {
+	uint64_t rx_pkts;
+	uint64_t rx_bytes;
+	uint64_t tx_pkts;
+	uint64_t tx_bytes;
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

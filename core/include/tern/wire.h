@@ -1,0 +1,41 @@
+/* In-memory wire: joins two links of two stacks (or one) in one thread,
+ * for unit tests and the loopback benchmark. Frames sent on one end queue
+ * until tern_wire_pump() delivers them to the other end's stack. */
+#ifndef TERN_WIRE_H
+#define TERN_WIRE_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include <tern/stack.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tern_wire;
+
+/* Optional observer of each frame before delivery, given the side (0/1)
+ * that sent it. Return 0 to deliver, 1 to drop it (the wire frees it). */
+typedef int (*tern_wire_tap_fn)(void *arg, int from_side, struct rte_mbuf *m);
+
+struct tern_wire *tern_wire_create(struct tern_stack *a, uint16_t link_a,
+				   struct tern_stack *b, uint16_t link_b);
+/* Frees what is still queued. */
+void tern_wire_destroy(struct tern_wire *w);
+/* The tx function and context to put in the tern_iface_conf of an
+ * interface on side 0 (stack a) or 1 (stack b). */
+uint16_t tern_wire_tx(void *end, struct rte_mbuf **pkts, uint16_t n);
+void *tern_wire_end(struct tern_wire *w, int side);
+void tern_wire_set_tap(struct tern_wire *w, tern_wire_tap_fn fn, void *arg);
+/* Delivers what is queued in both directions, repeatedly, until the wire
+ * is quiet or max_rounds passed; returns frames delivered. */
+unsigned tern_wire_pump(struct tern_wire *w, unsigned max_rounds);
+/* Frames sent from side (0/1) since creation. */
+uint64_t tern_wire_sent(const struct tern_wire *w, int side);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

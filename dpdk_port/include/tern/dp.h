@@ -1,0 +1,165 @@
+/* The DPDK data plane: ports given as vdevs (or PCI), one RX/TX queue per
+ * worker lcore on every port (RSS where the port has it), a mempool per
+ * NUMA socket, one tern_stack per worker lcore and the per-lcore run loop:
+ *   rx bursts -> stack input -> due timers -> drain messages -> pollers
+ *   (generators) -> tx flush.
+ * The control thread reaches the workers only through their channels. */
+#ifndef TERN_DP_H
+#define TERN_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+#include <tern/addr.h>
+#include <tern/chan.h>
+#include <tern/offload.h>
+#include <tern/stack.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TERN_DP_MAX_PORTS 16
+#define TERN_DP_MAX_WORKERS 64
+#define TERN_DP_BURST 32
+
+struct tern_dp;
+struct tern_worker;
+
+struct tern_dp_conf {
+	unsigned mbufs_per_socket;	/* 0 = 16383 */
+	unsigned rx_desc;		/* 0 = 1024 */
+	unsigned tx_desc;		/* 0 = 1024 */
+	unsigned idle_sleep_us;		/* 0 = busy poll; else sleep when idle */
+	bool ring_pair;			/* also create ports ring0<->ring1 */
+};
+
+/* After rte_eal_init(): creates pools, (ring pair,) configures and starts
+ * every port, creates one stack per worker lcore and launches the loops.
+ * Needs at least one worker lcore. NULL with rte_errno. */
+struct tern_dp *tern_dp_create(const struct tern_dp_conf *conf);
+/* Stops the loops, frees stacks (pools must then be full), stops ports. */
+void tern_dp_destroy(struct tern_dp *dp);
+
+unsigned tern_dp_worker_count(const struct tern_dp *dp);
+
+/* ---- ports (control thread) ---------------------------------------- */
+
+struct tern_port_info {
+	uint16_t port_id;
+	char name[64];		/* ethdev name, e.g. net_tap0 */
+	char driver[32];
+	struct rte_ether_addr mac;
+	struct tern_ol_caps caps;	/* offloads in use */
+	uint16_t queues;		/* RX = TX = number of workers */
+	bool rss;
+	uint16_t mtu;
+	bool link_up;
+	uint32_t speed_mbps;
+	uint16_t socket;
+};
+
+unsigned tern_dp_port_count(const struct tern_dp *dp);
+/* idx in [0, count): fills info. -ENOENT. */
+int tern_dp_port_info(const struct tern_dp *dp, unsigned idx,
+		      struct tern_port_info *info);
+/* By ethdev port id. -ENOENT. */
+int tern_dp_port_by_id(const struct tern_dp *dp, uint16_t port_id,
+		       struct tern_port_info *info);
+
+/* ---- interfaces (control thread) ----------------------------------- */
+
+struct tern_dp_iface_conf {
+	uint16_t port_id;
+	bool mac_set;			/* false: the port's MAC */
+	struct rte_ether_addr mac;
+	struct tern_addr addr;		/* IPv4 */
+	uint8_t plen;
+	struct tern_addr gateway;	/* family NONE: none */
+	uint16_t mtu;			/* 0: port MTU */
+	char name[TERN_IFNAMSIZ];	/* "" : "if<N>" */
+};
+
+struct tern_dp_iface_info {
+	uint16_t ifindex;
+	struct tern_dp_iface_conf conf;
+};
+
+/* Adds the interface to every worker's stack and announces its address.
+ * -ENODEV bad port, -EINVAL bad conf, -EEXIST MAC+address already used on
+ * that port or name taken, -ENOSPC too many, -ETIMEDOUT a worker did not
+ * answer. */
+int tern_dp_iface_create(struct tern_dp *dp,
+			 const struct tern_dp_iface_conf *conf,
+			 uint16_t *ifindex);
+/* -ENOENT. Fails with -EBUSY while a generator uses it. */
+int tern_dp_iface_delete(struct tern_dp *dp, uint16_t ifindex);
+/* Fills up to max entries; returns how many interfaces exist. */
+unsigned tern_dp_iface_list(const struct tern_dp *dp,
+			    struct tern_dp_iface_info *out, unsigned max);
+int tern_dp_iface_get(const struct tern_dp *dp, uint16_t ifindex,
+		      struct tern_dp_iface_info *out);
+/* Marks an interface used by (count) generators; delete refuses while >0. */
+void tern_dp_iface_ref(struct tern_dp *dp, uint16_t ifindex, int delta);
+
+/* ---- statistics (control thread, snapshots via messages) ------------ */
+
+struct tern_worker_stats {
+	unsigned lcore;
+	uint64_t loops;
+	uint64_t busy_loops;		/* loops that did any work */
+	uint64_t rx_pkts;
+	uint64_t tx_pkts;
+	uint64_t tx_dropped;		/* tx ring full */
+	uint64_t msgs;
+	uint64_t neigh_shared;		/* neighbours posted to other lcores */
+	uint64_t neigh_post_fail;	/* posts lost to a full channel */
+	struct tern_stack_stats stack;
+};
+
+/* Snapshot of worker w. -EINVAL, -ETIMEDOUT. */
+int tern_dp_worker_stats(struct tern_dp *dp, unsigned w,
+			 struct tern_worker_stats *out);
+/* Sum of one interface's counters over every worker. */
+int tern_dp_iface_stats(struct tern_dp *dp, uint16_t ifindex,
+			struct tern_iface_stats *out);
+
+/* ---- running code on workers --------------------------------------- */
+
+/* Runs fn on worker w (lcore_ctx is its struct tern_worker *). */
+int tern_dp_call(struct tern_dp *dp, unsigned w, tern_msg_fn fn, void *arg);
+/* Runs fn on every worker in turn; stops at the first error. */
+int tern_dp_call_all(struct tern_dp *dp, tern_msg_fn fn, void *arg);
+
+/* On a worker (inside a message fn): */
+unsigned tern_worker_index(const struct tern_worker *w);
+struct tern_stack *tern_worker_stack(struct tern_worker *w);
+
+/* Pollers run once per loop on their worker; return work done (0 idle).
+ * Add/del only from a message fn running on that worker. */
+typedef unsigned (*tern_poller_fn)(struct tern_worker *w, void *arg);
+int tern_worker_poller_add(struct tern_worker *w, tern_poller_fn fn,
+			   void *arg);
+int tern_worker_poller_del(struct tern_worker *w, tern_poller_fn fn,
+			   void *arg);
+
+/* ---- capture ------------------------------------------------------- */
+
+/* Starts a pcapng capture of port_id (UINT16_MAX: every port) on every
+ * worker. One capture at a time: -EBUSY. */
+int tern_dp_capture_start(struct tern_dp *dp, const char *path,
+			  uint16_t port_id, uint32_t snaplen);
+/* Writes what the lcores copied so far (control thread, call often). */
+void tern_dp_capture_poll(struct tern_dp *dp);
+/* -ENOENT when none runs; fills the final counts. */
+int tern_dp_capture_stop(struct tern_dp *dp, uint64_t *written,
+			 uint64_t *missed);
+bool tern_dp_capture_running(const struct tern_dp *dp, char *path,
+			     unsigned pathlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

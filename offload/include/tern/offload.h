@@ -1,0 +1,63 @@
+/* Checksum offload with software fallback. Core marks what each outgoing
+ * packet needs (ol_flags TX_IPV4 | TX_IP_CKSUM | TX_UDP_CKSUM ..., with
+ * l2_len/l3_len set); tern_ol_tx_finish() gives to the port what it can do
+ * and computes the rest in software. On receive, the port's verdict is
+ * used when it gave one and software verifies otherwise, so the same
+ * packet is checked either way. */
+#ifndef TERN_OFFLOAD_H
+#define TERN_OFFLOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Port abilities, from rte_eth_dev_info (or set by hand in tests). */
+struct tern_ol_caps {
+	bool tx_ip4_cksum;
+	bool tx_udp_cksum;
+	bool tx_tcp_cksum;
+	bool rx_ip4_cksum;
+	bool rx_l4_cksum;
+	uint32_t tso_max;
+};
+
+/* Reads tx/rx_offload_capa of a port (DPDK ethdev). The caller enables
+ * the same offloads in rte_eth_conf; see tern_ol_port_tx_offloads(). */
+struct rte_eth_dev_info;
+void tern_ol_caps_from_dev_info(const struct rte_eth_dev_info *di,
+				struct tern_ol_caps *out);
+uint64_t tern_ol_port_tx_offloads(const struct tern_ol_caps *c);
+uint64_t tern_ol_port_rx_offloads(const struct tern_ol_caps *c);
+
+/* Finishes the checksums of an IPv4 packet at m (Ethernet header first,
+ * l2_len/l3_len set, ol_flags saying which checksums are wanted). For each
+ * one the port can do, leaves the flag set and writes the pseudo-header
+ * sum the port expects; for the others computes the checksum in software
+ * and clears the flag. */
+void tern_ol_tx_finish(struct rte_mbuf *m, const struct tern_ol_caps *caps);
+
+enum tern_ol_verdict {
+	TERN_OL_CKSUM_GOOD = 0,
+	TERN_OL_CKSUM_BAD = 1,
+};
+
+/* IPv4 header checksum of the header at ip (hlen bytes): uses the port's
+ * flag in m->ol_flags when it has one, software otherwise. */
+enum tern_ol_verdict tern_ol_rx_ip4(const struct rte_mbuf *m, const void *ip,
+				    unsigned hlen);
+/* UDP/TCP checksum over the IPv4 packet at ip; l4 points inside m, l4len
+ * is the L4 length from the IP header. A UDP checksum of zero means none
+ * (RFC 768) and is good. */
+enum tern_ol_verdict tern_ol_rx_l4_ip4(const struct rte_mbuf *m,
+				       const void *ip, const void *l4,
+				       unsigned l4len, uint8_t proto);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
