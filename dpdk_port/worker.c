@@ -1,0 +1,252 @@
+/* One worker per lcore: its stack, its channel, its TX buffers and the
+ * run loop  rx bursts -> stack input -> timers -> messages -> pollers ->
+ * tx flush. Only this lcore touches a worker's state; everyone else sends
+ * messages (DESIGN rule 7). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "dp_priv.h"
+
+unsigned tern_worker_index(const struct tern_worker *w)
+{
+	return w->idx;
+}
+
+struct tern_stack *tern_worker_stack(struct tern_worker *w)
+{
+	return w->stack;
+}
+
+int tern_worker_poller_add(struct tern_worker *w, tern_poller_fn fn, void *arg)
+{
+	if (fn == NULL)
+		return -EINVAL;
+	for (unsigned i = 0; i < w->npollers; i++)
+		if (w->pollers[i].fn == fn && w->pollers[i].arg == arg)
+			return -EEXIST;
+	if (w->npollers == DP_MAX_POLLERS)
+		return -ENOSPC;
+	w->pollers[w->npollers].fn = fn;
+	w->pollers[w->npollers].arg = arg;
+	w->npollers++;
+	return 0;
+}
+
+int tern_worker_poller_del(struct tern_worker *w, tern_poller_fn fn, void *arg)
+{
+	for (unsigned i = 0; i < w->npollers; i++) {
+		if (w->pollers[i].fn != fn || w->pollers[i].arg != arg)
+			continue;
+		/* Keep order: pollers run in the order they were added. */
+		memmove(&w->pollers[i], &w->pollers[i + 1],
+			(w->npollers - i - 1) * sizeof(w->pollers[0]));
+		w->npollers--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* ---- TX ------------------------------------------------------------ */
+
+static void txbuf_flush(struct dp_txbuf *b)
+{
+	if (b->n == 0)
+		return;
+	uint16_t sent = rte_eth_tx_burst(b->port_id, b->queue, b->pkts, b->n);
+	b->w->st.tx_pkts += sent;
+	if (unlikely(sent < b->n)) {
+		/* The NIC ring is full: drop rather than stall the loop. */
+		b->w->st.tx_dropped += b->n - sent;
+		rte_pktmbuf_free_bulk(&b->pkts[sent], b->n - sent);
+	}
+	b->n = 0;
+}
+
+/* The interfaces' tern_iface_tx_fn: buffers and sends full bursts. */
+uint16_t dp_worker_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct dp_txbuf *b = ctx;
+	if (unlikely(!b->has_queue))
+		return 0;	/* the stack frees them and counts the drop */
+	for (uint16_t i = 0; i < n; i++) {
+		if (b->n == DP_TXBUF_SIZE)
+			txbuf_flush(b);
+		b->pkts[b->n++] = pkts[i];
+	}
+	return n;
+}
+
+static void worker_flush_all(struct tern_worker *w)
+{
+	for (unsigned s = 0; s < w->dp->nports; s++)
+		txbuf_flush(&w->tx[s]);
+}
+
+/* ---- neighbour sharing (DESIGN rule 7) ------------------------------ */
+
+struct neigh_payload {
+	uint16_t ifindex;
+	struct rte_ether_addr mac;
+	struct tern_addr ip;
+};
+_Static_assert(sizeof(struct neigh_payload) <= TERN_MSG_DATA,
+	       "neighbour message must fit in tern_msg.data");
+
+static int neigh_apply(void *ctx, struct tern_msg *msg)
+{
+	struct tern_worker *w = ctx;
+	struct neigh_payload p;
+	memcpy(&p, msg->data, sizeof(p));
+	return tern_neigh_add(w->stack, p.ifindex, &p.ip, &p.mac);
+}
+
+/* Learned on this lcore from the wire: every other lcore may send to the
+ * same host (RSS sends its replies here, but their connections live
+ * elsewhere), so it gets the entry too instead of resolving again. */
+static void neigh_learned(void *arg, uint16_t ifindex,
+			  const struct tern_addr *ip,
+			  const struct rte_ether_addr *mac)
+{
+	struct tern_worker *w = arg;
+	struct tern_dp *dp = w->dp;
+	struct tern_msg msg;
+	struct neigh_payload p;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&p, 0, sizeof(p));
+	p.ifindex = ifindex;
+	p.ip = *ip;
+	p.mac = *mac;
+	msg.fn = neigh_apply;
+	memcpy(msg.data, &p, sizeof(p));
+	for (unsigned i = 0; i < dp->nworkers; i++) {
+		if (i == w->idx)
+			continue;
+		if (tern_chan_post(dp->workers[i]->chan, &msg) == 0)
+			w->st.neigh_shared++;
+		else
+			w->st.neigh_post_fail++;
+	}
+}
+
+/* ---- life cycle ---------------------------------------------------- */
+
+struct tern_worker *dp_worker_create(struct tern_dp *dp, unsigned idx,
+				     unsigned lcore)
+{
+	unsigned socket = rte_lcore_to_socket_id(lcore);
+	char name[RTE_RING_NAMESIZE];
+
+	struct tern_worker *w = rte_zmalloc_socket("tern_worker", sizeof(*w),
+						   RTE_CACHE_LINE_SIZE,
+						   (int)socket);
+	if (w == NULL)
+		w = rte_zmalloc("tern_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	if (w == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	w->dp = dp;
+	w->idx = idx;
+	w->lcore = lcore;
+	w->socket = socket;
+	w->st.lcore = lcore;
+	tern_clock_init_tsc(&w->clock);
+
+	snprintf(name, sizeof(name), "tern_chan_w%u", idx);
+	w->chan = tern_chan_create(name, DP_CHAN_SIZE, (int)socket);
+	if (w->chan == NULL)
+		w->chan = tern_chan_create(name, DP_CHAN_SIZE, SOCKET_ID_ANY);
+	if (w->chan == NULL)
+		goto fail;
+
+	char sname[32];
+	snprintf(sname, sizeof(sname), "lcore%u", lcore);
+	struct tern_stack_conf sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.name = sname;
+	sc.lcore = lcore;
+	sc.pool = dp_pool_for_socket(dp, (int)socket);
+	sc.clock = &w->clock;
+	w->stack = tern_stack_create(&sc);
+	if (w->stack == NULL)
+		goto fail;
+	tern_stack_set_neigh_cb(w->stack, neigh_learned, w);
+	return w;
+fail:;
+	int err = rte_errno;
+	dp_worker_destroy(w);
+	rte_errno = err;
+	return NULL;
+}
+
+void dp_worker_destroy(struct tern_worker *w)
+{
+	if (w == NULL)
+		return;
+	if (w->stack != NULL)
+		tern_stack_destroy(w->stack);
+	/* The stack may have sent on its way out. */
+	for (unsigned s = 0; s < TERN_DP_MAX_PORTS; s++) {
+		struct dp_txbuf *b = &w->tx[s];
+		if (b->n > 0)
+			rte_pktmbuf_free_bulk(b->pkts, b->n);
+		b->n = 0;
+	}
+	tern_chan_free(w->chan);
+	rte_free(w);
+}
+
+static unsigned worker_rx(struct tern_worker *w)
+{
+	struct tern_dp *dp = w->dp;
+	struct rte_mbuf *pkts[TERN_DP_BURST];
+	unsigned total = 0;
+
+	for (unsigned s = 0; s < dp->nports; s++) {
+		if (!w->tx[s].has_queue)
+			continue;
+		uint16_t pid = dp->ports[s].port_id;
+		uint16_t n = rte_eth_rx_burst(pid, (uint16_t)w->idx, pkts,
+					      TERN_DP_BURST);
+		if (n == 0)
+			continue;
+		w->st.rx_pkts += n;
+		tern_stack_input(w->stack, pid, pkts, n);
+		total += n;
+	}
+	return total;
+}
+
+int dp_worker_main(void *arg)
+{
+	struct tern_worker *w = arg;
+	struct tern_dp *dp = w->dp;
+	unsigned idle_us = dp->conf.idle_sleep_us;
+
+	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
+		unsigned work = worker_rx(w);
+		work += tern_stack_run_timers(w->stack);
+		unsigned m = tern_chan_drain(w->chan, w, TERN_DP_BURST);
+		w->st.msgs += m;
+		work += m;
+		for (unsigned i = 0; i < w->npollers; i++)
+			work += w->pollers[i].fn(w, w->pollers[i].arg);
+		worker_flush_all(w);
+
+		w->st.loops++;
+		if (work)
+			w->st.busy_loops++;
+		else if (idle_us > 0)
+			rte_delay_us_sleep(idle_us);
+	}
+	worker_flush_all(w);
+	return 0;
+}
