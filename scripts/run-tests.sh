@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test suite and prints one summary (scripts/test-summary.py).
+# Suites: unit (build/), unit-asan (build-asan/), integration (pytest).
+# A suite that fails to build, crashes or hangs is counted as failed; the
+# others still run. Exit status: 0 only when every suite ran and passed.
+set -u
+cd "$(dirname "$0")/.."
+PY=/usr/bin/python3
+REPORTS=build/test-reports
+SUITES=(unit unit-asan integration)
+
+make --no-print-directory build || echo "run-tests: build/ failed to build" >&2
+make --no-print-directory asan || echo "run-tests: build-asan/ failed to build" >&2
+
+mkdir -p "$REPORTS"
+for s in "${SUITES[@]}"; do rm -f "$REPORTS/$s.xml" "$REPORTS/$s.rc"; done
+
+# run SUITE TIMEOUT CMD...: runs CMD under a time limit, records its exit code.
+run() {
+  local suite=$1 limit=$2; shift 2
+  echo "=== suite $suite: $*"
+  timeout -k 15 "$limit" "$@"
+  local rc=$?
+  echo "$rc" > "$REPORTS/$suite.rc"
+  [ "$rc" -eq 124 ] && echo "run-tests: suite $suite timed out after ${limit}s" >&2
+  echo "=== suite $suite: exit $rc"
+}
+
+if [ -x build/tests/tern_unit ]; then
+  run unit 300 build/tests/tern_unit --gtest_output="xml:$REPORTS/unit.xml"
+else
+  echo "run-tests: build/tests/tern_unit missing" >&2
+fi
+
+if [ -x build-asan/tests/tern_unit ]; then
+  ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:detect_leaks=1:detect_stack_use_after_return=0" \
+  UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+  LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
+    run unit-asan 450 build-asan/tests/tern_unit --gtest_output="xml:$REPORTS/unit-asan.xml"
+else
+  echo "run-tests: build-asan/tests/tern_unit missing" >&2
+fi
+
+run integration 600 "$PY" -m pytest tests/integration -v -p no:cacheprovider \
+  --junitxml="$REPORTS/integration.xml" -o junit_suite_name=integration
+
+exec "$PY" scripts/test-summary.py "$REPORTS" "${SUITES[@]}"

@@ -1,0 +1,109 @@
+"""Traffic between two tern interfaces over the net_ring pair (no root)."""
+import time
+
+import pytest
+
+from conftest import Ternd, wait_gen_state
+from tern import Subscriber
+
+
+@pytest.fixture(scope="module")
+def pair(ring):
+    c = ring.client
+    a = c.interface_create(ring.port0, "10.50.0.1/24", name="ring-cli")["ifindex"]
+    b = c.interface_create(ring.port1, "10.50.0.2/24", name="ring-srv")["ifindex"]
+    return a, b
+
+
+def test_udp_echo_count(ring, pair, ctx_cleanup):
+    c = ring.client
+    a, b = pair
+    n = 2000
+    srv = c.udp_server(b, 7, echo=True)
+    ctx_cleanup.append((c, srv))
+    cli = c.udp_client(a, "10.50.0.2", 7, count=n, rate=20000, size=128)
+    ctx_cleanup.append((c, cli))
+    c.generator_start(srv)
+    c.generator_start(cli)
+    s = wait_gen_state(c, cli, timeout=20)
+    time.sleep(0.3)                         # the last echoes
+    s = c.generator_stats(cli)
+    assert s["state"] == "done", s
+    assert s["tx_pkts"] == n and s["tx_fail"] == 0, s
+    assert s["tx_bytes"] == n * (128 - 4), s   # frame size counts the FCS
+    assert s["rx_echoes"] == n and s["lost"] == 0, s
+    assert s["rx_out_of_order"] == 0, s
+    rtt = s["rtt_us"]
+    assert rtt is not None, s
+    assert 0 < rtt["min"] <= rtt["avg"] <= rtt["max"] < 1e6, rtt
+    sv = c.generator_stats(srv)
+    assert sv["rx_pkts"] == n and sv["tx_pkts"] == n and sv["lost"] == 0, sv
+    assert sv["state"] == "running"
+
+
+def test_udp_rate_and_duration(ring, pair, ctx_cleanup):
+    c = ring.client
+    a, b = pair
+    srv = c.udp_server(b, 8, echo=True)
+    ctx_cleanup.append((c, srv))
+    cli = c.udp_client(a, "10.50.0.2", 8, rate=5000, duration=1.0)
+    ctx_cleanup.append((c, cli))
+    c.generator_start(srv)
+    t0 = time.monotonic()
+    c.generator_start(cli)
+    s = wait_gen_state(c, cli, timeout=10)
+    took = time.monotonic() - t0
+    assert s["state"] == "done", s
+    assert 0.8 < took < 3.0, took
+    assert 4500 <= s["tx_pkts"] <= 5500, s
+    assert 0.9 <= s["elapsed_s"] <= 1.5, s
+    assert 4000 <= s["tx_pps"] <= 6000, s
+    time.sleep(0.3)
+    s = c.generator_stats(cli)
+    assert s["rx_echoes"] == s["tx_pkts"], s
+
+
+def test_generator_events(ring, pair, ctx_cleanup):
+    c = ring.client
+    a, _ = pair
+    sub = Subscriber(ring.events, topics=("event",), timeout=5)
+    try:
+        time.sleep(0.5)
+        cli = c.udp_client(a, "10.50.0.2", 9, count=10, rate=1000)
+        ctx_cleanup.append((c, cli))
+        c.generator_start(cli)
+        wait_gen_state(c, cli, timeout=10)
+        types = []
+        end = time.monotonic() + 5
+        while time.monotonic() < end and "generator.done" not in types:
+            _, msg = sub.recv(timeout=3)
+            types.append(msg["type"])
+        assert "generator.started" in types and "generator.done" in types, types
+    finally:
+        sub.close()
+
+
+def test_shutdown_event_and_clean_exit(tmp_path):
+    d = Ternd(str(tmp_path), opts=["--ring-pair"], name="ternd-shutdown")
+    d.wait_ready()
+    sub = Subscriber(d.events, topics=("event",), timeout=5)
+    try:
+        time.sleep(0.5)
+        c = d.client
+        p0 = [p["port"] for p in c.ports() if "ring0" in p["name"]][0]
+        i = c.interface_create(p0, "10.60.0.1/24")["ifindex"]
+        g = c.udp_client(i, "10.60.0.9", 9, rate=1000)
+        c.generator_start(g)                # left running: shutdown stops it
+        c.capture_start(str(tmp_path / "s.pcapng"))  # left running too
+        assert d.shutdown() == 0
+        types = []
+        try:
+            while "shutdown" not in types:
+                types.append(sub.recv(timeout=2)[1]["type"])
+        except TimeoutError:
+            pass
+        assert "shutdown" in types, types
+    finally:
+        sub.close()
+        d.kill()
+    d.check_clean_exit()

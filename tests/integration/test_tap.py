@@ -1,0 +1,193 @@
+"""Linux as a real peer: tern on a net_tap port whose kernel side is in a
+network namespace (10.99.0.1 there, 10.99.0.2 in tern). Needs root."""
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import PY, wait_for, wait_gen_state
+from tern import TernError
+
+# A UDP receiver for the namespace: prints "ready", then the number of
+# datagrams received once none came for `idle` seconds (or `limit` passed).
+UDP_RECV = r"""
+import socket, sys, time
+addr, port, idle, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+s.bind((addr, port))
+print("ready", flush=True)
+n = 0; first = None; end = time.time() + limit
+s.settimeout(0.2)
+while time.time() < end:
+    try:
+        s.recv(65536); n += 1; first = first or time.time(); last = time.time()
+    except socket.timeout:
+        if first and time.time() - last > idle:
+            break
+print(n, flush=True)
+"""
+
+# A UDP sender: sends n datagrams to addr:port at about `rate` per second;
+# with echo, counts the answers and prints them.
+UDP_SEND = r"""
+import socket, sys, time
+addr, port, n, rate, echo = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5] == "1"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+s.connect((addr, port))
+got = 0
+for i in range(n):
+    s.send(b"tern-%06d" % i)
+    time.sleep(1.0 / rate)
+if echo:
+    s.settimeout(1.0)
+    try:
+        while got < n:
+            s.recv(65536); got += 1
+    except socket.timeout:
+        pass
+print(got, flush=True)
+"""
+
+UDP_REFUSED = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect((sys.argv[1], int(sys.argv[2])))
+s.send(b"anyone?")
+try:
+    s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timeout")
+"""
+
+
+def ping(tap, count, interval="0.01"):
+    r = tap.ns_run("ping", "-n", "-q", "-c", count, "-i", interval, "-W", "2",
+                   tap.tern_addr, check=False, timeout=60)
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", r.stdout)
+    assert m, "cannot parse ping output:\n%s%s" % (r.stdout, r.stderr)
+    return int(m.group(1)), int(m.group(2)), r.stdout
+
+
+def test_ping_100(tap):
+    sent, received, out = ping(tap, 100)
+    assert (sent, received) == (100, 100), out
+    st = tap.client.stats()["protocols"]["icmp4"]
+    assert st["rx_echo_requests"] >= 100
+    assert st["tx_echo_replies"] >= 100
+
+
+def test_arp_both_ways(tap):
+    ping(tap, 3, "0.2")
+    r = tap.ns_run("ip", "neigh", "show", tap.tern_addr, "dev", tap.tap)
+    line = r.stdout.strip().lower()
+    assert tap.mac.lower() in line, "namespace has no ARP entry with tern's MAC %s: %r" % (
+        tap.mac, r.stdout)
+    assert re.search(r"reachable|stale|delay|probe", line), line
+    arp = tap.client.stats()["protocols"]["arp"]
+    assert arp["learned"] >= 1, arp
+    assert arp["tx_replies"] >= 1 or arp["rx_replies"] >= 1, arp
+
+
+def test_udp_tern_to_linux(tap, ctx_cleanup):
+    port, n = 40001, 200
+    rx = tap.ns_popen(PY, "-c", UDP_RECV, tap.ns_addr, port, "1.5", "20")
+    try:
+        assert rx.stdout.readline().strip() == "ready", rx.stderr.read()
+        c = tap.client
+        gid = c.udp_client(tap.ifindex, tap.ns_addr, port, count=n, rate=1000)
+        ctx_cleanup.append((c, gid))
+        c.generator_start(gid)
+        s = wait_gen_state(c, gid, timeout=20)
+        assert s["state"] == "done", s
+        assert s["tx_pkts"] == n and s["tx_fail"] == 0, s
+        out, err = rx.communicate(timeout=30)
+    finally:
+        if rx.poll() is None:
+            rx.kill()
+            rx.wait()
+    assert int(out.strip()) == n, "Linux received %s of %d: %s" % (out, n, err)
+
+
+def test_udp_linux_to_tern(tap, ctx_cleanup):
+    c = tap.client
+    port, n = 40002, 200
+    gid = c.udp_server(tap.ifindex, port)
+    ctx_cleanup.append((c, gid))
+    c.generator_start(gid)
+    r = tap.ns_run(PY, "-c", UDP_SEND, tap.tern_addr, port, n, 2000, "0", timeout=60)
+    s = wait_for(lambda: (lambda st: st if st["rx_pkts"] >= n else None)(
+        c.generator_stats(gid)), timeout=5)
+    s = s or c.generator_stats(gid)
+    assert s["rx_pkts"] == n, (s, r.stdout)
+    assert s["tx_pkts"] == 0, s
+
+
+def test_udp_echo_server_for_linux(tap, ctx_cleanup):
+    c = tap.client
+    port, n = 40003, 100
+    gid = c.udp_server(tap.ifindex, port, echo=True)
+    ctx_cleanup.append((c, gid))
+    c.generator_start(gid)
+    r = tap.ns_run(PY, "-c", UDP_SEND, tap.tern_addr, port, n, 1000, "1", timeout=60)
+    assert int(r.stdout.strip()) == n, "Linux got %s echoes of %d" % (r.stdout, n)
+    s = c.generator_stats(gid)
+    assert s["rx_pkts"] == n and s["tx_pkts"] == n, s
+
+
+def test_udp_closed_port_icmp_unreachable(tap):
+    before = tap.client.stats()["protocols"]
+    r = tap.ns_run(PY, "-c", UDP_REFUSED, tap.tern_addr, 40099, timeout=30)
+    assert r.stdout.strip() == "refused", r.stdout + r.stderr
+    after = tap.client.stats()["protocols"]
+    assert after["icmp4"]["tx_unreachable"] > before["icmp4"]["tx_unreachable"]
+    assert after["udp"]["drop_no_port"] > before["udp"]["drop_no_port"]
+
+
+def test_capture_pcapng_read_by_tcpdump(tap, tmp_path):
+    path = str(tmp_path / "cap.pcapng")
+    c = tap.client
+    r = c.capture_start(path)
+    assert r["path"] == path
+    with pytest.raises(TernError) as e:
+        c.capture_start(str(tmp_path / "second.pcapng"))
+    assert e.value.code == -32002
+    assert c.stats()["capture"]["path"] == path
+    sent, received, out = ping(tap, 5, "0.05")
+    assert received == 5, out
+    time.sleep(0.3)
+    r = c.capture_stop()
+    assert r["path"] == path and r["written"] >= 10 and r["missed"] == 0, r
+    assert c.stats()["capture"] is None
+    with pytest.raises(TernError) as e:
+        c.capture_stop()
+    assert e.value.code == -32000
+    t = subprocess.run(["tcpdump", "-nn", "-r", path, "icmp"], capture_output=True,
+                       text=True, timeout=30)
+    assert t.returncode == 0, t.stderr
+    assert len(re.findall(r"ICMP echo request", t.stdout)) >= 5, t.stdout
+    assert len(re.findall(r"ICMP echo reply", t.stdout)) >= 5, t.stdout
+
+
+def test_capture_bad_path(tap):
+    with pytest.raises(TernError) as e:
+        tap.client.capture_start("/nonexistent-dir/x/cap.pcapng")
+    assert e.value.code == -32005
+    assert e.value.field == "path" and "path" in e.value.message
+    assert tap.client.version()["api"] == "2.0"
+
+
+def test_ternctl_on_tap(tap):
+    r = tap.ternctl("--json", "stats")
+    import json
+    s = json.loads(r.stdout)
+    assert any(p["port"] == tap.port for p in s["ports"])
+    r = tap.ternctl("interface", "list")
+    assert tap.tern_addr in r.stdout
