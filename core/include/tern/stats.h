@@ -52,6 +52,8 @@ extern "C" {
 	X(icmp4, tx_unreachable)                                               \
 	X(icmp4, drop_short)                                                   \
 	X(icmp4, drop_bad_cksum)                                               \
+	X(icmp4, drop_broadcast)                                               \
+	X(icmp4, drop_ratelimit)                                               \
 	X(udp, rx_pkts)                                                        \
 	X(udp, tx_pkts)                                                        \
 	X(udp, drop_short)                                                     \

@@ -1,0 +1,45 @@
+/* Ethernet output: header prepend and the single exit towards the port
+ * (hook ETH_OUTPUT, then checksum offload or software fallback). */
+#include "stack_priv.h"
+
+struct rte_ether_hdr *eth_prepend(struct tern_stack *s, struct rte_mbuf *m,
+				  const struct iface *ifc, uint16_t type)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(
+		m, sizeof(struct rte_ether_hdr));
+	if (unlikely(eh == NULL)) {
+		STAT_INC(s, mbuf_drop_alloc_fail);
+		drop(m);
+		return NULL;
+	}
+	rte_ether_addr_copy(&ifc->conf.mac, &eh->src_addr);
+	eh->ether_type = rte_cpu_to_be_16(type);
+	m->l2_len = sizeof(struct rte_ether_hdr);
+	return eh;
+}
+
+void eth_xmit(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
+{
+	if (!tern_hooks_empty(&s->hooks, TERN_HOOK_ETH_OUTPUT)) {
+		struct tern_hook_ctx ctx = {TERN_HOOK_ETH_OUTPUT, ifc->conf.link,
+					    ifc->conf.ifindex, s->lcore};
+		enum tern_verdict v = tern_hooks_run(&s->hooks, m, &ctx);
+		if (v == TERN_HOOK_CONSUMED)
+			return;
+		if (v == TERN_HOOK_DROP) {
+			STAT_INC(s, eth_drop_hook_output);
+			drop(m);
+			return;
+		}
+	}
+	tern_ol_tx_finish(m, &ifc->conf.caps);
+	uint32_t len = m->pkt_len;
+	if (unlikely(ifc->conf.tx(ifc->conf.tx_ctx, &m, 1) != 1)) {
+		STAT_INC(s, eth_drop_tx_full);
+		drop(m);
+		return;
+	}
+	STAT_INC(s, eth_tx_pkts);
+	ifc->stats.tx_pkts++;
+	ifc->stats.tx_bytes += len;
+}

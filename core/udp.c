@@ -1,0 +1,215 @@
+/* UDP (RFC 768) with a raw callback API on mbufs. Demux is one array
+ * index by destination port, then a short chain of pcbs bound to that
+ * port (specific local address first, then wildcard). */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_udp.h>
+
+#include "stack_priv.h"
+#include "wirefmt.h"
+
+#define EPHEMERAL_LO 49152	/* RFC 6335 dynamic ports */
+#define EPHEMERAL_HI 65535
+
+int udp_init(struct tern_stack *s)
+{
+	s->pcbs = rte_zmalloc("tern_udp_pcbs", UDP_MAX_PCBS * sizeof(*s->pcbs), 0);
+	s->port_head = rte_zmalloc("tern_udp_ports", 65536 * sizeof(uint32_t), 0);
+	s->next_ephemeral = EPHEMERAL_LO;
+	return (s->pcbs && s->port_head) ? 0 : -ENOMEM;
+}
+
+void udp_fini(struct tern_stack *s)
+{
+	rte_free(s->pcbs);
+	rte_free(s->port_head);
+	s->pcbs = NULL;
+	s->port_head = NULL;
+}
+
+static struct tern_udp_pcb *pcb_at(struct tern_stack *s, uint32_t idx1)
+{
+	return idx1 ? &s->pcbs[idx1 - 1] : NULL;
+}
+
+/* The pcb for (dst, port): an exact local address beats the wildcard. */
+static struct tern_udp_pcb *udp_lookup(struct tern_stack *s, rte_be32_t dst,
+				       uint16_t port)
+{
+	struct tern_udp_pcb *any = NULL;
+	for (struct tern_udp_pcb *p = pcb_at(s, s->port_head[port]); p;
+	     p = pcb_at(s, p->next)) {
+		if (p->local.family == TERN_AF_NONE)
+			any = p;
+		else if (p->local.v4 == dst)
+			return p;
+	}
+	return any;
+}
+
+static bool port_conflict(struct tern_stack *s, const struct tern_addr *local,
+			  uint16_t port)
+{
+	for (struct tern_udp_pcb *p = pcb_at(s, s->port_head[port]); p;
+	     p = pcb_at(s, p->next)) {
+		if (p->local.family == TERN_AF_NONE ||
+		    local->family == TERN_AF_NONE ||
+		    p->local.v4 == local->v4)
+			return true;
+	}
+	return false;
+}
+
+struct tern_udp_pcb *tern_udp_open(struct tern_stack *s,
+				   const struct tern_addr *local, uint16_t port,
+				   tern_udp_recv_fn fn, void *arg)
+{
+	struct tern_addr any;
+	memset(&any, 0, sizeof(any));
+	if (local == NULL)
+		local = &any;
+	if (fn == NULL || (local->family != TERN_AF_NONE &&
+			   local->family != TERN_AF_INET)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	if (port == 0) {
+		unsigned span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+		for (unsigned i = 0; i < span; i++) {
+			uint16_t cand = s->next_ephemeral;
+			s->next_ephemeral = cand == EPHEMERAL_HI ? EPHEMERAL_LO :
+								   (uint16_t)(cand + 1);
+			if (!port_conflict(s, local, cand)) {
+				port = cand;
+				break;
+			}
+		}
+		if (port == 0) {
+			rte_errno = EADDRINUSE;
+			return NULL;
+		}
+	} else if (port_conflict(s, local, port)) {
+		rte_errno = EADDRINUSE;
+		return NULL;
+	}
+	for (uint32_t i = 0; i < UDP_MAX_PCBS; i++) {
+		struct tern_udp_pcb *p = &s->pcbs[i];
+		if (p->used)
+			continue;
+		p->used = true;
+		p->port = port;
+		p->local = *local;
+		p->fn = fn;
+		p->arg = arg;
+		p->next = s->port_head[port];
+		s->port_head[port] = i + 1;
+		return p;
+	}
+	rte_errno = ENOSPC;
+	return NULL;
+}
+
+void tern_udp_close(struct tern_stack *s, struct tern_udp_pcb *pcb)
+{
+	if (pcb == NULL || !pcb->used)
+		return;
+	uint32_t idx1 = (uint32_t)(pcb - s->pcbs) + 1;
+	uint32_t *link = &s->port_head[pcb->port];
+	while (*link != 0 && *link != idx1)
+		link = &s->pcbs[*link - 1].next;
+	if (*link == idx1)
+		*link = pcb->next;
+	memset(pcb, 0, sizeof(*pcb));
+}
+
+uint16_t tern_udp_local_port(const struct tern_udp_pcb *pcb)
+{
+	return pcb->port;
+}
+
+void udp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
+	       unsigned hlen)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	unsigned iplen = rte_be_to_cpu_16(ip->total_length) - hlen;
+	struct rte_ipv4_hdr iph = *ip; /* survives the adj below */
+	rte_pktmbuf_adj(m, (uint16_t)hlen);
+
+	struct wf_udp u;
+	enum wf_verdict v = wf_udp_parse(m, iplen, &u);
+	if (unlikely(v != WF_OK)) {
+		if (v == WF_SHORT)
+			STAT_INC(s, udp_drop_short);
+		else
+			STAT_INC(s, udp_drop_bad_len);
+		drop(m);
+		return;
+	}
+	/* The checksum covers the UDP length, which the pseudo-header takes
+	 * from the IP total length: verify against the IP header as sent. */
+	if (unlikely(tern_ol_rx_l4_ip4(m, &iph, u.h, iplen, IPPROTO_UDP) !=
+		     TERN_OL_CKSUM_GOOD)) {
+		STAT_INC(s, udp_drop_bad_cksum);
+		drop(m);
+		return;
+	}
+	uint16_t dport = rte_be_to_cpu_16(u.h->dst_port);
+	struct tern_udp_pcb *pcb = udp_lookup(s, iph.dst_addr, dport);
+	if (pcb == NULL) {
+		STAT_INC(s, udp_drop_no_port);
+		/* quote the original: put the IP header back in front */
+		rte_pktmbuf_prepend(m, (uint16_t)hlen);
+		icmp4_send_unreach(s, ifc, m, 3 /* port unreachable */);
+		drop(m);
+		return;
+	}
+	STAT_INC(s, udp_rx_pkts);
+	struct tern_addr src = tern_addr_v4(iph.src_addr);
+	struct tern_addr dst = tern_addr_v4(iph.dst_addr);
+	uint16_t sport = rte_be_to_cpu_16(u.h->src_port);
+	if (u.len < m->pkt_len)
+		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - u.len));
+	rte_pktmbuf_adj(m, sizeof(struct rte_udp_hdr));
+	m->l4_len = sizeof(struct rte_udp_hdr);
+	pcb->fn(pcb->arg, pcb, m, &src, sport, &dst);
+}
+
+int tern_udp_sendto(struct tern_stack *s, struct tern_udp_pcb *pcb,
+		    const struct tern_addr *dst, uint16_t dport,
+		    struct rte_mbuf *m)
+{
+	if (unlikely(pcb == NULL || dst == NULL || dst->family != TERN_AF_INET ||
+		     dport == 0)) {
+		drop(m);
+		return -EINVAL;
+	}
+	uint32_t len = m->pkt_len + sizeof(struct rte_udp_hdr);
+	if (unlikely(len > UINT16_MAX - sizeof(struct rte_ipv4_hdr))) {
+		STAT_INC(s, ip4_drop_too_big);
+		drop(m);
+		return -EMSGSIZE;
+	}
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)rte_pktmbuf_prepend(
+		m, sizeof(*u));
+	if (unlikely(u == NULL)) {
+		STAT_INC(s, mbuf_drop_alloc_fail);
+		drop(m);
+		return -ENOBUFS;
+	}
+	u->src_port = rte_cpu_to_be_16(pcb->port);
+	u->dst_port = rte_cpu_to_be_16(dport);
+	u->dgram_len = rte_cpu_to_be_16((uint16_t)len);
+	u->dgram_cksum = 0;
+	/* A reused RX mbuf carries RX flags: start clean. */
+	m->ol_flags = RTE_MBUF_F_TX_UDP_CKSUM;
+	m->packet_type = 0;
+	m->l4_len = sizeof(*u);
+	rte_be32_t src = pcb->local.family == TERN_AF_INET ? pcb->local.v4 : 0;
+	int rc = ip4_output(s, m, src, dst->v4, IPPROTO_UDP);
+	if (rc == 0)
+		STAT_INC(s, udp_tx_pkts);
+	return rc;
+}

@@ -1,0 +1,82 @@
+/* Bounds-checked header validation (see wirefmt.h). */
+#include "wirefmt.h"
+
+enum wf_verdict wf_eth_parse(const struct rte_mbuf *m, struct wf_eth *out)
+{
+	if (m->data_len < sizeof(struct rte_ether_hdr))
+		return WF_SHORT;
+	out->h = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	out->type = rte_be_to_cpu_16(out->h->ether_type);
+	return WF_OK;
+}
+
+enum wf_verdict wf_arp_parse(const struct rte_mbuf *m, struct wf_arp *out)
+{
+	if (m->data_len < sizeof(struct rte_arp_hdr))
+		return WF_SHORT;
+	const struct rte_arp_hdr *h = rte_pktmbuf_mtod(m,
+						       const struct rte_arp_hdr *);
+	if (h->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
+	    h->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+	    h->arp_hlen != RTE_ETHER_ADDR_LEN || h->arp_plen != 4)
+		return WF_UNSUPPORTED;
+	uint16_t op = rte_be_to_cpu_16(h->arp_opcode);
+	if (op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY)
+		return WF_UNSUPPORTED;
+	out->h = h;
+	out->op = op;
+	return WF_OK;
+}
+
+enum wf_verdict wf_ip4_parse(struct rte_mbuf *m, struct wf_ip4 *out)
+{
+	if (m->pkt_len < sizeof(struct rte_ipv4_hdr) ||
+	    m->data_len < sizeof(struct rte_ipv4_hdr))
+		return WF_SHORT;
+	struct rte_ipv4_hdr *h = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	if ((h->version_ihl >> 4) != 4)
+		return WF_BAD_VERSION;
+	unsigned hlen = (unsigned)(h->version_ihl & 0xf) * 4;
+	if (hlen < sizeof(struct rte_ipv4_hdr))
+		return WF_BAD_HLEN;
+	if (hlen > m->data_len)
+		return WF_SHORT;
+	unsigned total = rte_be_to_cpu_16(h->total_length);
+	if (total < hlen || total > m->pkt_len)
+		return WF_BAD_LEN;
+	/* RFC 791: MF set or a non-zero offset means a fragment. */
+	if (h->fragment_offset &
+	    RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
+		return WF_FRAGMENT;
+	out->h = h;
+	out->hlen = hlen;
+	out->total = total;
+	return WF_OK;
+}
+
+enum wf_verdict wf_udp_parse(struct rte_mbuf *m, unsigned iplen,
+			     struct wf_udp *out)
+{
+	if (iplen < sizeof(struct rte_udp_hdr) ||
+	    m->data_len < sizeof(struct rte_udp_hdr))
+		return WF_SHORT;
+	struct rte_udp_hdr *h = rte_pktmbuf_mtod(m, struct rte_udp_hdr *);
+	unsigned len = rte_be_to_cpu_16(h->dgram_len);
+	/* RFC 768: the length covers header and data; it may be shorter
+	 * than the IP payload (the rest is ignored), never longer. */
+	if (len < sizeof(struct rte_udp_hdr) || len > iplen)
+		return WF_BAD_LEN;
+	out->h = h;
+	out->len = len;
+	return WF_OK;
+}
+
+enum wf_verdict wf_icmp_parse(const struct rte_mbuf *m, unsigned iplen,
+			      const struct rte_icmp_hdr **out)
+{
+	if (iplen < sizeof(struct rte_icmp_hdr) ||
+	    m->data_len < sizeof(struct rte_icmp_hdr))
+		return WF_SHORT;
+	*out = rte_pktmbuf_mtod(m, const struct rte_icmp_hdr *);
+	return WF_OK;
+}

@@ -1,0 +1,147 @@
+/* pcapng capture as a hook user. Lcores copy (rte_pcapng_copy) onto a
+ * multi-producer ring; the control thread writes the file. The copy pool
+ * and the ring are sized so a burst of traffic is absorbed; beyond that
+ * packets are counted as missed rather than stalling the data path. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_pcapng.h>
+#include <rte_ring.h>
+#include <rte_version.h>
+
+#include <tern/capture.h>
+
+#define CAP_RING_SIZE 4096
+#define CAP_POOL_SIZE (CAP_RING_SIZE * 2 - 1)
+#define CAP_DRAIN_BURST 64
+
+struct tern_capture {
+	rte_pcapng_t *pcapng;
+	struct rte_ring *ring;
+	struct rte_mempool *pool;
+	uint16_t port;
+	uint32_t snaplen;
+	uint64_t captured;	/* atomics: several lcores update them */
+	uint64_t missed;
+	uint64_t written;	/* control thread only */
+};
+
+struct tern_capture *tern_capture_open(const char *path, uint16_t port,
+				       uint32_t snaplen)
+{
+	static unsigned seq; /* unique ring/pool names; control thread only */
+	char name[RTE_RING_NAMESIZE];
+	struct tern_capture *c = rte_zmalloc("tern_capture", sizeof(*c), 0);
+	if (c == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	c->port = port;
+	c->snaplen = snaplen ? snaplen : UINT32_MAX;
+
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		int err = errno;
+		rte_free(c);
+		rte_errno = err;
+		return NULL;
+	}
+	c->pcapng = rte_pcapng_fdopen(fd, NULL, NULL, "tern " TERN_VERSION,
+				      NULL);
+	if (c->pcapng == NULL) {
+		int err = rte_errno ? rte_errno : EIO;
+		close(fd);
+		rte_free(c);
+		rte_errno = err;
+		return NULL;
+	}
+	seq++;
+	snprintf(name, sizeof(name), "tcap_r%u", seq);
+	c->ring = rte_ring_create(name, CAP_RING_SIZE, (int)rte_socket_id(),
+				  RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "tcap_p%u", seq);
+	uint32_t len = snaplen ? snaplen : RTE_MBUF_DEFAULT_DATAROOM;
+	c->pool = rte_pktmbuf_pool_create(name, CAP_POOL_SIZE, 0, 0,
+					  (uint16_t)rte_pcapng_mbuf_size(len),
+					  (int)rte_socket_id());
+	if (c->ring == NULL || c->pool == NULL) {
+		int err = rte_errno ? rte_errno : ENOMEM;
+		rte_ring_free(c->ring);
+		rte_mempool_free(c->pool);
+		rte_pcapng_close(c->pcapng);
+		rte_free(c);
+		rte_errno = err;
+		return NULL;
+	}
+	return c;
+}
+
+enum tern_verdict tern_capture_hook(void *arg, struct rte_mbuf *m,
+				    const struct tern_hook_ctx *ctx)
+{
+	struct tern_capture *c = arg;
+	if (c->port != UINT16_MAX && c->port != ctx->link)
+		return TERN_HOOK_CONTINUE;
+	enum rte_pcapng_direction dir = ctx->point == TERN_HOOK_ETH_OUTPUT ?
+		RTE_PCAPNG_DIRECTION_OUT : RTE_PCAPNG_DIRECTION_IN;
+	/* The port's checksum offload may not have filled L4 checksums yet on
+	 * output; the capture shows the frame as the stack handed it over. */
+	struct rte_mbuf *copy = rte_pcapng_copy(ctx->link, ctx->lcore, m,
+						c->pool, c->snaplen,
+						rte_get_tsc_cycles(), dir);
+	if (copy == NULL || rte_ring_mp_enqueue(c->ring, copy) != 0) {
+		rte_pktmbuf_free(copy);
+		__atomic_fetch_add(&c->missed, 1, __ATOMIC_RELAXED);
+	} else {
+		__atomic_fetch_add(&c->captured, 1, __ATOMIC_RELAXED);
+	}
+	return TERN_HOOK_CONTINUE;
+}
+
+int tern_capture_drain(struct tern_capture *c)
+{
+	struct rte_mbuf *pkts[CAP_DRAIN_BURST];
+	int total = 0;
+	unsigned n;
+	while ((n = rte_ring_sc_dequeue_burst(c->ring, (void **)pkts,
+					      CAP_DRAIN_BURST, NULL)) > 0) {
+		/* write_packets frees the mbufs whatever happens */
+		if (rte_pcapng_write_packets(c->pcapng, pkts, (uint16_t)n) < 0)
+			return -EIO;
+		c->written += n;
+		total += (int)n;
+	}
+	return total;
+}
+
+void tern_capture_stats_get(const struct tern_capture *c,
+			    struct tern_capture_stats *out)
+{
+	out->captured = __atomic_load_n(&c->captured, __ATOMIC_RELAXED);
+	out->missed = __atomic_load_n(&c->missed, __ATOMIC_RELAXED);
+	out->written = c->written;
+}
+
+void tern_capture_close(struct tern_capture *c)
+{
+	if (c == NULL)
+		return;
+	if (tern_capture_drain(c) < 0) {
+		/* file error: still free what is queued */
+		struct rte_mbuf *m;
+		while (rte_ring_sc_dequeue(c->ring, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+	}
+	rte_pcapng_close(c->pcapng);
+	rte_ring_free(c->ring);
+	rte_mempool_free(c->pool);
+	rte_free(c);
+}

@@ -1,0 +1,113 @@
+/* Checksums: hand to the port what it can do, compute the rest. RFC 1071
+ * one's-complement sums via DPDK's rte_raw_cksum(_mbuf); RFC 768 for the
+ * UDP zero-checksum rule. */
+#include <stddef.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include <tern/offload.h>
+
+/* Non-complemented sum of the L4 segment at l4_off (may span segments)
+ * plus the IPv4 pseudo-header. Returns -1 when the lengths don't fit. */
+static int l4_sum(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+		  uint32_t l4_off, uint32_t l4len, uint16_t *out)
+{
+	uint16_t raw;
+	if (l4_off + l4len > m->pkt_len ||
+	    rte_raw_cksum_mbuf(m, l4_off, l4len, &raw) != 0)
+		return -1;
+	uint32_t sum = (uint32_t)raw + rte_ipv4_phdr_cksum(ip, 0);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	*out = (uint16_t)sum;
+	return 0;
+}
+
+void tern_ol_tx_finish(struct rte_mbuf *m, const struct tern_ol_caps *caps)
+{
+	uint64_t fl = m->ol_flags;
+	if (!(fl & RTE_MBUF_F_TX_IPV4))
+		return;
+	struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+	uint32_t l4_off = (uint32_t)m->l2_len + m->l3_len;
+	uint32_t l4len = rte_be_to_cpu_16(ip->total_length) - m->l3_len;
+	uint64_t l4 = fl & RTE_MBUF_F_TX_L4_MASK;
+	unaligned_uint16_t *field = NULL;
+	uint8_t *l4h = rte_pktmbuf_mtod_offset(m, uint8_t *, l4_off);
+
+	if (l4 == RTE_MBUF_F_TX_UDP_CKSUM)
+		field = (unaligned_uint16_t *)(l4h +
+			offsetof(struct rte_udp_hdr, dgram_cksum));
+	else if (l4 == RTE_MBUF_F_TX_TCP_CKSUM)
+		field = (unaligned_uint16_t *)(l4h +
+			offsetof(struct rte_tcp_hdr, cksum));
+
+	if (field != NULL) {
+		bool hw = l4 == RTE_MBUF_F_TX_UDP_CKSUM ? caps->tx_udp_cksum :
+							  caps->tx_tcp_cksum;
+		if (hw) {
+			/* Ports want the pseudo-header sum in the field
+			 * (rte_eth_tx_prepare semantics). */
+			*field = rte_ipv4_phdr_cksum(ip, fl);
+		} else {
+			uint16_t sum;
+			*field = 0;
+			if (l4_sum(m, ip, l4_off, l4len, &sum) == 0) {
+				sum = (uint16_t)~sum;
+				if (sum == 0 && l4 == RTE_MBUF_F_TX_UDP_CKSUM)
+					sum = 0xffff; /* RFC 768 */
+				*field = sum;
+			}
+			fl &= ~RTE_MBUF_F_TX_L4_MASK;
+		}
+	}
+	if (fl & RTE_MBUF_F_TX_IP_CKSUM) {
+		ip->hdr_checksum = 0;
+		if (!caps->tx_ip4_cksum) {
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+			fl &= ~RTE_MBUF_F_TX_IP_CKSUM;
+		}
+	}
+	if (!(fl & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK)))
+		fl &= ~RTE_MBUF_F_TX_IPV4; /* nothing left for the port */
+	m->ol_flags = fl;
+}
+
+enum tern_ol_verdict tern_ol_rx_ip4(const struct rte_mbuf *m, const void *ip,
+				    unsigned hlen)
+{
+	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		return TERN_OL_CKSUM_GOOD;
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return TERN_OL_CKSUM_BAD;
+	/* UNKNOWN or NONE: the port did not check; we do. */
+	uint16_t sum = rte_raw_cksum(ip, hlen);
+	return sum == 0xffff ? TERN_OL_CKSUM_GOOD : TERN_OL_CKSUM_BAD;
+}
+
+enum tern_ol_verdict tern_ol_rx_l4_ip4(const struct rte_mbuf *m,
+				       const void *ip, const void *l4,
+				       unsigned l4len, uint8_t proto)
+{
+	if (proto == IPPROTO_UDP &&
+	    ((const struct rte_udp_hdr *)l4)->dgram_cksum == 0)
+		return TERN_OL_CKSUM_GOOD; /* RFC 768: no checksum sent */
+	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		return TERN_OL_CKSUM_GOOD;
+	if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		return TERN_OL_CKSUM_BAD;
+	/* Headers are in the first segment (core guarantees it), so the
+	 * offset of l4 from the data start is well defined. */
+	uint32_t off = (uint32_t)((const uint8_t *)l4 -
+				  rte_pktmbuf_mtod(m, const uint8_t *));
+	uint16_t sum;
+	if (l4_sum(m, ip, off, l4len, &sum) != 0)
+		return TERN_OL_CKSUM_BAD;
+	return sum == 0xffff ? TERN_OL_CKSUM_GOOD : TERN_OL_CKSUM_BAD;
+}
