@@ -1,0 +1,242 @@
+/* interface.create / interface.list / interface.delete. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <tern/dp.h>
+
+#include "events.h"
+#include "methods.h"
+
+static bool valid_name(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' ||
+		      *s == '.'))
+			return false;
+	return true;
+}
+
+static bool name_taken(struct ternd *d, const char *name)
+{
+	struct tern_dp_iface_info all[TERN_MAX_IFACES];
+	unsigned i, n = tern_dp_iface_list(d->dp, all, TERN_MAX_IFACES);
+
+	if (n > TERN_MAX_IFACES)
+		n = TERN_MAX_IFACES;
+	for (i = 0; i < n; i++)
+		if (strcmp(all[i].conf.name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Type and syntax checks of every field, before anything is looked up. */
+static int parse_create(json_t *p, struct tern_dp_iface_conf *c,
+			int64_t *mtu, struct rpc_error *e)
+{
+	static const char *const allowed[] = { "port", "address", "mac",
+					       "gateway", "mtu", "name", NULL };
+	const char *s;
+	int64_t port;
+	uint32_t mask;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	*mtu = 0;
+	if (jp_only(p, allowed, e) < 0 ||
+	    jp_int(p, "port", true, 0, UINT16_MAX - 1, &port, e) < 0 ||
+	    jp_str(p, "address", true, 64, &s, e) < 0)
+		return -1;
+	c->port_id = (uint16_t)port;
+	if (tern_addr_parse_prefix(s, &c->addr, &c->plen) < 0 ||
+	    c->addr.family != TERN_AF_INET || c->plen < 1 || c->plen > 32) {
+		rpc_err(e, RPC_INVALID_PARAMS, "address",
+			"not an IPv4 prefix like 10.0.0.2/24");
+		return -1;
+	}
+	mask = c->plen == 32 ? 0 : UINT32_MAX >> c->plen;
+	if (c->plen <= 30 && ((rte_be_to_cpu_32(c->addr.v4) & mask) == 0 ||
+			      (rte_be_to_cpu_32(c->addr.v4) & mask) == mask)) {
+		rpc_err(e, RPC_INVALID_PARAMS, "address",
+			"is the network or broadcast address of its prefix");
+		return -1;
+	}
+	r = jp_str(p, "mac", false, 32, &s, e);
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		if (ju_parse_mac(s, c->mac.addr_bytes) < 0) {
+			rpc_err(e, RPC_INVALID_PARAMS, "mac",
+				"not a MAC like 02:00:00:00:00:01");
+			return -1;
+		}
+		if (!rte_is_unicast_ether_addr(&c->mac) ||
+		    rte_is_zero_ether_addr(&c->mac)) {
+			rpc_err(e, RPC_INVALID_PARAMS, "mac",
+				"must be a non-zero unicast address");
+			return -1;
+		}
+		c->mac_set = true;
+	}
+	r = jp_str(p, "gateway", false, 64, &s, e);
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		if (tern_addr_parse(s, &c->gateway) < 0 ||
+		    c->gateway.family != TERN_AF_INET) {
+			rpc_err(e, RPC_INVALID_PARAMS, "gateway",
+				"not an IPv4 address like 10.0.0.1");
+			return -1;
+		}
+		if (!tern_addr_same_prefix(&c->gateway, &c->addr, c->plen) ||
+		    tern_addr_eq(&c->gateway, &c->addr)) {
+			rpc_err(e, RPC_INVALID_PARAMS, "gateway",
+				"must be another address inside the prefix");
+			return -1;
+		}
+	}
+	if (jp_int(p, "mtu", false, 68, 65535, mtu, e) < 0)
+		return -1;
+	r = jp_str(p, "name", false, TERN_IFNAMSIZ - 1, &s, e);
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		if (!valid_name(s)) {
+			rpc_err(e, RPC_INVALID_PARAMS, "name",
+				"only letters, digits, '_', '-' and '.'");
+			return -1;
+		}
+		snprintf(c->name, sizeof(c->name), "%s", s);
+	}
+	return 0;
+}
+
+json_t *m_iface_create(struct ternd *d, json_t *p, struct rpc_error *e)
+{
+	struct tern_dp_iface_conf c;
+	struct tern_dp_iface_info info;
+	struct tern_port_info pi;
+	uint16_t ifindex;
+	int64_t mtu;
+	char mac[18];
+	int rc;
+
+	if (parse_create(p, &c, &mtu, e) < 0)
+		return NULL;
+	if (tern_dp_port_by_id(d->dp, c.port_id, &pi) < 0) {
+		rpc_err(e, RPC_NOT_FOUND, "port", "no port %u (see port.list)",
+			c.port_id);
+		return NULL;
+	}
+	if (mtu > pi.mtu) {
+		rpc_err(e, RPC_INVALID_PARAMS, "mtu",
+			"%lld out of range 68..%u (the port's MTU)",
+			(long long)mtu, pi.mtu);
+		return NULL;
+	}
+	c.mtu = (uint16_t)mtu;
+	/* Checked here so that -32001 can name the field: the data plane's
+	 * -EEXIST means either a taken name or a taken MAC+address. */
+	if (c.name[0] != '\0' && name_taken(d, c.name)) {
+		rpc_err(e, RPC_CONFLICT, "name", "interface name %s is taken",
+			c.name);
+		return NULL;
+	}
+	rc = tern_dp_iface_create(d->dp, &c, &ifindex);
+	if (rc < 0) {
+		const char *field = rc == -ENODEV ? "port" :
+				    rc == -EEXIST ? "address" : NULL;
+
+		rpc_err_errno(e, rc, field,
+			      rc == -EEXIST ? "this MAC and address are already on the port" :
+			      rc == -ENOSPC ? "interface table full" :
+			      "cannot create the interface");
+		return NULL;
+	}
+	if (tern_dp_iface_get(d->dp, ifindex, &info) == 0)
+		c = info.conf;
+	if (!c.mac_set)
+		c.mac = pi.mac;
+	if (c.name[0] == '\0')
+		snprintf(c.name, sizeof(c.name), "if%u", ifindex);
+	ju_fmt_mac(c.mac.addr_bytes, mac);
+	events_emit(d, "interface.created",
+		    json_pack("{sI ss sI}", "ifindex", (json_int_t)ifindex,
+			      "name", c.name, "port", (json_int_t)c.port_id));
+	return json_pack("{sI ss ss}", "ifindex", (json_int_t)ifindex,
+			 "name", c.name, "mac", mac);
+}
+
+static json_t *iface_json(struct ternd *d, const struct tern_dp_iface_info *ii)
+{
+	const struct tern_dp_iface_conf *c = &ii->conf;
+	struct tern_port_info pi;
+	struct rte_ether_addr m = c->mac;
+	char mac[18], addr[TERN_ADDR_STRLEN + 8], gw[TERN_ADDR_STRLEN];
+	char name[TERN_IFNAMSIZ];
+	unsigned mtu = c->mtu;
+	size_t l;
+
+	/* Defaults the data plane may leave unfilled in the stored conf. */
+	if (tern_dp_port_by_id(d->dp, c->port_id, &pi) == 0) {
+		if (!c->mac_set && rte_is_zero_ether_addr(&m))
+			m = pi.mac;
+		if (mtu == 0)
+			mtu = pi.mtu;
+	}
+	ju_fmt_mac(m.addr_bytes, mac);
+	tern_addr_fmt(&c->addr, addr, TERN_ADDR_STRLEN);
+	l = strlen(addr);
+	snprintf(addr + l, sizeof(addr) - l, "/%u", c->plen);
+	if (c->name[0] != '\0')
+		snprintf(name, sizeof(name), "%s", c->name);
+	else
+		snprintf(name, sizeof(name), "if%u", ii->ifindex);
+	return json_pack("{sI ss sI ss ss so sI}",
+		"ifindex", (json_int_t)ii->ifindex, "name", name,
+		"port", (json_int_t)c->port_id, "mac", mac, "address", addr,
+		"gateway", tern_addr_is_set(&c->gateway) ?
+			json_string(tern_addr_fmt(&c->gateway, gw, sizeof(gw))) :
+			json_null(),
+		"mtu", (json_int_t)mtu);
+}
+
+json_t *m_iface_list(struct ternd *d, json_t *p, struct rpc_error *e)
+{
+	struct tern_dp_iface_info all[TERN_MAX_IFACES];
+	unsigned i, n;
+	json_t *out;
+
+	if (jp_none(p, e) < 0)
+		return NULL;
+	n = tern_dp_iface_list(d->dp, all, TERN_MAX_IFACES);
+	if (n > TERN_MAX_IFACES)
+		n = TERN_MAX_IFACES;
+	out = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(out, iface_json(d, &all[i]));
+	return out;
+}
+
+json_t *m_iface_delete(struct ternd *d, json_t *p, struct rpc_error *e)
+{
+	static const char *const allowed[] = { "ifindex", NULL };
+	int64_t ifindex;
+	int rc;
+
+	if (jp_only(p, allowed, e) < 0 ||
+	    jp_int(p, "ifindex", true, 1, UINT16_MAX, &ifindex, e) < 0)
+		return NULL;
+	rc = tern_dp_iface_delete(d->dp, (uint16_t)ifindex);
+	if (rc < 0) {
+		rpc_err_errno(e, rc, rc == -EBUSY ? NULL : "ifindex",
+			      rc == -ENOENT ? "no such interface" :
+			      rc == -EBUSY ? "a generator uses this interface" :
+			      "cannot delete the interface");
+		return NULL;
+	}
+	events_emit(d, "interface.deleted",
+		    json_pack("{sI}", "ifindex", (json_int_t)ifindex));
+	return json_object();
+}

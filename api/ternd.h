@@ -1,0 +1,22 @@
+/* The daemon's state, owned by the main (control) thread. It reaches the
+ * workers only through tern_dp_* calls and messages (DESIGN rule 7). */
+#ifndef TERND_H
+#define TERND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct tern_dp;
+struct gen;
+
+struct ternd {
+	struct tern_dp *dp;
+	void *zctx;
+	void *router;		/* JSON-RPC requests */
+	void *pub;		/* stats and events */
+	struct gen *gens;	/* generators, newest first */
+	uint32_t next_gen_id;
+	bool quit;		/* system.shutdown or a signal */
+};
+
+#endif
