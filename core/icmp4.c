@@ -71,12 +71,13 @@ static bool icmp_rate_ok(struct tern_stack *s)
 {
 	const uint64_t cost = TERN_NS_PER_S / ICMP_RATE_PER_S;
 	uint64_t now = tern_clock_now(s->clock);
-	uint64_t floor = now > ICMP_BURST * cost ? now - ICMP_BURST * cost : 0;
-	if (s->icmp_tokens_ns < floor)
-		s->icmp_tokens_ns = floor;
-	if (s->icmp_tokens_ns + cost > now)
+	s->icmp_credit_ns += now - s->icmp_last_ns;
+	s->icmp_last_ns = now;
+	if (s->icmp_credit_ns > ICMP_BURST * cost)
+		s->icmp_credit_ns = ICMP_BURST * cost;
+	if (s->icmp_credit_ns < cost)
 		return false;
-	s->icmp_tokens_ns += cost;
+	s->icmp_credit_ns -= cost;
 	return true;
 }
 

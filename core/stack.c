@@ -39,7 +39,8 @@ struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf)
 	s->arp_max_retries = conf->arp_max_retries ? conf->arp_max_retries : 3;
 	s->arp_queue_len = conf->arp_queue_len ? conf->arp_queue_len : 8;
 	s->ip_id = (uint16_t)(conf->lcore * 7919u);
-	s->icmp_tokens_ns = tern_clock_now(s->clock);
+	s->icmp_last_ns = tern_clock_now(s->clock);
+	s->icmp_credit_ns = ICMP_BURST * (TERN_NS_PER_S / ICMP_RATE_PER_S);
 	if (timer_init(s) != 0 || udp_init(s) != 0) {
 		tern_stack_destroy(s);
 		rte_errno = ENOMEM;

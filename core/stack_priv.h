@@ -77,7 +77,8 @@ struct tern_stack {
 	uint16_t ip_id;
 
 	/* ICMP error rate limit (token bucket, RFC 1812 4.3.2.8) */
-	uint64_t icmp_tokens_ns;
+	uint64_t icmp_credit_ns;	/* starts full: ICMP_BURST messages */
+	uint64_t icmp_last_ns;
 
 	/* UDP */
 	struct tern_udp_pcb *pcbs;	/* UDP_MAX_PCBS */
