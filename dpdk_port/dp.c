@@ -163,7 +163,7 @@ int tern_dp_port_info(const struct tern_dp *dp, unsigned idx,
 	info->port_id = p->port_id;
 	memcpy(info->name, p->name, sizeof(info->name));
 	memcpy(info->driver, p->driver, sizeof(info->driver));
-	rte_eth_macaddr_get(p->port_id, &info->mac);
+	info->mac = p->mac;
 	info->caps = p->caps;
 	info->queues = p->queues;
 	info->rss = p->rss;

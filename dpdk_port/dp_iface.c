@@ -71,8 +71,7 @@ static int validate(struct tern_dp *dp, const struct tern_dp_iface_conf *c,
 		return -EINVAL;
 
 	if (!c->mac_set) {
-		if (rte_eth_macaddr_get(c->port_id, &out->mac) < 0)
-			return -ENODEV;
+		out->mac = dp->ports[slot].mac;
 		out->mac_set = true;
 	}
 	if (!rte_is_valid_assigned_ether_addr(&out->mac))

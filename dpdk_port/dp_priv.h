@@ -72,6 +72,7 @@ struct dp_port {
 	bool started;
 	int socket;
 	struct tern_ol_caps caps;
+	struct rte_ether_addr mac;	/* the port's, or one made up for it */
 	char name[64];
 	char driver[32];
 };

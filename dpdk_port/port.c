@@ -274,17 +274,25 @@ static int port_configure(struct tern_dp *dp, struct dp_port *p,
 	return 0;
 }
 
-/* net_ring ports come with an all-zero MAC; interfaces default to the
- * port's MAC, so give them a locally administered one. */
-static void port_fix_mac(struct dp_port *p)
+/* net_ring ports have an all-zero MAC and no way to set one, yet
+ * interfaces default to the port's MAC: such ports get a locally
+ * administered one (02:74:65:72:00:<port>, "ter") that tern reports and
+ * uses instead. Deterministic, so tests can predict it. */
+static void port_read_mac(struct dp_port *p)
 {
-	struct rte_ether_addr mac;
-	if (rte_eth_macaddr_get(p->port_id, &mac) < 0 ||
-	    !rte_is_zero_ether_addr(&mac))
+	if (rte_eth_macaddr_get(p->port_id, &p->mac) < 0)
+		memset(&p->mac, 0, sizeof(p->mac));
+	if (!rte_is_zero_ether_addr(&p->mac))
 		return;
-	rte_eth_random_addr(mac.addr_bytes);
-	if (rte_eth_dev_default_mac_addr_set(p->port_id, &mac) < 0)
-		DP_LOG(WARNING, "port %u: cannot set a MAC", p->port_id);
+	uint8_t mac[RTE_ETHER_ADDR_LEN] = {0x02, 0x74, 0x65, 0x72,
+					   (uint8_t)(p->port_id >> 8),
+					   (uint8_t)p->port_id};
+	memcpy(p->mac.addr_bytes, mac, sizeof(mac));
+	if (rte_eth_dev_default_mac_addr_set(p->port_id, &p->mac) == 0)
+		return;
+	DP_LOG(INFO, "port %u (%s) has no MAC; using %02x:%02x:%02x:%02x:%02x:%02x",
+	       p->port_id, p->name, mac[0], mac[1], mac[2], mac[3], mac[4],
+	       mac[5]);
 }
 
 int dp_ports_setup(struct tern_dp *dp)
@@ -318,7 +326,7 @@ int dp_ports_setup(struct tern_dp *dp)
 			dp->slot_of[pid] = (uint16_t)dp->nports++;
 			return rc;
 		}
-		port_fix_mac(p);
+		port_read_mac(p);
 		dp->slot_of[pid] = (uint16_t)dp->nports++;
 	}
 	return 0;
