@@ -12,6 +12,8 @@
 
 #include "dp_priv.h"
 
+RTE_LOG_REGISTER(tern_dp_logtype, tern.dp, INFO);
+
 static void conf_defaults(struct tern_dp_conf *c)
 {
 	if (c->mbufs_per_socket == 0)

@@ -18,8 +18,11 @@
 #include <tern/clock.h>
 #include <tern/dp.h>
 
+/* Log type "tern.dp" (e.g. --log-level=tern.dp:debug), registered in
+ * dp.c: a per-process id, which is all a DPDK log type is. */
+extern int tern_dp_logtype;
 #define DP_LOG(level, fmt, ...)                                                \
-	rte_log(RTE_LOG_##level, RTE_LOGTYPE_USER1, "tern_dp: " fmt "\n",      \
+	rte_log(RTE_LOG_##level, tern_dp_logtype, "tern_dp: " fmt "\n",        \
 		##__VA_ARGS__)
 
 #define DP_TXBUF_SIZE 64	/* mbufs buffered per port before a flush */

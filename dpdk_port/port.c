@@ -95,6 +95,9 @@ void dp_pools_free(struct tern_dp *dp)
 			DP_LOG(WARNING, "mbuf leak: pool %s has %u of %u mbufs "
 			       "(%u missing)", mp->name, avail, mp->size,
 			       mp->size - avail);
+		else
+			DP_LOG(DEBUG, "pool %s full again (%u mbufs)",
+			       mp->name, avail);
 		rte_mempool_free(mp);
 		dp->pools[i] = NULL;
 	}
