@@ -15,14 +15,15 @@ json_t *m_capture_start(struct ternd *d, json_t *p, struct rpc_error *e)
 	static const char *const allowed[] = { "path", "port", "snaplen",
 					       NULL };
 	const char *path;
-	int64_t port = UINT16_MAX, snaplen = UINT32_MAX;
+	/* snaplen 0 asks the data plane for whole frames. */
+	int64_t port = UINT16_MAX, snaplen = 0;
 	struct tern_port_info pi;
 	int rc;
 
 	if (jp_only(p, allowed, e) < 0 ||
 	    jp_str(p, "path", true, 4095, &path, e) < 0 ||
 	    jp_int(p, "port", false, 0, UINT16_MAX - 1, &port, e) < 0 ||
-	    jp_int(p, "snaplen", false, 16, UINT32_MAX, &snaplen, e) < 0)
+	    jp_int(p, "snaplen", false, 16, 65535, &snaplen, e) < 0)
 		return NULL;
 	if (port != UINT16_MAX &&
 	    tern_dp_port_by_id(d->dp, (uint16_t)port, &pi) < 0) {

@@ -1,6 +1,5 @@
 /* generator.*: parameters and results; gen.c does the worker side. */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,7 +56,7 @@ static int parse_client(json_t *p, unsigned mtu, struct tern_udp_gen_conf *c,
 	c->remote_port = (uint16_t)dport;
 	c->local_port = (uint16_t)sport;
 	c->size = (uint32_t)size;
-	c->rate_pps = (uint64_t)llround(rate);
+	c->rate_pps = (uint64_t)(rate + 0.5);
 	c->count = (uint64_t)count;
 	json_object_set_new(config, "dst",
 			    json_string(tern_addr_fmt(&c->remote, buf,
@@ -162,7 +161,7 @@ static json_t *parse_create(struct ternd *d, json_t *p,
 		goto fail;
 	json_object_set_new(config, "duration",
 			    duration > 0 ? json_real(duration) : json_null());
-	c->duration_ns = (uint64_t)llround(duration * 1e9);
+	c->duration_ns = (uint64_t)(duration * 1e9 + 0.5);
 	if (tern_dp_iface_get(d->dp, (uint16_t)ifx, &ii) < 0) {
 		rpc_err(e, RPC_NOT_FOUND, "interface", "no interface %lld",
 			(long long)ifx);

@@ -31,6 +31,14 @@ static bool name_taken(struct ternd *d, const char *name)
 	return false;
 }
 
+/* With /31 and /32 every address is a host (RFC 3021). */
+static bool net_or_bcast(uint32_t h, uint8_t plen)
+{
+	uint32_t host = plen >= 32 ? 0 : UINT32_MAX >> plen;
+
+	return plen <= 30 && ((h & host) == 0 || (h & host) == host);
+}
+
 /* Type and syntax checks of every field, before anything is looked up. */
 static int parse_create(json_t *p, struct tern_dp_iface_conf *c,
 			int64_t *mtu, struct rpc_error *e)
@@ -39,7 +47,7 @@ static int parse_create(json_t *p, struct tern_dp_iface_conf *c,
 					       "gateway", "mtu", "name", NULL };
 	const char *s;
 	int64_t port;
-	uint32_t mask;
+	uint32_t h;
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -55,9 +63,14 @@ static int parse_create(json_t *p, struct tern_dp_iface_conf *c,
 			"not an IPv4 prefix like 10.0.0.2/24");
 		return -1;
 	}
-	mask = c->plen == 32 ? 0 : UINT32_MAX >> c->plen;
-	if (c->plen <= 30 && ((rte_be_to_cpu_32(c->addr.v4) & mask) == 0 ||
-			      (rte_be_to_cpu_32(c->addr.v4) & mask) == mask)) {
+	h = rte_be_to_cpu_32(c->addr.v4);
+	if (h == 0 || (h >> 24) == 127 || (h >> 28) >= 14) {
+		rpc_err(e, RPC_INVALID_PARAMS, "address",
+			"not a unicast host address (0/8 host 0, 127/8, "
+			"multicast and class E are refused)");
+		return -1;
+	}
+	if (net_or_bcast(h, c->plen)) {
 		rpc_err(e, RPC_INVALID_PARAMS, "address",
 			"is the network or broadcast address of its prefix");
 		return -1;
@@ -90,7 +103,8 @@ static int parse_create(json_t *p, struct tern_dp_iface_conf *c,
 			return -1;
 		}
 		if (!tern_addr_same_prefix(&c->gateway, &c->addr, c->plen) ||
-		    tern_addr_eq(&c->gateway, &c->addr)) {
+		    tern_addr_eq(&c->gateway, &c->addr) ||
+		    net_or_bcast(rte_be_to_cpu_32(c->gateway.v4), c->plen)) {
 			rpc_err(e, RPC_INVALID_PARAMS, "gateway",
 				"must be another address inside the prefix");
 			return -1;
@@ -145,12 +159,18 @@ json_t *m_iface_create(struct ternd *d, json_t *p, struct rpc_error *e)
 	}
 	rc = tern_dp_iface_create(d->dp, &c, &ifindex);
 	if (rc < 0) {
+		/* Our checks above cover the data plane's, except the
+		 * port's own MAC when none was given. */
 		const char *field = rc == -ENODEV ? "port" :
-				    rc == -EEXIST ? "address" : NULL;
+				    rc == -EEXIST ? "address" :
+				    rc == -EINVAL ? (c.mac_set ? "address" : "mac") :
+				    NULL;
 
 		rpc_err_errno(e, rc, field,
 			      rc == -EEXIST ? "this MAC and address are already on the port" :
 			      rc == -ENOSPC ? "interface table full" :
+			      rc == -EINVAL && !c.mac_set ?
+			      "the port has no usable MAC; give one" :
 			      "cannot create the interface");
 		return NULL;
 	}

@@ -189,8 +189,11 @@ char *rpc_handle_frame(struct ternd *d, const char *buf, size_t len)
 	json_error_t jerr;
 	json_t *req, *resp;
 
-	/* Duplicate keys would make "which value counts" ambiguous. */
-	req = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* Duplicate keys would make "which value counts" ambiguous; any
+	 * JSON value parses, so that "42" is an invalid request (-32600),
+	 * not a parse error. */
+	req = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+			 &jerr);
 	if (req == NULL) {
 		struct rpc_error e = { 0 };
 
