@@ -16,11 +16,14 @@ deps:
 build: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
 	ninja -C $(BUILD)
+	@# configure_file keeps api/ternctl.in's mode, which is not executable
+	@chmod +x $(BUILD)/ternctl 2>/dev/null || true
 
 asan: deps
 	@[ -f $(ASAN)/build.ninja ] || meson setup $(ASAN) \
 		-Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C $(ASAN)
+	@chmod +x $(ASAN)/ternctl 2>/dev/null || true
 
 # Builds both trees, runs every suite (one crashing does not stop the
 # others), prints the summary; fails when a suite failed or left no report.

@@ -160,7 +160,8 @@ class RingEnv:
 
 
 def run_ternctl(api, events, *args, timeout=30, check=True):
-    argv = [TERNCTL, "--api", api, "--events", events] + [str(a) for a in args]
+    # build/ternctl is a sh script; run it through sh in case it lost its x bit
+    argv = ["/bin/sh", TERNCTL, "--api", api, "--events", events] + [str(a) for a in args]
     r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     if check and r.returncode != 0:
         raise AssertionError("%s -> %d\nstdout: %s\nstderr: %s"

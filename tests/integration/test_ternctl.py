@@ -70,7 +70,7 @@ def test_interfaces_generators_capture(ring, tmp_path):
 
 
 def test_events_command(ring):
-    p = subprocess.Popen([TERNCTL, "--api", ring.api, "--events", ring.events, "--json",
+    p = subprocess.Popen(["/bin/sh", TERNCTL, "--api", ring.api, "--events", ring.events, "--json",
                           "events", "--count", "1", "--wait", "10"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
