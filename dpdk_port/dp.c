@@ -106,6 +106,10 @@ struct tern_dp *tern_dp_create(const struct tern_dp_conf *conf)
 			rc = -rte_errno;
 			break;
 		}
+		/* One time origin for every stack, so that times the
+		 * workers report (generator start/end) compare directly. */
+		if (idx > 0)
+			w->clock = dp->workers[0]->clock;
 		dp->workers[idx++] = w;
 		dp->nworkers = idx;
 	}

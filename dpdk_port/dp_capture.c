@@ -134,3 +134,12 @@ bool tern_dp_capture_running(const struct tern_dp *dp, char *path,
 		snprintf(path, pathlen, "%s", dp->cap_path);
 	return true;
 }
+
+int tern_dp_capture_stats(const struct tern_dp *dp,
+			  struct tern_capture_stats *out)
+{
+	if (dp->cap == NULL)
+		return -ENOENT;
+	tern_capture_stats_get(dp->cap, out);
+	return 0;
+}

@@ -104,6 +104,7 @@ struct tern_dp {
 	/* --ring-pair: rings[d][q] carries ring<d> TX queue q to the peer's
 	 * RX queue q. Owned here: net_ring does not free attached rings. */
 	bool have_pair;
+	bool pair_port_made[2];
 	uint16_t pair_port[2];
 	unsigned pair_queues;
 	struct rte_ring *pair_rings[2][TERN_DP_MAX_WORKERS];

@@ -136,6 +136,7 @@ int dp_ring_pair_create(struct tern_dp *dp)
 			return -rte_errno;
 		}
 		dp->pair_port[d] = (uint16_t)pid;
+		dp->pair_port_made[d] = true;
 	}
 	dp->have_pair = true;
 	return 0;
@@ -143,8 +144,16 @@ int dp_ring_pair_create(struct tern_dp *dp)
 
 void dp_ring_pair_free(struct tern_dp *dp)
 {
-	/* Called after the ports are closed; what is still in flight goes
-	 * back to its pool before the leak check. */
+	/* Called after dp_ports_close(); a pair port it never reached (a
+	 * failed create) is closed here, before its rings go. */
+	for (unsigned d = 0; d < 2; d++) {
+		if (dp->pair_port_made[d] &&
+		    rte_eth_dev_is_valid_port(dp->pair_port[d]))
+			rte_eth_dev_close(dp->pair_port[d]);
+		dp->pair_port_made[d] = false;
+	}
+	/* What is still in flight goes back to its pool before the leak
+	 * check. */
 	for (unsigned d = 0; d < 2; d++) {
 		for (unsigned q = 0; q < TERN_DP_MAX_WORKERS; q++) {
 			struct rte_ring *r = dp->pair_rings[d][q];

@@ -13,6 +13,7 @@
 #include <rte_ether.h>
 
 #include <tern/addr.h>
+#include <tern/capture.h>
 #include <tern/chan.h>
 #include <tern/offload.h>
 #include <tern/stack.h>
@@ -158,6 +159,9 @@ int tern_dp_capture_stop(struct tern_dp *dp, uint64_t *written,
 			 uint64_t *missed);
 bool tern_dp_capture_running(const struct tern_dp *dp, char *path,
 			     unsigned pathlen);
+/* Counts of the running capture so far (stats.get). -ENOENT when none. */
+int tern_dp_capture_stats(const struct tern_dp *dp,
+			  struct tern_capture_stats *out);
 
 #ifdef __cplusplus
 }
