@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
-TERND=build/ternd
+B=${TERN_BUILD:-build}
+TERND=$B/ternd
 RATE=${TERN_DEMO_RATE:-100000}
 DURATION=${TERN_DEMO_DURATION:-5}
 SIZE=${TERN_DEMO_SIZE:-64}
@@ -15,7 +16,7 @@ freeport() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0))
 API="tcp://127.0.0.1:$(freeport)"
 EVENTS="tcp://127.0.0.1:$(freeport)"
 LOG=$(mktemp /tmp/ternd-demo.XXXXXX.log)
-CTL=(build/ternctl --api "$API" --events "$EVENTS")
+CTL=(/bin/sh "$B/ternctl" --api "$API" --events "$EVENTS")
 
 echo "demo: starting ternd (api $API, events $EVENTS, log $LOG)"
 "$TERND" -l 0-1 --no-huge --no-shconf --no-pci -m 512 -- \

@@ -18,9 +18,10 @@ PROG = "ternctl"
 
 # -- output helpers -----------------------------------------------------------
 
-def table(rows, columns, out=sys.stdout):
+def table(rows, columns, out=None, indent=""):
     """Prints rows (list of dicts) as an aligned table. columns: list of
     (header, key-or-function)."""
+    out = out or sys.stdout
     cells = []
     for r in rows:
         line = []
@@ -30,9 +31,9 @@ def table(rows, columns, out=sys.stdout):
         cells.append(line)
     heads = [h for h, _ in columns]
     widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(heads)]
-    print("  ".join(h.ljust(w) for h, w in zip(heads, widths)).rstrip(), file=out)
+    print(indent + "  ".join(h.ljust(w) for h, w in zip(heads, widths)).rstrip(), file=out)
     for c in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip(), file=out)
+        print(indent + "  ".join(v.ljust(w) for v, w in zip(c, widths)).rstrip(), file=out)
 
 
 def fmt(v):
@@ -125,18 +126,18 @@ def cmd_iface_delete(c, a):
 
 def print_stats(s):
     print("ports:")
-    table(s.get("ports", []), [("  PORT", "port"), ("NAME", "name"),
+    table(s.get("ports", []), [("PORT", "port"), ("NAME", "name"),
           ("RX PKTS", "ipackets"), ("TX PKTS", "opackets"), ("RX BYTES", "ibytes"),
           ("TX BYTES", "obytes"), ("MISSED", "imissed"), ("IERR", "ierrors"),
-          ("OERR", "oerrors"), ("NOMBUF", "rx_nombuf")])
+          ("OERR", "oerrors"), ("NOMBUF", "rx_nombuf")], indent="  ")
     print("interfaces:")
-    table(s.get("interfaces", []), [("  IFINDEX", "ifindex"), ("NAME", "name"),
+    table(s.get("interfaces", []), [("IFINDEX", "ifindex"), ("NAME", "name"),
           ("RX PKTS", "rx_pkts"), ("RX BYTES", "rx_bytes"), ("TX PKTS", "tx_pkts"),
-          ("TX BYTES", "tx_bytes")])
+          ("TX BYTES", "tx_bytes")], indent="  ")
     print("lcores:")
-    table(s.get("lcores", []), [("  WORKER", "worker"), ("LCORE", "lcore"),
+    table(s.get("lcores", []), [("WORKER", "worker"), ("LCORE", "lcore"),
           ("LOOPS", "loops"), ("BUSY", "busy_loops"), ("RX", "rx_pkts"),
-          ("TX", "tx_pkts"), ("TX DROP", "tx_dropped"), ("MSGS", "msgs")])
+          ("TX", "tx_pkts"), ("TX DROP", "tx_dropped"), ("MSGS", "msgs")], indent="  ")
     print("protocols:")
     for proto, counters in (s.get("protocols") or {}).items():
         nz = ["%s=%s" % (k, fmt(v)) for k, v in counters.items()
