@@ -9,8 +9,11 @@ PY=/usr/bin/python3
 REPORTS=build/test-reports
 SUITES=(unit unit-asan integration)
 
-make --no-print-directory build || echo "run-tests: build/ failed to build" >&2
-make --no-print-directory asan || echo "run-tests: build-asan/ failed to build" >&2
+# A tree that fails to build runs no unit tests (its suite then has no
+# report and counts as failed), rather than a stale binary from before.
+build_ok=1; asan_ok=1
+make --no-print-directory build || { build_ok=0; echo "run-tests: build/ failed to build" >&2; }
+make --no-print-directory asan || { asan_ok=0; echo "run-tests: build-asan/ failed to build" >&2; }
 
 mkdir -p "$REPORTS"
 for s in "${SUITES[@]}"; do rm -f "$REPORTS/$s.xml" "$REPORTS/$s.rc"; done
@@ -26,19 +29,19 @@ run() {
   echo "=== suite $suite: exit $rc"
 }
 
-if [ -x build/tests/tern_unit ]; then
+if [ $build_ok = 1 ] && [ -x build/tests/tern_unit ]; then
   run unit 300 build/tests/tern_unit --gtest_output="xml:$REPORTS/unit.xml"
 else
-  echo "run-tests: build/tests/tern_unit missing" >&2
+  echo "run-tests: build/tests/tern_unit not built: suite unit does not run" >&2
 fi
 
-if [ -x build-asan/tests/tern_unit ]; then
+if [ $asan_ok = 1 ] && [ -x build-asan/tests/tern_unit ]; then
   ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:detect_leaks=1:detect_stack_use_after_return=0" \
   UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
   LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0" \
     run unit-asan 450 build-asan/tests/tern_unit --gtest_output="xml:$REPORTS/unit-asan.xml"
 else
-  echo "run-tests: build-asan/tests/tern_unit missing" >&2
+  echo "run-tests: build-asan/tests/tern_unit not built: suite unit-asan does not run" >&2
 fi
 
 run integration 600 "$PY" -m pytest tests/integration -v -p no:cacheprovider \
