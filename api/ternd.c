@@ -174,6 +174,14 @@ static void *open_socket(struct ternd *d, int type, const char *ep)
 	return s;
 }
 
+static void close_socket(void *s, int linger_ms)
+{
+	if (s == NULL)
+		return;
+	zmq_setsockopt(s, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
+	zmq_close(s);
+}
+
 /* Reads one whole multipart message; returns the number of parts kept
  * (extra parts are read and counted in *total, never left queued). */
 static int recv_parts(void *s, zmq_msg_t *parts, int *total)
@@ -379,10 +387,10 @@ int main(int argc, char **argv)
 zmq:
 	if (d.dp != NULL)
 		shutdown_all(&d);
-	if (d.router != NULL)
-		zmq_close(d.router);
-	if (d.pub != NULL)
-		zmq_close(d.pub);
+	/* Give the system.shutdown reply and the shutdown event a moment to
+	 * leave; the sockets were opened with linger 0. */
+	close_socket(d.router, 1000);
+	close_socket(d.pub, 1000);
 	zmq_ctx_term(d.zctx);
 eal:
 	if (d.dp != NULL)
