@@ -126,11 +126,16 @@ static void add_stack(struct tern_stack_stats *sum,
 
 static json_t *capture_json(struct ternd *d)
 {
+	struct tern_capture_stats st;
 	char path[4096];
 
-	if (!tern_dp_capture_running(d->dp, path, sizeof(path)))
+	if (!tern_dp_capture_running(d->dp, path, sizeof(path)) ||
+	    tern_dp_capture_stats(d->dp, &st) < 0)
 		return json_null();
-	return json_pack("{ss}", "path", path);
+	return json_pack("{ss so so so}", "path", path,
+			 "captured", ju_u64(st.captured),
+			 "written", ju_u64(st.written),
+			 "missed", ju_u64(st.missed));
 }
 
 json_t *stats_build(struct ternd *d, struct rpc_error *e)
