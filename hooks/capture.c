@@ -68,7 +68,10 @@ struct tern_capture *tern_capture_open(const char *path, uint16_t port,
 	c->ring = rte_ring_create(name, CAP_RING_SIZE, (int)rte_socket_id(),
 				  RING_F_SC_DEQ);
 	snprintf(name, sizeof(name), "tcap_p%u", seq);
-	uint32_t len = snaplen ? snaplen : RTE_MBUF_DEFAULT_DATAROOM;
+	/* Copies chain when a frame outgrows one buffer, so the buffer size
+	 * only needs to fit the common case. */
+	uint32_t len = (snaplen != 0 && snaplen < RTE_MBUF_DEFAULT_DATAROOM) ?
+		snaplen : RTE_MBUF_DEFAULT_DATAROOM;
 	c->pool = rte_pktmbuf_pool_create(name, CAP_POOL_SIZE, 0, 0,
 					  (uint16_t)rte_pcapng_mbuf_size(len),
 					  (int)rte_socket_id());

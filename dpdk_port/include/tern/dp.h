@@ -149,7 +149,7 @@ int tern_worker_poller_del(struct tern_worker *w, tern_poller_fn fn,
 /* ---- capture ------------------------------------------------------- */
 
 /* Starts a pcapng capture of port_id (UINT16_MAX: every port) on every
- * worker. One capture at a time: -EBUSY. */
+ * worker; snaplen 0 keeps whole frames. One capture at a time: -EBUSY. */
 int tern_dp_capture_start(struct tern_dp *dp, const char *path,
 			  uint16_t port_id, uint32_t snaplen);
 /* Writes what the lcores copied so far (control thread, call often). */
