@@ -1,0 +1,233 @@
+// Hook chains, and the verdicts at ETH_INPUT / ETH_OUTPUT steering the stack.
+#include "harness.h"
+
+#include <set>
+
+#include <tern/hooks.h>
+
+using namespace tt;
+
+namespace {
+
+struct HookState {
+	enum tern_verdict verdict = TERN_HOOK_CONTINUE;
+	int calls = 0;
+	std::vector<int> *order = nullptr;
+	int id = 0;
+	std::vector<tern_hook_ctx> ctxs;
+	std::vector<Bytes> seen;
+};
+
+enum tern_verdict hook_fn(void *arg, rte_mbuf *m, const tern_hook_ctx *ctx)
+{
+	HookState *h = static_cast<HookState *>(arg);
+	h->calls++;
+	h->ctxs.push_back(*ctx);
+	if (m)	// the bare chain tests run without packets
+		h->seen.push_back(mbuf_bytes(m));
+	if (h->order)
+		h->order->push_back(h->id);
+	if (h->verdict == TERN_HOOK_CONSUMED)
+		rte_pktmbuf_free(m);	// it owns the mbuf now
+	return h->verdict;
+}
+
+}  // namespace
+
+TEST(Hooks, AddDelNames)
+{
+	tern_hooks h;
+	tern_hooks_init(&h);
+	for (int p = 0; p < TERN_HOOK_POINT_MAX; p++)
+		EXPECT_TRUE(tern_hooks_empty(&h, (tern_hook_point)p));
+	HookState st;
+	EXPECT_EQ(tern_hook_add(&h, TERN_HOOK_ETH_INPUT, "a", hook_fn, &st), 0);
+	EXPECT_FALSE(tern_hooks_empty(&h, TERN_HOOK_ETH_INPUT));
+	EXPECT_TRUE(tern_hooks_empty(&h, TERN_HOOK_ETH_OUTPUT));
+	EXPECT_EQ(tern_hook_add(&h, TERN_HOOK_ETH_INPUT, "a", hook_fn, &st), -EEXIST);
+	// Same name at another point is another entry.
+	EXPECT_EQ(tern_hook_add(&h, TERN_HOOK_ETH_OUTPUT, "a", hook_fn, &st), 0);
+	EXPECT_EQ(tern_hook_add(&h, TERN_HOOK_ETH_INPUT, "nofn", nullptr, &st), -EINVAL);
+	EXPECT_EQ(tern_hook_add(&h, TERN_HOOK_POINT_MAX, "bad", hook_fn, &st), -EINVAL);
+	EXPECT_EQ(tern_hook_del(&h, TERN_HOOK_ETH_INPUT, "zz"), -ENOENT);
+	EXPECT_EQ(tern_hook_del(&h, TERN_HOOK_ETH_INPUT, "a"), 0);
+	EXPECT_TRUE(tern_hooks_empty(&h, TERN_HOOK_ETH_INPUT));
+	EXPECT_EQ(tern_hook_del(&h, TERN_HOOK_ETH_INPUT, "a"), -ENOENT);
+	EXPECT_FALSE(tern_hooks_empty(&h, TERN_HOOK_ETH_OUTPUT));
+
+	std::set<std::string> names;
+	for (int p = 0; p < TERN_HOOK_POINT_MAX; p++) {
+		const char *n = tern_hook_point_name((tern_hook_point)p);
+		ASSERT_NE(n, nullptr);
+		EXPECT_GT(strlen(n), 0u);
+		names.insert(n);
+	}
+	EXPECT_EQ(names.size(), (size_t)TERN_HOOK_POINT_MAX);
+	EXPECT_STREQ(tern_hook_point_name(TERN_HOOK_ETH_INPUT), "ETH_INPUT");
+	EXPECT_STREQ(tern_hook_point_name(TERN_HOOK_ETH_OUTPUT), "ETH_OUTPUT");
+}
+
+TEST(Hooks, ChainFullAndOrder)
+{
+	tern_hooks h;
+	tern_hooks_init(&h);
+	std::vector<int> order;
+	HookState st[TERN_HOOK_CHAIN_MAX];
+	for (int i = 0; i < TERN_HOOK_CHAIN_MAX; i++) {
+		st[i].order = &order;
+		st[i].id = i;
+		std::string n = "h" + std::to_string(i);
+		ASSERT_EQ(tern_hook_add(&h, TERN_HOOK_IP_INPUT, n.c_str(), hook_fn, &st[i]), 0);
+	}
+	HookState extra;
+	EXPECT_EQ(tern_hook_add(&h, TERN_HOOK_IP_INPUT, "extra", hook_fn, &extra), -ENOSPC);
+
+	// Delete from the middle: the others keep their order.
+	ASSERT_EQ(tern_hook_del(&h, TERN_HOOK_IP_INPUT, "h3"), 0);
+	EXPECT_EQ(tern_hook_add(&h, TERN_HOOK_IP_INPUT, "extra", hook_fn, &extra), 0);
+	extra.order = &order;
+	extra.id = 99;
+
+	tern_hook_ctx ctx = {TERN_HOOK_IP_INPUT, 0, UINT16_MAX, 0};
+	EXPECT_EQ(tern_hooks_run(&h, nullptr, &ctx), TERN_HOOK_CONTINUE);
+	EXPECT_EQ(order, std::vector<int>({0, 1, 2, 4, 5, 6, 7, 99}));
+
+	// The first non-CONTINUE verdict stops the chain.
+	order.clear();
+	st[2].verdict = TERN_HOOK_DROP;
+	EXPECT_EQ(tern_hooks_run(&h, nullptr, &ctx), TERN_HOOK_DROP);
+	EXPECT_EQ(order, std::vector<int>({0, 1, 2}));
+}
+
+class HookStack : public TwoStacks {
+protected:
+	void SetUp() override
+	{
+		TwoStacks::SetUp();
+		if (HasFatalFailure())
+			return;
+		resolve_statically();
+		pa = open(A, 0, &rxa);
+		pb = open(B, 7000, &rxb);
+		ASSERT_NE(pa, nullptr);
+		ASSERT_NE(pb, nullptr);
+	}
+	Rx rxa, rxb;
+	tern_udp_pcb *pa = nullptr, *pb = nullptr;
+};
+
+TEST_F(HookStack, InputContinueSeesFramesAndDelivers)
+{
+	HookState st;
+	ASSERT_EQ(tern_hook_add(tern_stack_hooks(B), TERN_HOOK_ETH_INPUT, "t", hook_fn, &st), 0);
+	auto before = stats(B);
+	ASSERT_EQ(send(A, pa, kIpB, 7000, pattern(20)), 0);
+	pump();
+	EXPECT_EQ(st.calls, 1);
+	ASSERT_EQ(rxb.got.size(), 1u);
+	EXPECT_EQ(rxb.got[0].data, pattern(20));
+	ASSERT_EQ(st.ctxs.size(), 1u);
+	EXPECT_EQ(st.ctxs[0].point, TERN_HOOK_ETH_INPUT);
+	EXPECT_EQ(st.ctxs[0].link, 0);
+	// ETH_INPUT runs before demux: the hook sees the Ethernet header.
+	ASSERT_GE(st.seen[0].size(), 14u);
+	EXPECT_EQ(get16(&st.seen[0][12]), kEthIp4);
+	EXPECT_TRUE(drops_changed(before, stats(B)).empty());
+}
+
+TEST_F(HookStack, InputDropCountsAndStopsDelivery)
+{
+	HookState st;
+	st.verdict = TERN_HOOK_DROP;
+	ASSERT_EQ(tern_hook_add(tern_stack_hooks(B), TERN_HOOK_ETH_INPUT, "d", hook_fn, &st), 0);
+	auto before = stats(B);
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(send(A, pa, kIpB, 7000, pattern(10)), 0);
+	pump();
+	EXPECT_EQ(st.calls, 3);
+	EXPECT_TRUE(rxb.got.empty());
+	auto after = stats(B);
+	EXPECT_EQ(after.eth_drop_hook_input - before.eth_drop_hook_input, 3u);
+	EXPECT_EQ(after.udp_rx_pkts, before.udp_rx_pkts);
+	EXPECT_EQ(drops_changed(before, after),
+		  std::vector<std::string>({"eth.drop_hook_input +3"}));
+
+	// Removing the hook restores delivery.
+	ASSERT_EQ(tern_hook_del(tern_stack_hooks(B), TERN_HOOK_ETH_INPUT, "d"), 0);
+	ASSERT_EQ(send(A, pa, kIpB, 7000, pattern(10)), 0);
+	pump();
+	EXPECT_EQ(rxb.got.size(), 1u);
+}
+
+TEST_F(HookStack, InputConsumedTakesOwnership)
+{
+	HookState st;
+	st.verdict = TERN_HOOK_CONSUMED;
+	ASSERT_EQ(tern_hook_add(tern_stack_hooks(B), TERN_HOOK_ETH_INPUT, "c", hook_fn, &st), 0);
+	auto before = stats(B);
+	ASSERT_EQ(send(A, pa, kIpB, 7000, pattern(10)), 0);
+	pump();
+	EXPECT_EQ(st.calls, 1);
+	EXPECT_TRUE(rxb.got.empty());
+	auto after = stats(B);
+	// Not a drop: the hook kept it (and freed it; the pool check agrees).
+	EXPECT_TRUE(drops_changed(before, after).empty());
+	EXPECT_EQ(after.udp_rx_pkts, before.udp_rx_pkts);
+}
+
+TEST_F(HookStack, OutputDropCountsAndNothingOnWire)
+{
+	HookState st;
+	st.verdict = TERN_HOOK_DROP;
+	ASSERT_EQ(tern_hook_add(tern_stack_hooks(A), TERN_HOOK_ETH_OUTPUT, "d", hook_fn, &st), 0);
+	auto before = stats(A);
+	ASSERT_EQ(send(A, pa, kIpB, 7000, pattern(10)), 0);
+	pump();
+	EXPECT_EQ(st.calls, 1);
+	ASSERT_EQ(st.ctxs.size(), 1u);
+	EXPECT_EQ(st.ctxs[0].point, TERN_HOOK_ETH_OUTPUT);
+	EXPECT_EQ(st.ctxs[0].ifindex, kIfA);
+	// ETH_OUTPUT sees the finished frame.
+	ASSERT_GE(st.seen[0].size(), 42u);
+	EXPECT_EQ(Mac({st.seen[0][0], st.seen[0][1], st.seen[0][2], st.seen[0][3],
+		       st.seen[0][4], st.seen[0][5]}), kMacB);
+	EXPECT_TRUE(frames_from(0).empty());
+	EXPECT_TRUE(rxb.got.empty());
+	auto after = stats(A);
+	EXPECT_EQ(drops_changed(before, after),
+		  std::vector<std::string>({"eth.drop_hook_output +1"}));
+	EXPECT_EQ(after.eth_tx_pkts, before.eth_tx_pkts);
+}
+
+TEST_F(HookStack, OutputConsumedAndContinue)
+{
+	HookState c;
+	c.verdict = TERN_HOOK_CONSUMED;
+	ASSERT_EQ(tern_hook_add(tern_stack_hooks(A), TERN_HOOK_ETH_OUTPUT, "c", hook_fn, &c), 0);
+	auto before = stats(A);
+	ASSERT_EQ(send(A, pa, kIpB, 7000, pattern(10)), 0);
+	pump();
+	EXPECT_EQ(c.calls, 1);
+	EXPECT_TRUE(frames_from(0).empty());
+	EXPECT_TRUE(drops_changed(before, stats(A)).empty());
+
+	ASSERT_EQ(tern_hook_del(tern_stack_hooks(A), TERN_HOOK_ETH_OUTPUT, "c"), 0);
+	HookState k;
+	ASSERT_EQ(tern_hook_add(tern_stack_hooks(A), TERN_HOOK_ETH_OUTPUT, "k", hook_fn, &k), 0);
+	ASSERT_EQ(send(A, pa, kIpB, 7000, pattern(10)), 0);
+	pump();
+	EXPECT_EQ(k.calls, 1);
+	EXPECT_EQ(frames_from(0).size(), 1u);
+	EXPECT_EQ(rxb.got.size(), 1u);
+}
+
+TEST_F(HookStack, OutputHookSeesArpToo)
+{
+	// Every frame passes ETH_OUTPUT, also those the stack makes itself.
+	HookState st;
+	ASSERT_EQ(tern_hook_add(tern_stack_hooks(A), TERN_HOOK_ETH_OUTPUT, "k", hook_fn, &st), 0);
+	ASSERT_EQ(send(A, pa, kIpX, 9, pattern(4)), 0);	// unresolved: ARP
+	pump();
+	ASSERT_GE(st.calls, 1);
+	EXPECT_EQ(get16(&st.seen[0][12]), kEthArp);
+}
