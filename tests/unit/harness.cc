@@ -306,15 +306,31 @@ void rx_collect(void *arg, tern_udp_pcb *, rte_mbuf *m, const tern_addr *src,
 	rte_pktmbuf_free(m);
 }
 
-int wire_tap(void *arg, int from_side, rte_mbuf *m)
+static Frame frame_of(int side, const rte_mbuf *m)
 {
-	TwoStacks *t = static_cast<TwoStacks *>(arg);
 	Frame f;
-	f.side = from_side;
+	f.side = side;
 	f.b = mbuf_bytes(m);
 	f.ol_flags = m->ol_flags;
 	f.l2_len = m->l2_len;
 	f.l3_len = m->l3_len;
+	return f;
+}
+
+uint16_t capture_tx(void *ctx, rte_mbuf **pkts, uint16_t n)
+{
+	auto *v = static_cast<std::vector<Frame> *>(ctx);
+	for (uint16_t i = 0; i < n; i++) {
+		v->push_back(frame_of(0, pkts[i]));
+		rte_pktmbuf_free(pkts[i]);
+	}
+	return n;
+}
+
+int wire_tap(void *arg, int from_side, rte_mbuf *m)
+{
+	TwoStacks *t = static_cast<TwoStacks *>(arg);
+	Frame f = frame_of(from_side, m);
 	bool dropped = t->drop && t->drop(from_side, f);
 	t->frames.push_back(f);
 	return dropped ? 1 : 0;

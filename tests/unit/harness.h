@@ -137,6 +137,11 @@ struct Frame {
 	size_t l4_len() const { return get16(&b[14 + 2]) - ip_hlen(); }
 };
 
+// A tx function that keeps a copy of each frame as the stack handed it to
+// the port (before any NIC work, unlike the wire's tap) and frees it.
+// ctx: a std::vector<Frame>.
+uint16_t capture_tx(void *ctx, rte_mbuf **pkts, uint16_t n);
+
 // Received UDP datagrams of one pcb.
 struct Got {
 	Bytes data;
