@@ -145,7 +145,7 @@ static struct result send_loop(struct tern_stack *s, struct tern_udp_pcb *pcb,
 
 static void report(const char *what, const struct result *r, const struct opts *o)
 {
-	printf("%-34s %10.3f Mpps  %8.1f cycles/pkt  (%" PRIu64 " pkts, %" PRIu64
+	printf("%-46s %8.3f Mpps  %8.1f cycles/pkt  (%" PRIu64 " pkts, %" PRIu64
 	       " failed, %.2f s, %u-byte frames, lcore %u)\n",
 	       what, r->pkts / r->secs / 1e6,
 	       r->pkts ? (double)r->cycles / r->pkts : 0.0, r->pkts, r->failed,
