@@ -95,8 +95,11 @@ static const char *guess_field(const char *why, enum tern_gen_role role)
 		{ "size", "size", "size" }, { "rate", "rate", "rate" },
 		{ "count", "count", "count" },
 		{ "duration", "duration", "duration" },
+		/* longest words first: "remote_port" must not match "remote" */
+		{ "local_port", "sport", "port" },
+		{ "remote_port", "dport", "dport" },
 		{ "remote", "dst", "dst" }, { "dst", "dst", "dst" },
-		{ "local_port", "sport", "port" }, { "port", "dport", "port" },
+		{ "port", "dport", "port" },
 		{ "local", "interface", "interface" },
 	};
 	size_t i;

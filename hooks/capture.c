@@ -11,6 +11,7 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_pcapng.h>
@@ -116,8 +117,13 @@ int tern_capture_drain(struct tern_capture *c)
 	unsigned n;
 	while ((n = rte_ring_sc_dequeue_burst(c->ring, (void **)pkts,
 					      CAP_DRAIN_BURST, NULL)) > 0) {
-		/* write_packets frees the mbufs whatever happens */
-		if (rte_pcapng_write_packets(c->pcapng, pkts, (uint16_t)n) < 0)
+		/* Despite its header comment, 22.11's write_packets does not
+		 * free the copies (dpdk-dumpcap frees them itself); without
+		 * this the copy pool ran dry after 8191 packets. */
+		ssize_t w = rte_pcapng_write_packets(c->pcapng, pkts,
+						     (uint16_t)n);
+		rte_pktmbuf_free_bulk(pkts, n);
+		if (w < 0)
 			return -EIO;
 		c->written += n;
 		total += (int)n;
@@ -145,6 +151,10 @@ void tern_capture_close(struct tern_capture *c)
 	}
 	rte_pcapng_close(c->pcapng);
 	rte_ring_free(c->ring);
+	if (rte_mempool_avail_count(c->pool) != c->pool->size)
+		RTE_LOG(WARNING, USER1, "capture: copy pool not full at close "
+			"(%u of %u): leak\n", rte_mempool_avail_count(c->pool),
+			c->pool->size);
 	rte_mempool_free(c->pool);
 	rte_free(c);
 }
