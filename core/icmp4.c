@@ -18,7 +18,7 @@ static void echo_reply(struct tern_stack *s, struct iface *ifc,
 	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	ic->icmp_cksum = 0;
 	uint16_t sum;
-	if (rte_raw_cksum_mbuf(m, 0, m->pkt_len, &sum) != 0) {
+	if (tern_ol_raw_cksum_mbuf(m, 0, m->pkt_len, &sum) != 0) {
 		STAT_INC(s, icmp4_drop_short);
 		drop(m);
 		return;
@@ -46,7 +46,7 @@ void icmp4_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
 		return;
 	}
 	uint16_t sum;
-	if (rte_raw_cksum_mbuf(m, 0, iplen, &sum) != 0 || sum != 0xffff) {
+	if (tern_ol_raw_cksum_mbuf(m, 0, iplen, &sum) != 0 || sum != 0xffff) {
 		STAT_INC(s, icmp4_drop_bad_cksum);
 		drop(m);
 		return;

@@ -76,6 +76,12 @@ struct tern_udp_pcb *tern_udp_open(struct tern_stack *s,
 		rte_errno = EINVAL;
 		return NULL;
 	}
+	if (local->family == TERN_AF_INET &&
+	    tern_iface_by_addr(s, local) < 0) {
+		/* like bind(2): only addresses of our interfaces */
+		rte_errno = EADDRNOTAVAIL;
+		return NULL;
+	}
 	if (port == 0) {
 		unsigned span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
 		for (unsigned i = 0; i < span; i++) {

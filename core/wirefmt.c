@@ -1,18 +1,48 @@
 /* Bounds-checked header validation (see wirefmt.h). */
+#include <string.h>
+
 #include "wirefmt.h"
 
-enum wf_verdict wf_eth_parse(const struct rte_mbuf *m, struct wf_eth *out)
+int wf_pullup(struct rte_mbuf *m, uint32_t len)
 {
-	if (m->data_len < sizeof(struct rte_ether_hdr))
+	if (likely(m->data_len >= len))
+		return 0;
+	if (m->pkt_len < len || rte_pktmbuf_tailroom(m) < len - m->data_len ||
+	    rte_mbuf_refcnt_read(m) != 1)
+		return -1;
+	while (m->data_len < len) {
+		struct rte_mbuf *seg = m->next;
+		if (seg == NULL || rte_mbuf_refcnt_read(seg) != 1)
+			return -1;
+		uint16_t n = (uint16_t)RTE_MIN((uint32_t)seg->data_len,
+					       len - m->data_len);
+		memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len),
+		       rte_pktmbuf_mtod(seg, const uint8_t *), n);
+		m->data_len = (uint16_t)(m->data_len + n);
+		seg->data_off = (uint16_t)(seg->data_off + n);
+		seg->data_len = (uint16_t)(seg->data_len - n);
+		if (seg->data_len == 0) {
+			m->next = seg->next;
+			m->nb_segs--;
+			seg->next = NULL;
+			rte_pktmbuf_free_seg(seg);
+		}
+	}
+	return 0;
+}
+
+enum wf_verdict wf_eth_parse(struct rte_mbuf *m, struct wf_eth *out)
+{
+	if (wf_pullup(m, sizeof(struct rte_ether_hdr)) != 0)
 		return WF_SHORT;
 	out->h = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	out->type = rte_be_to_cpu_16(out->h->ether_type);
 	return WF_OK;
 }
 
-enum wf_verdict wf_arp_parse(const struct rte_mbuf *m, struct wf_arp *out)
+enum wf_verdict wf_arp_parse(struct rte_mbuf *m, struct wf_arp *out)
 {
-	if (m->data_len < sizeof(struct rte_arp_hdr))
+	if (wf_pullup(m, sizeof(struct rte_arp_hdr)) != 0)
 		return WF_SHORT;
 	const struct rte_arp_hdr *h = rte_pktmbuf_mtod(m,
 						       const struct rte_arp_hdr *);
@@ -30,8 +60,7 @@ enum wf_verdict wf_arp_parse(const struct rte_mbuf *m, struct wf_arp *out)
 
 enum wf_verdict wf_ip4_parse(struct rte_mbuf *m, struct wf_ip4 *out)
 {
-	if (m->pkt_len < sizeof(struct rte_ipv4_hdr) ||
-	    m->data_len < sizeof(struct rte_ipv4_hdr))
+	if (wf_pullup(m, sizeof(struct rte_ipv4_hdr)) != 0)
 		return WF_SHORT;
 	struct rte_ipv4_hdr *h = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	if ((h->version_ihl >> 4) != 4)
@@ -39,8 +68,9 @@ enum wf_verdict wf_ip4_parse(struct rte_mbuf *m, struct wf_ip4 *out)
 	unsigned hlen = (unsigned)(h->version_ihl & 0xf) * 4;
 	if (hlen < sizeof(struct rte_ipv4_hdr))
 		return WF_BAD_HLEN;
-	if (hlen > m->data_len)
+	if (wf_pullup(m, hlen) != 0)
 		return WF_SHORT;
+	h = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	unsigned total = rte_be_to_cpu_16(h->total_length);
 	if (total < hlen || total > m->pkt_len)
 		return WF_BAD_LEN;
@@ -58,7 +88,7 @@ enum wf_verdict wf_udp_parse(struct rte_mbuf *m, unsigned iplen,
 			     struct wf_udp *out)
 {
 	if (iplen < sizeof(struct rte_udp_hdr) ||
-	    m->data_len < sizeof(struct rte_udp_hdr))
+	    wf_pullup(m, sizeof(struct rte_udp_hdr)) != 0)
 		return WF_SHORT;
 	struct rte_udp_hdr *h = rte_pktmbuf_mtod(m, struct rte_udp_hdr *);
 	unsigned len = rte_be_to_cpu_16(h->dgram_len);
@@ -71,11 +101,11 @@ enum wf_verdict wf_udp_parse(struct rte_mbuf *m, unsigned iplen,
 	return WF_OK;
 }
 
-enum wf_verdict wf_icmp_parse(const struct rte_mbuf *m, unsigned iplen,
+enum wf_verdict wf_icmp_parse(struct rte_mbuf *m, unsigned iplen,
 			      const struct rte_icmp_hdr **out)
 {
 	if (iplen < sizeof(struct rte_icmp_hdr) ||
-	    m->data_len < sizeof(struct rte_icmp_hdr))
+	    wf_pullup(m, sizeof(struct rte_icmp_hdr)) != 0)
 		return WF_SHORT;
 	*out = rte_pktmbuf_mtod(m, const struct rte_icmp_hdr *);
 	return WF_OK;

@@ -1,8 +1,8 @@
 /* Wire formats, apart from the state machines (DESIGN rule 4): each
  * function validates one header in an mbuf whose data starts at it, and
- * only then exposes its fields. The verdict names the drop reason. All
- * headers must sit in the first segment; a chain that splits a header is
- * reported as short (tern never builds such chains, and NICs don't). */
+ * only then exposes its fields. The verdict names the drop reason. A
+ * header split across segments is first pulled up into the first segment
+ * (BSD's m_pullup), so the fields can be read in place. */
 #ifndef TERN_WIREFMT_H
 #define TERN_WIREFMT_H
 
@@ -46,9 +46,14 @@ struct wf_udp {
 	unsigned len;		/* UDP length field, host order */
 };
 
-enum wf_verdict wf_eth_parse(const struct rte_mbuf *m, struct wf_eth *out);
+/* Makes the first len bytes contiguous in m's first segment, moving bytes
+ * from the following segments into its tailroom. -1 when the packet is
+ * shorter than len, or there is no room, or a segment is shared. */
+int wf_pullup(struct rte_mbuf *m, uint32_t len);
+
+enum wf_verdict wf_eth_parse(struct rte_mbuf *m, struct wf_eth *out);
 /* Ethernet/IPv4 ARP only (RFC 826 htype 1, ptype 0x0800, 6/4). */
-enum wf_verdict wf_arp_parse(const struct rte_mbuf *m, struct wf_arp *out);
+enum wf_verdict wf_arp_parse(struct rte_mbuf *m, struct wf_arp *out);
 /* Version, header length, total length against the mbuf, fragments. The
  * checksum is left to the caller (offload may have checked it). */
 enum wf_verdict wf_ip4_parse(struct rte_mbuf *m, struct wf_ip4 *out);
@@ -56,7 +61,7 @@ enum wf_verdict wf_ip4_parse(struct rte_mbuf *m, struct wf_ip4 *out);
 enum wf_verdict wf_udp_parse(struct rte_mbuf *m, unsigned iplen,
 			     struct wf_udp *out);
 /* m data at the ICMP header; iplen = IP payload length. */
-enum wf_verdict wf_icmp_parse(const struct rte_mbuf *m, unsigned iplen,
+enum wf_verdict wf_icmp_parse(struct rte_mbuf *m, unsigned iplen,
 			      const struct rte_icmp_hdr **out);
 
 #endif

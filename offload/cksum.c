@@ -10,14 +10,45 @@
 
 #include <tern/offload.h>
 
+int tern_ol_raw_cksum_mbuf(const struct rte_mbuf *m, uint32_t off,
+			   uint32_t len, uint16_t *out)
+{
+	if ((uint64_t)off + len > m->pkt_len)
+		return -1;
+	const struct rte_mbuf *seg = m;
+	while (seg != NULL && off >= seg->data_len) {
+		off -= seg->data_len;
+		seg = seg->next;
+	}
+	uint32_t sum = 0, done = 0;
+	while (done < len && seg != NULL) {
+		uint32_t n = RTE_MIN((uint32_t)seg->data_len - off, len - done);
+		uint16_t part = rte_raw_cksum(
+			rte_pktmbuf_mtod_offset(seg, const uint8_t *, off), n);
+		/* a segment starting at an odd offset has its bytes in the
+		 * other lanes of the 16-bit sum */
+		if (done & 1)
+			part = rte_bswap16(part);
+		sum += part;
+		done += n;
+		off = 0;
+		seg = seg->next;
+	}
+	if (done != len)
+		return -1;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	*out = (uint16_t)sum;
+	return 0;
+}
+
 /* Non-complemented sum of the L4 segment at l4_off (may span segments)
  * plus the IPv4 pseudo-header. Returns -1 when the lengths don't fit. */
 static int l4_sum(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 		  uint32_t l4_off, uint32_t l4len, uint16_t *out)
 {
 	uint16_t raw;
-	if (l4_off + l4len > m->pkt_len ||
-	    rte_raw_cksum_mbuf(m, l4_off, l4len, &raw) != 0)
+	if (tern_ol_raw_cksum_mbuf(m, l4_off, l4len, &raw) != 0)
 		return -1;
 	uint32_t sum = (uint32_t)raw + rte_ipv4_phdr_cksum(ip, 0);
 	sum = (sum & 0xffff) + (sum >> 16);
@@ -81,11 +112,13 @@ enum tern_ol_verdict tern_ol_rx_ip4(const struct rte_mbuf *m, const void *ip,
 				    unsigned hlen)
 {
 	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+	/* NONE: the field is wrong but the port verified the header's
+	 * integrity (rte_mbuf_core.h), as good as GOOD for us. */
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD || f == RTE_MBUF_F_RX_IP_CKSUM_NONE)
 		return TERN_OL_CKSUM_GOOD;
 	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return TERN_OL_CKSUM_BAD;
-	/* UNKNOWN or NONE: the port did not check; we do. */
+	/* UNKNOWN: the port did not check; we do. */
 	uint16_t sum = rte_raw_cksum(ip, hlen);
 	return sum == 0xffff ? TERN_OL_CKSUM_GOOD : TERN_OL_CKSUM_BAD;
 }
@@ -98,7 +131,7 @@ enum tern_ol_verdict tern_ol_rx_l4_ip4(const struct rte_mbuf *m,
 	    ((const struct rte_udp_hdr *)l4)->dgram_cksum == 0)
 		return TERN_OL_CKSUM_GOOD; /* RFC 768: no checksum sent */
 	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
-	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD || f == RTE_MBUF_F_RX_L4_CKSUM_NONE)
 		return TERN_OL_CKSUM_GOOD;
 	if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		return TERN_OL_CKSUM_BAD;

@@ -152,8 +152,9 @@ typedef void (*tern_udp_recv_fn)(void *arg, struct tern_udp_pcb *pcb,
 				 const struct tern_addr *src, uint16_t sport,
 				 const struct tern_addr *dst);
 
-/* local: a stack address or family NONE for any; port 0 picks an
- * ephemeral port. NULL with rte_errno EADDRINUSE/ENOSPC/EINVAL. */
+/* local: an address of one of the stack's interfaces, or family NONE for
+ * any; port 0 picks an ephemeral port. NULL with rte_errno EADDRINUSE,
+ * EADDRNOTAVAIL (not our address), ENOSPC or EINVAL. */
 struct tern_udp_pcb *tern_udp_open(struct tern_stack *s,
 				   const struct tern_addr *local, uint16_t port,
 				   tern_udp_recv_fn fn, void *arg);

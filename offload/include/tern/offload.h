@@ -41,6 +41,14 @@ uint64_t tern_ol_port_rx_offloads(const struct tern_ol_caps *c);
  * and clears the flag. */
 void tern_ol_tx_finish(struct rte_mbuf *m, const struct tern_ol_caps *caps);
 
+/* One's-complement sum (RFC 1071, not complemented) of len bytes at off
+ * in a possibly chained mbuf. -1 when off + len passes the packet end.
+ * DPDK 22.11's rte_raw_cksum_mbuf() truncates each segment's 32-bit sum
+ * before byte-swapping odd-offset segments, so chains with odd segment
+ * lengths got wrong sums; this reduces first. */
+int tern_ol_raw_cksum_mbuf(const struct rte_mbuf *m, uint32_t off,
+			   uint32_t len, uint16_t *out);
+
 enum tern_ol_verdict {
 	TERN_OL_CKSUM_GOOD = 0,
 	TERN_OL_CKSUM_BAD = 1,
