@@ -35,12 +35,13 @@ print(n, flush=True)
 UDP_SEND = r"""
 import socket, sys, time
 addr, port, n, rate, echo = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5] == "1"
+plen = int(sys.argv[6]) if len(sys.argv) > 6 else 11
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
 s.connect((addr, port))
 got = 0
 for i in range(n):
-    s.send(b"tern-%06d" % i)
+    s.send((b"tern-%06d" % i).ljust(plen, b"."))
     time.sleep(1.0 / rate)
 if echo:
     s.settimeout(1.0)
@@ -96,18 +97,26 @@ def test_arp_both_ways(tap):
     assert arp["tx_replies"] >= 1 or arp["rx_replies"] >= 1, arp
 
 
-def test_udp_tern_to_linux(tap, ctx_cleanup):
-    port, n = 40001, 200
+def test_ping_large(tap):
+    r = tap.ns_run("ping", "-n", "-q", "-c", "5", "-i", "0.05", "-s", "1472", "-W", "2",
+                   tap.tern_addr, check=False, timeout=30)
+    assert " 5 received" in r.stdout, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("port,size", [(40001, 64), (40004, 1518)])
+def test_udp_tern_to_linux(tap, ctx_cleanup, port, size):
+    n = 200
     rx = tap.ns_popen(PY, "-c", UDP_RECV, tap.ns_addr, port, "1.5", "20")
     try:
         assert rx.stdout.readline().strip() == "ready", rx.stderr.read()
         c = tap.client
-        gid = c.udp_client(tap.ifindex, tap.ns_addr, port, count=n, rate=1000)
+        gid = c.udp_client(tap.ifindex, tap.ns_addr, port, count=n, rate=1000, size=size)
         ctx_cleanup.append((c, gid))
         c.generator_start(gid)
         s = wait_gen_state(c, gid, timeout=20)
         assert s["state"] == "done", s
         assert s["tx_pkts"] == n and s["tx_fail"] == 0, s
+        assert s["tx_bytes"] == n * size, s
         out, err = rx.communicate(timeout=30)
     finally:
         if rx.poll() is None:
@@ -116,18 +125,21 @@ def test_udp_tern_to_linux(tap, ctx_cleanup):
     assert int(out.strip()) == n, "Linux received %s of %d: %s" % (out, n, err)
 
 
-def test_udp_linux_to_tern(tap, ctx_cleanup):
+@pytest.mark.parametrize("port,plen", [(40002, 11), (40005, 1472)])
+def test_udp_linux_to_tern(tap, ctx_cleanup, port, plen):
     c = tap.client
-    port, n = 40002, 200
+    n = 200
     gid = c.udp_server(tap.ifindex, port)
     ctx_cleanup.append((c, gid))
     c.generator_start(gid)
-    r = tap.ns_run(PY, "-c", UDP_SEND, tap.tern_addr, port, n, 2000, "0", timeout=60)
+    r = tap.ns_run(PY, "-c", UDP_SEND, tap.tern_addr, port, n, 2000, "0", plen, timeout=60)
     s = wait_for(lambda: (lambda st: st if st["rx_pkts"] >= n else None)(
         c.generator_stats(gid)), timeout=5)
     s = s or c.generator_stats(gid)
     assert s["rx_pkts"] == n, (s, r.stdout)
     assert s["tx_pkts"] == 0, s
+    drops = c.stats()["drops"]
+    assert drops["udp.drop_bad_cksum"] == 0 and drops["ip4.drop_bad_cksum"] == 0, drops
 
 
 def test_udp_echo_server_for_linux(tap, ctx_cleanup):
