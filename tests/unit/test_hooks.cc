@@ -231,3 +231,56 @@ TEST_F(HookStack, OutputHookSeesArpToo)
 	ASSERT_GE(st.calls, 1);
 	EXPECT_EQ(get16(&st.seen[0][12]), kEthArp);
 }
+
+TEST_F(HookStack, IpInputSeesIpHeaderAndCanDrop)
+{
+	HookState st;
+	st.verdict = TERN_HOOK_DROP;
+	ASSERT_EQ(tern_hook_add(tern_stack_hooks(B), TERN_HOOK_IP_INPUT, "ipd", hook_fn, &st), 0);
+	auto before = stats(B);
+	ASSERT_EQ(send(A, pa, kIpB, 7000, pattern(10)), 0);
+	pump();
+	ASSERT_EQ(st.calls, 1);
+	EXPECT_EQ(st.ctxs[0].point, TERN_HOOK_IP_INPUT);
+	EXPECT_EQ(st.ctxs[0].ifindex, kIfB);
+	// The packet as IP sees it: it starts at the IPv4 header.
+	ASSERT_GE(st.seen[0].size(), 20u);
+	EXPECT_EQ(st.seen[0][0], 0x45);
+	EXPECT_TRUE(rxb.got.empty());
+	auto d = drops_changed(before, stats(B));
+	EXPECT_EQ(d.size(), 1u) << "dropped once, with a reason";
+}
+
+TEST_F(HookStack, IpInputNotCalledForOthers)
+{
+	// Only valid IPv4 packets addressed to us reach IP_INPUT.
+	HookState st;
+	ASSERT_EQ(tern_hook_add(tern_stack_hooks(B), TERN_HOOK_IP_INPUT, "ip", hook_fn, &st), 0);
+	Ip4Opts o;
+	o.bad_cksum = true;
+	inject(B, eth(kMacB, kMacX, kEthIp4, ip4(kIpX, kIpB, 17, udp(kIpX, kIpB, 1, 7000, pattern(4)), o)));
+	inject(B, udp_frame(kMacB, 0x0a000032, 7000, pattern(4)));
+	inject(B, eth(kBcast, kMacX, kEthArp, arp(1, kMacX, kIpX, kZero, kIpB)));
+	EXPECT_EQ(st.calls, 0);
+	inject(B, udp_frame(kMacB, kIpB, 7000, pattern(4)));
+	EXPECT_EQ(st.calls, 1);
+	EXPECT_EQ(rxb.got.size(), 1u);
+}
+
+TEST_F(HookStack, IpOutputSeesIpHeaderAndCanDrop)
+{
+	HookState st;
+	st.verdict = TERN_HOOK_DROP;
+	ASSERT_EQ(tern_hook_add(tern_stack_hooks(A), TERN_HOOK_IP_OUTPUT, "ipo", hook_fn, &st), 0);
+	auto before = stats(A);
+	int rc = send(A, pa, kIpB, 7000, pattern(10));
+	EXPECT_LT(rc, 0) << "the datagram did not go out";
+	pump();
+	ASSERT_EQ(st.calls, 1);
+	EXPECT_EQ(st.ctxs[0].point, TERN_HOOK_IP_OUTPUT);
+	ASSERT_GE(st.seen[0].size(), 20u);
+	EXPECT_EQ(st.seen[0][0], 0x45);
+	EXPECT_EQ(get32(&st.seen[0][16]), kIpB);
+	EXPECT_TRUE(frames_from(0).empty());
+	EXPECT_EQ(drops_changed(before, stats(A)).size(), 1u);
+}
