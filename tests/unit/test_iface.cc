@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include <rte_errno.h>
+#include <rte_malloc.h>
 
 using namespace tt;
 
@@ -270,4 +271,57 @@ TEST_F(Iface, PoolEmpty)
 	EXPECT_EQ(arp_from(0, 1).size(), 1u);
 	ASSERT_EQ(rb.got.size(), 1u);
 	EXPECT_EQ(rb.got[0].data, pattern(5));
+}
+
+TEST(Stack, CreateDestroyLeavesNoHeap)
+{
+	// The mbuf pool check does not see the DPDK heap: stacks are made and
+	// destroyed many times here (as the fuzzer does), and the heap must
+	// be where it was.
+	rte_mempool *mp = make_pool(255);
+	ASSERT_NE(mp, nullptr);
+	tern_clock clk;
+	tern_clock_init_virtual(&clk, TERN_NS_PER_S);
+	auto cycle = [&] {
+		tern_stack_conf sc;
+		memset(&sc, 0, sizeof(sc));
+		sc.name = "heap";
+		sc.pool = mp;
+		sc.clock = &clk;
+		tern_stack *s = tern_stack_create(&sc);
+		ASSERT_NE(s, nullptr);
+		std::vector<Frame> out;
+		tern_iface_conf ic;
+		memset(&ic, 0, sizeof(ic));
+		ic.ifindex = 1;
+		ic.mac = ether(kMacA);
+		ic.tx = capture_tx;
+		ic.tx_ctx = &out;
+		ASSERT_EQ(tern_iface_add(s, &ic), 0);
+		tern_addr a = v4(kIpA), x = v4(kIpX), b = v4(kIpB);
+		ASSERT_EQ(tern_iface_addr_add(s, 1, &a, 24), 0);
+		rte_ether_addr mx = ether(kMacX);
+		ASSERT_EQ(tern_neigh_add(s, 1, &x, &mx), 0);
+		Rx rx;
+		tern_addr any;
+		memset(&any, 0, sizeof(any));
+		tern_udp_pcb *p = tern_udp_open(s, &any, 0, rx_collect, &rx);
+		ASSERT_NE(p, nullptr);
+		rte_mbuf *m = tern_stack_alloc(s);
+		ASSERT_NE(m, nullptr);
+		ASSERT_EQ(tern_udp_sendto(s, p, &b, 9, m), 0);	// waits for ARP
+		tern_stack_destroy(s);
+	};
+	cycle();	// first-use allocations (log types, names) out of the way
+	rte_malloc_socket_stats before, after;
+	ASSERT_EQ(rte_malloc_get_socket_stats(0, &before), 0);
+	for (int i = 0; i < 200; i++)
+		cycle();
+	ASSERT_EQ(rte_malloc_get_socket_stats(0, &after), 0);
+	EXPECT_EQ(after.heap_allocsz_bytes, before.heap_allocsz_bytes)
+		<< "DPDK heap bytes leaked per stack: "
+		<< ((int64_t)after.heap_allocsz_bytes - (int64_t)before.heap_allocsz_bytes) / 200;
+	EXPECT_EQ(after.alloc_count, before.alloc_count);
+	EXPECT_EQ(rte_mempool_avail_count(mp), mp->size);
+	rte_mempool_free(mp);
 }
