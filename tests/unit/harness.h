@@ -98,7 +98,12 @@ Bytes udp_frame(const Mac &dmac, uint32_t dst, uint16_t dport,
 Bytes pattern(size_t n, uint8_t seed = 0);
 
 // ---- mbufs --------------------------------------------------------------
-rte_mempool *make_pool(unsigned n = 1023);
+// Not a power of two minus one: the pool's ring then has room for more
+// than n, so a double free shows up as a count above n (see pool_check).
+rte_mempool *make_pool(unsigned n = 1000);
+// The leak check: every mbuf back, none twice (no per-lcore cache, so the
+// ring count is exact; rte_mempool_avail_count would clamp to the size).
+::testing::AssertionResult pool_full(const rte_mempool *mp);
 // One segment, or a chain when split > 0: the first segment holds split
 // bytes, the rest follow in segments of at most seg bytes.
 rte_mbuf *mbuf_from(rte_mempool *mp, const Bytes &b, size_t split = 0,

@@ -76,3 +76,24 @@ TEST_F(Wire, ArpResolvesThroughEveryOtherFrameLost)
 	pump();
 	EXPECT_EQ(rb.got.size() - before, 5u);
 }
+
+TEST(Harness, PoolCheckSeesLeakAndDoubleFree)
+{
+	// The fixture's leak check must itself work: a held mbuf is a leak,
+	// an mbuf freed twice is caught too (the pool is then thrown away).
+	rte_mempool *mp = make_pool(100);
+	ASSERT_NE(mp, nullptr);
+	EXPECT_TRUE(pool_full(mp));
+	rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	ASSERT_NE(m, nullptr);
+	EXPECT_FALSE(pool_full(mp));
+	rte_pktmbuf_free(m);
+	EXPECT_TRUE(pool_full(mp));
+	m = rte_pktmbuf_alloc(mp);
+	rte_pktmbuf_free(m);
+	rte_pktmbuf_free(m);
+	::testing::AssertionResult r = pool_full(mp);
+	EXPECT_FALSE(r);
+	EXPECT_NE(std::string(r.message()).find("twice"), std::string::npos) << r.message();
+	rte_mempool_free(mp);
+}
