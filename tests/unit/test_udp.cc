@@ -330,3 +330,48 @@ TEST_F(UdpRx, IpFlags)
 	EXPECT_EQ(deliver(bad_ip(), RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN, &d), 0u);
 	EXPECT_EQ(d, std::vector<std::string>({"ip4.drop_bad_cksum +1"}));
 }
+
+// ---- received shapes that are valid but unusual ---------------------------
+
+TEST_F(UdpRx, EthernetPaddingIgnored)
+{
+	// 4 bytes of payload: the frame is padded to the 60-byte minimum.
+	Bytes f = udp_frame(kMacB, kIpB, 7000, pattern(4));
+	f.resize(60, 0);
+	std::vector<std::string> d;
+	EXPECT_EQ(deliver(f, 0, &d), 1u);
+	EXPECT_TRUE(d.empty());
+	ASSERT_FALSE(rxb.got.empty());
+	EXPECT_EQ(rxb.got.back().data, pattern(4)) << "the padding is not payload";
+}
+
+TEST_F(UdpRx, EthernetPaddingInItsOwnSegment)
+{
+	// The same padded frame as a chain whose last segment is shorter than
+	// the padding (the trim must span segments).
+	Bytes f = udp_frame(kMacB, kIpB, 7000, pattern(4));
+	f.resize(60, 0);
+	size_t n0 = rxb.got.size();
+	auto before = stats(B);
+	inject(B, f, 0, 50, 5);
+	EXPECT_EQ(drops_changed(before, stats(B)), std::vector<std::string>());
+	ASSERT_EQ(rxb.got.size(), n0 + 1);
+	EXPECT_EQ(rxb.got.back().data, pattern(4));
+}
+
+TEST_F(UdpRx, IpOptionsSkipped)
+{
+	// IHL 6: four bytes of options (NOPs) before the UDP header.
+	Ip4Opts o;
+	o.ihl = 6;
+	Bytes ip = ip4(kIpX, kIpB, 17, udp(kIpX, kIpB, 5555, 7000, pattern(12)), o);
+	ip[20] = ip[21] = ip[22] = ip[23] = 1;	// NOP options
+	put16(&ip[10], 0);
+	put16(&ip[10], inet_cksum(ip.data(), 24));
+	std::vector<std::string> d;
+	EXPECT_EQ(deliver(eth(kMacB, kMacX, kEthIp4, ip), 0, &d), 1u);
+	EXPECT_TRUE(d.empty());
+	ASSERT_FALSE(rxb.got.empty());
+	EXPECT_EQ(rxb.got.back().data, pattern(12));
+	EXPECT_EQ(rxb.got.back().sport, 5555);
+}
