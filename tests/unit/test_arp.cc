@@ -369,3 +369,19 @@ TEST_F(Arp, RequestForOtherAddressNotAnswered)
 	EXPECT_EQ(drops_changed(before, after),
 		  std::vector<std::string>({"arp.drop_not_for_us +1"}));
 }
+
+TEST_F(Arp, ProbeIsAnsweredWithoutLearningZero)
+{
+	// RFC 5227 probe: sender IP 0.0.0.0 asks for our address. We defend
+	// it with a reply, and learn nothing about 0.0.0.0.
+	std::vector<Learned> la;
+	tern_stack_set_neigh_cb(A, learn_cb, &la);
+	inject(A, eth(kBcast, kMacX, kEthArp, arp(1, kMacX, 0, kZero, kIpA)));
+	pump();
+	auto r = arp_from(0, 2);
+	ASSERT_EQ(r.size(), 1u);
+	EXPECT_EQ(r[0].arp_spa(), kIpA);
+	EXPECT_EQ(r[0].arp_sha(), kMacA);
+	EXPECT_TRUE(la.empty());
+	EXPECT_FALSE(lookup(A, kIfA, 0));
+}

@@ -286,3 +286,38 @@ TEST_F(Ip4Gateway, OnSubnetStillDirect)
 	EXPECT_EQ(req[0].arp_tpa(), kIpB);
 	EXPECT_EQ(rb.got.size(), 1u);
 }
+
+TEST_F(Ip4, EchoRequestWithOptions)
+{
+	Ip4Opts o;
+	o.ihl = 6;
+	Bytes data = pattern(24);
+	Bytes ip = ip4(kIpX, kIpA, 1, icmp(8, 0, 0x99, 1, data), o);
+	ip[20] = ip[21] = ip[22] = ip[23] = 1;	// NOP options
+	put16(&ip[10], 0);
+	put16(&ip[10], inet_cksum(ip.data(), 24));
+	inject(A, eth(kMacA, kMacX, kEthIp4, ip));
+	pump();
+	auto out = frames_from(0);
+	ASSERT_EQ(out.size(), 1u);
+	const Frame &f = out[0];
+	ASSERT_TRUE(f.is_ip4(1));
+	EXPECT_EQ(inet_cksum(f.l3(), f.ip_hlen()), 0);
+	ASSERT_EQ(f.l4_len(), 8 + data.size());
+	EXPECT_EQ(f.l4()[0], 0);
+	EXPECT_EQ(get16(f.l4() + 4), 0x99);
+	EXPECT_EQ(Bytes(f.l4() + 8, f.l4() + 8 + data.size()), data);
+	EXPECT_EQ(inet_cksum(f.l4(), f.l4_len()), 0);
+}
+
+TEST_F(Ip4, LowTtlAccepted)
+{
+	// RFC 1122 3.2.1.7: a host must not discard a datagram for a TTL < 2.
+	Rx rx;
+	ASSERT_NE(open(A, 6000, &rx), nullptr);
+	Ip4Opts o;
+	o.ttl = 1;
+	inject(A, eth(kMacA, kMacX, kEthIp4,
+		      ip4(kIpX, kIpA, 17, udp(kIpX, kIpA, 1, 6000, pattern(3)), o)));
+	EXPECT_EQ(rx.got.size(), 1u);
+}
