@@ -325,3 +325,30 @@ TEST(Stack, CreateDestroyLeavesNoHeap)
 	EXPECT_TRUE(pool_full(mp));
 	rte_mempool_free(mp);
 }
+
+TEST_F(Iface, BoundPcbSendsFromItsAddress)
+{
+	tern_addr b3 = v4(kIpB3);
+	ASSERT_EQ(tern_iface_addr_add(B, kIfB, &b3, 24), 0);
+	Rx ra, r3, rany;
+	ASSERT_NE(open(A, 7000, &ra), nullptr);
+	tern_udp_pcb *p3 = open(B, 0, &r3, kIpB3);
+	tern_udp_pcb *pany = open(B, 0, &rany);
+	ASSERT_NE(p3, nullptr);
+	ASSERT_NE(pany, nullptr);
+	ASSERT_EQ(send(B, p3, kIpA, 7000, pattern(1)), 0);
+	ASSERT_EQ(send(B, pany, kIpA, 7000, pattern(2)), 0);
+	pump();
+	ASSERT_EQ(ra.got.size(), 2u);
+	EXPECT_EQ(ra.got[0].src.v4, rte_cpu_to_be_32(kIpB3)) << "bound address is the source";
+	EXPECT_EQ(ra.got[0].sport, tern_udp_local_port(p3));
+	EXPECT_EQ(ra.got[1].src.v4, rte_cpu_to_be_32(kIpB)) << "unbound: the first address";
+	// A answers the bound pcb at its own address.
+	Rx rr;
+	tern_udp_pcb *pa = open(A, 0, &rr);
+	ASSERT_NE(pa, nullptr);
+	ASSERT_EQ(send(A, pa, kIpB3, tern_udp_local_port(p3), pattern(3)), 0);
+	pump();
+	ASSERT_EQ(r3.got.size(), 1u);
+	EXPECT_EQ(r3.got[0].dst.v4, rte_cpu_to_be_32(kIpB3));
+}
