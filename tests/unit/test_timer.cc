@@ -199,3 +199,51 @@ TEST_F(Timers, NextTimerEmptyStackIsMax)
 	// keeps its housekeeping in the future.
 	EXPECT_GT(tern_stack_next_timer(A), now());
 }
+
+namespace {
+
+struct Canceller {
+	tern_timer t;
+	tern_timer *victim;
+	int runs = 0;
+};
+
+void cancel_other(tern_stack *s, tern_timer *t)
+{
+	Canceller *c = static_cast<Canceller *>(t->arg);
+	c->runs++;
+	tern_timer_cancel(s, c->victim);
+}
+
+}  // namespace
+
+TEST_F(Timers, CancelFromCallbackOfTimerDueTogether)
+{
+	// Both due in the same run: the first cancels the second, which must
+	// then not run (its owner may be freeing it).
+	Log log;
+	T victim;
+	make(victim, 2, &log);
+	Canceller c;
+	c.victim = &victim.t;
+	tern_timer_init(&c.t, cancel_other, &c);
+	uint64_t t0 = now();
+	ASSERT_EQ(tern_timer_arm(A, &c.t, t0 + 5), 0);
+	ASSERT_EQ(tern_timer_arm(A, &victim.t, t0 + 6), 0);
+	tern_clock_advance(&clk, 100);
+	tern_stack_run_timers(A);
+	EXPECT_EQ(c.runs, 1);
+	EXPECT_TRUE(log.order.empty());
+	EXPECT_FALSE(tern_timer_pending(&victim.t));
+}
+
+TEST_F(Timers, ArmInThePastRunsNextTime)
+{
+	Log log;
+	T x;
+	make(x, 1, &log);
+	tern_clock_advance(&clk, TERN_NS_PER_S);
+	ASSERT_EQ(tern_timer_arm(A, &x.t, now() - TERN_NS_PER_MS), 0);
+	tern_stack_run_timers(A);
+	EXPECT_EQ(log.order.size(), 1u);
+}
