@@ -32,12 +32,7 @@ void ip4_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 		return;
 	}
 	/* Ethernet pads short frames; the IP length is the truth. */
-	if (m->pkt_len > ip.total &&
-	    rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - ip.total)) != 0) {
-		STAT_INC(s, ip4_drop_bad_len);
-		drop(m);
-		return;
-	}
+	wf_trim_to(m, ip.total);
 	rte_be32_t src = ip.h->src_addr, dst = ip.h->dst_addr;
 	/* RFC 1122 3.2.1.3: a source must be a host address. */
 	if (unlikely(ip4_is_limited_bcast(src) || ip4_is_multicast(src) ||

@@ -176,8 +176,7 @@ void udp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
 	struct tern_addr src = tern_addr_v4(iph.src_addr);
 	struct tern_addr dst = tern_addr_v4(iph.dst_addr);
 	uint16_t sport = rte_be_to_cpu_16(u.h->src_port);
-	if (u.len < m->pkt_len)
-		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - u.len));
+	wf_trim_to(m, u.len);
 	rte_pktmbuf_adj(m, sizeof(struct rte_udp_hdr));
 	m->l4_len = sizeof(struct rte_udp_hdr);
 	pcb->fn(pcb->arg, pcb, m, &src, sport, &dst);

@@ -31,6 +31,28 @@ int wf_pullup(struct rte_mbuf *m, uint32_t len)
 	return 0;
 }
 
+void wf_trim_to(struct rte_mbuf *m, uint32_t len)
+{
+	if (len >= m->pkt_len)
+		return;
+	struct rte_mbuf *seg = m;
+	uint32_t left = len;
+	uint16_t nseg = 1;
+	/* the segment holding the last byte we keep (the first one when
+	 * len is 0) */
+	while (left > seg->data_len && seg->next != NULL) {
+		left -= seg->data_len;
+		seg = seg->next;
+		nseg++;
+	}
+	seg->data_len = (uint16_t)left;
+	struct rte_mbuf *rest = seg->next;
+	seg->next = NULL;
+	rte_pktmbuf_free(rest); /* frees the chain after seg */
+	m->nb_segs = nseg;
+	m->pkt_len = len;
+}
+
 enum wf_verdict wf_eth_parse(struct rte_mbuf *m, struct wf_eth *out)
 {
 	if (wf_pullup(m, sizeof(struct rte_ether_hdr)) != 0)

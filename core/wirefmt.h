@@ -51,6 +51,10 @@ struct wf_udp {
  * shorter than len, or there is no room, or a segment is shared. */
 int wf_pullup(struct rte_mbuf *m, uint32_t len);
 
+/* Cuts m to len bytes (len <= pkt_len), across segments: Ethernet padding
+ * may fill more than the last segment. Frees the segments left empty. */
+void wf_trim_to(struct rte_mbuf *m, uint32_t len);
+
 enum wf_verdict wf_eth_parse(struct rte_mbuf *m, struct wf_eth *out);
 /* Ethernet/IPv4 ARP only (RFC 826 htype 1, ptype 0x0800, 6/4). */
 enum wf_verdict wf_arp_parse(struct rte_mbuf *m, struct wf_arp *out);
