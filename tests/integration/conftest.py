@@ -59,7 +59,11 @@ class Ternd:
         self.events = "tcp://127.0.0.1:%d" % free_port()
         self.out_path = os.path.join(tmpdir, name + ".stdout")
         self.err_path = os.path.join(tmpdir, name + ".stderr")
-        self.argv = ([TERND] + EAL + list(eal) + ["--"] + list(opts) +
+        base = list(EAL)
+        if "--lcores" in eal:           # EAL refuses -l together with --lcores
+            i = base.index("-l")
+            del base[i:i + 2]
+        self.argv = ([TERND] + base + list(eal) + ["--"] + list(opts) +
                      ["--idle-sleep-us", "20", "--api", self.api,
                       "--events", self.events])
         self._out = open(self.out_path, "wb")

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from conftest import Ternd, wait_gen_state
+from conftest import Ternd, wait_for, wait_gen_state
 from tern import Subscriber
 
 
@@ -105,5 +105,42 @@ def test_shutdown_event_and_clean_exit(tmp_path):
         assert "shutdown" in types, types
     finally:
         sub.close()
+        d.kill()
+    d.check_clean_exit()
+
+
+def test_two_workers_share_neighbours(tmp_path):
+    """Two worker lcores (on this 2-core machine both share CPU 1): each
+    gets its own queue pair and stack; a neighbour learned on one lcore is
+    posted to the other, and traffic split over both is all echoed."""
+    d = Ternd(str(tmp_path), eal=["--lcores", "0@0,1@1,2@1"],
+              opts=["--ring-pair"], name="ternd-2w")
+    d.wait_ready()
+    try:
+        c = d.client
+        assert c.version()["workers"] == 2
+        ports = c.ports()
+        assert all(p["queues"] == 2 for p in ports), ports
+        p0 = [p["port"] for p in ports if "ring0" in p["name"]][0]
+        p1 = [p["port"] for p in ports if "ring1" in p["name"]][0]
+        a = c.interface_create(p0, "10.70.0.1/24")["ifindex"]
+        b = c.interface_create(p1, "10.70.0.2/24")["ifindex"]
+        srv = c.udp_server(b, 7, echo=True)
+        cli = c.udp_client(a, "10.70.0.2", 7, count=4000, rate=20000)
+        c.generator_start(srv)
+        c.generator_start(cli)
+        wait_gen_state(c, cli, timeout=20)
+        s = wait_for(lambda: (lambda x: x if x["rx_echoes"] == 4000 else None)(
+            c.generator_stats(cli)), timeout=5)
+        s = c.generator_stats(cli)
+        assert s["tx_pkts"] == 4000 and s["rx_echoes"] == 4000, s
+        lc = c.stats()["lcores"]
+        assert len(lc) == 2, lc
+        # both lcores carried traffic, and learned neighbours travelled
+        assert all(w["rx_pkts"] > 0 and w["tx_pkts"] > 0 for w in lc), lc
+        assert sum(w["neigh_shared"] for w in lc) > 0, lc
+        assert sum(w["neigh_post_fail"] for w in lc) == 0, lc
+        assert d.shutdown() == 0
+    finally:
         d.kill()
     d.check_clean_exit()
