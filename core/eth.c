@@ -20,18 +20,9 @@ struct rte_ether_hdr *eth_prepend(struct tern_stack *s, struct rte_mbuf *m,
 
 void eth_xmit(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 {
-	if (!tern_hooks_empty(&s->hooks, TERN_HOOK_ETH_OUTPUT)) {
-		struct tern_hook_ctx ctx = {TERN_HOOK_ETH_OUTPUT, ifc->conf.link,
-					    ifc->conf.ifindex, s->lcore};
-		enum tern_verdict v = tern_hooks_run(&s->hooks, m, &ctx);
-		if (v == TERN_HOOK_CONSUMED)
-			return;
-		if (v == TERN_HOOK_DROP) {
-			STAT_INC(s, eth_drop_hook_output);
-			drop(m);
-			return;
-		}
-	}
+	if (hooks_stop(s, TERN_HOOK_ETH_OUTPUT, ifc->conf.link,
+		       ifc->conf.ifindex, m, &s->st.eth_drop_hook_output))
+		return;
 	tern_ol_tx_finish(m, &ifc->conf.caps);
 	uint32_t len = m->pkt_len;
 	if (unlikely(ifc->conf.tx(ifc->conf.tx_ctx, &m, 1) != 1)) {

@@ -48,18 +48,9 @@ void ip4_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 	}
 	STAT_INC(s, ip4_rx_pkts);
 	m->l3_len = ip.hlen;
-	if (!tern_hooks_empty(&s->hooks, TERN_HOOK_IP_INPUT)) {
-		struct tern_hook_ctx ctx = {TERN_HOOK_IP_INPUT, ifc->conf.link,
-					    ifc->conf.ifindex, s->lcore};
-		enum tern_verdict hv = tern_hooks_run(&s->hooks, m, &ctx);
-		if (hv == TERN_HOOK_CONSUMED)
-			return;
-		if (hv == TERN_HOOK_DROP) {
-			STAT_INC(s, eth_drop_hook_input);
-			drop(m);
-			return;
-		}
-	}
+	if (hooks_stop(s, TERN_HOOK_IP_INPUT, ifc->conf.link,
+		       ifc->conf.ifindex, m, &s->st.eth_drop_hook_input))
+		return;
 	switch (ip.h->next_proto_id) {
 	case IPPROTO_ICMP:
 		icmp4_input(s, ifc, m, ip.hlen);
@@ -115,18 +106,10 @@ int ip4_output(struct tern_stack *s, struct rte_mbuf *m, rte_be32_t src,
 	m->l3_len = sizeof(*h);
 	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
 
-	if (!tern_hooks_empty(&s->hooks, TERN_HOOK_IP_OUTPUT)) {
-		struct tern_hook_ctx ctx = {TERN_HOOK_IP_OUTPUT, ifc->conf.link,
-					    ifc->conf.ifindex, s->lcore};
-		enum tern_verdict hv = tern_hooks_run(&s->hooks, m, &ctx);
-		if (hv == TERN_HOOK_CONSUMED)
-			return 0;
-		if (hv == TERN_HOOK_DROP) {
-			STAT_INC(s, eth_drop_hook_output);
-			drop(m);
-			return -EPERM;
-		}
-	}
+	uint64_t hook_drops = s->st.eth_drop_hook_output;
+	if (hooks_stop(s, TERN_HOOK_IP_OUTPUT, ifc->conf.link,
+		       ifc->conf.ifindex, m, &s->st.eth_drop_hook_output))
+		return s->st.eth_drop_hook_output != hook_drops ? -EPERM : 0;
 	STAT_INC(s, ip4_tx_pkts);
 	struct rte_ether_hdr *eh = eth_prepend(s, m, ifc, RTE_ETHER_TYPE_IPV4);
 	if (eh == NULL)

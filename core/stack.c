@@ -103,18 +103,9 @@ const struct tern_counter_desc *tern_stack_counter_descs(unsigned *n)
 static void eth_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 {
 	STAT_INC(s, eth_rx_pkts);
-	if (!tern_hooks_empty(&s->hooks, TERN_HOOK_ETH_INPUT)) {
-		struct tern_hook_ctx ctx = {TERN_HOOK_ETH_INPUT, link,
-					    UINT16_MAX, s->lcore};
-		enum tern_verdict v = tern_hooks_run(&s->hooks, m, &ctx);
-		if (v == TERN_HOOK_CONSUMED)
-			return;
-		if (v == TERN_HOOK_DROP) {
-			STAT_INC(s, eth_drop_hook_input);
-			drop(m);
-			return;
-		}
-	}
+	if (hooks_stop(s, TERN_HOOK_ETH_INPUT, link, UINT16_MAX, m,
+		       &s->st.eth_drop_hook_input))
+		return;
 	struct wf_eth eth;
 	if (wf_eth_parse(m, &eth) != WF_OK) {
 		STAT_INC(s, eth_drop_short);
