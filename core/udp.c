@@ -154,9 +154,10 @@ void udp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
 		drop(m);
 		return;
 	}
-	/* The checksum covers the UDP length, which the pseudo-header takes
-	 * from the IP total length: verify against the IP header as sent. */
-	if (unlikely(tern_ol_rx_l4_ip4(m, &iph, u.h, iplen, IPPROTO_UDP) !=
+	/* RFC 768: the checksum covers the datagram (u.len bytes, which may
+	 * be fewer than the IP payload) and a pseudo-header holding the UDP
+	 * length, not the IP payload length. */
+	if (unlikely(tern_ol_rx_l4_ip4(m, &iph, u.h, u.len, IPPROTO_UDP) !=
 		     TERN_OL_CKSUM_GOOD)) {
 		STAT_INC(s, udp_drop_bad_cksum);
 		drop(m);

@@ -42,15 +42,24 @@ int tern_ol_raw_cksum_mbuf(const struct rte_mbuf *m, uint32_t off,
 	return 0;
 }
 
-/* Non-complemented sum of the L4 segment at l4_off (may span segments)
- * plus the IPv4 pseudo-header. Returns -1 when the lengths don't fit. */
+/* Non-complemented sum of the l4len bytes of L4 segment at l4_off (may
+ * span segments) plus the IPv4 pseudo-header. The pseudo-header carries
+ * l4len, not a length derived from the IP header: for UDP it is the UDP
+ * length (RFC 768), which may be shorter than the IP payload. Returns -1
+ * when the lengths don't fit. */
 static int l4_sum(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
-		  uint32_t l4_off, uint32_t l4len, uint16_t *out)
+		  uint8_t proto, uint32_t l4_off, uint32_t l4len, uint16_t *out)
 {
 	uint16_t raw;
 	if (tern_ol_raw_cksum_mbuf(m, l4_off, l4len, &raw) != 0)
 		return -1;
-	uint32_t sum = (uint32_t)raw + rte_ipv4_phdr_cksum(ip, 0);
+	struct {
+		rte_be32_t src, dst;
+		uint8_t zero, proto;
+		rte_be16_t len;
+	} __rte_packed ph = {ip->src_addr, ip->dst_addr, 0, proto,
+			     rte_cpu_to_be_16((uint16_t)l4len)};
+	uint32_t sum = (uint32_t)raw + rte_raw_cksum(&ph, sizeof(ph));
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	*out = (uint16_t)sum;
@@ -87,7 +96,8 @@ void tern_ol_tx_finish(struct rte_mbuf *m, const struct tern_ol_caps *caps)
 		} else {
 			uint16_t sum;
 			*field = 0;
-			if (l4_sum(m, ip, l4_off, l4len, &sum) == 0) {
+			if (l4_sum(m, ip, ip->next_proto_id, l4_off, l4len,
+				   &sum) == 0) {
 				sum = (uint16_t)~sum;
 				if (sum == 0 && l4 == RTE_MBUF_F_TX_UDP_CKSUM)
 					sum = 0xffff; /* RFC 768 */
@@ -140,7 +150,7 @@ enum tern_ol_verdict tern_ol_rx_l4_ip4(const struct rte_mbuf *m,
 	uint32_t off = (uint32_t)((const uint8_t *)l4 -
 				  rte_pktmbuf_mtod(m, const uint8_t *));
 	uint16_t sum;
-	if (l4_sum(m, ip, off, l4len, &sum) != 0)
+	if (l4_sum(m, ip, proto, off, l4len, &sum) != 0)
 		return TERN_OL_CKSUM_BAD;
 	return sum == 0xffff ? TERN_OL_CKSUM_GOOD : TERN_OL_CKSUM_BAD;
 }

@@ -375,3 +375,20 @@ TEST_F(UdpRx, IpOptionsSkipped)
 	EXPECT_EQ(rxb.got.back().data, pattern(12));
 	EXPECT_EQ(rxb.got.back().sport, 5555);
 }
+
+TEST_F(UdpRx, UdpLengthShorterThanIpPayload)
+{
+	// RFC 768: the checksum and the pseudo-header's length are the UDP
+	// length's; bytes past it in the IP payload are not part of the
+	// datagram (Linux trims them before checking, udp_rcv()).
+	Bytes u = udp(kIpX, kIpB, 5555, 7000, pattern(20));
+	Bytes ipp = u;
+	ipp.insert(ipp.end(), {0xde, 0xad, 0xbe, 0xef, 0x01, 0x02});
+	std::vector<std::string> d;
+	EXPECT_EQ(deliver(eth(kMacB, kMacX, kEthIp4, ip4(kIpX, kIpB, 17, ipp)),
+			  0, &d), 1u);
+	EXPECT_TRUE(d.empty()) << d.size() << " drops, first "
+			       << (d.empty() ? "" : d[0]);
+	ASSERT_FALSE(rxb.got.empty());
+	EXPECT_EQ(rxb.got.back().data, pattern(20));
+}

@@ -58,9 +58,10 @@ enum tern_ol_verdict {
  * flag in m->ol_flags when it has one, software otherwise. */
 enum tern_ol_verdict tern_ol_rx_ip4(const struct rte_mbuf *m, const void *ip,
 				    unsigned hlen);
-/* UDP/TCP checksum over the IPv4 packet at ip; l4 points inside m, l4len
- * is the L4 length from the IP header. A UDP checksum of zero means none
- * (RFC 768) and is good. */
+/* UDP/TCP checksum over the IPv4 packet at ip; l4 points inside m. l4len
+ * is the length the checksum covers and the pseudo-header carries: the
+ * UDP length field for UDP (RFC 768), the IP payload length for TCP. A
+ * UDP checksum of zero means none (RFC 768) and is good. */
 enum tern_ol_verdict tern_ol_rx_l4_ip4(const struct rte_mbuf *m,
 				       const void *ip, const void *l4,
 				       unsigned l4len, uint8_t proto);
