@@ -304,7 +304,7 @@ void arp_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 	rte_ether_addr_copy(&ifc->conf.mac, &a->arp_data.arp_sha);
 	a->arp_data.arp_sip = tip;
 	wf_trim_to(m, sizeof(*a)); /* Ethernet padding */
-	m->ol_flags = 0;
+	tern_ol_reset(m, 0);
 	m->packet_type = 0;
 	struct rte_ether_hdr *eh = eth_prepend(s, m, ifc, RTE_ETHER_TYPE_ARP);
 	if (eh == NULL)

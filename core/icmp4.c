@@ -24,7 +24,7 @@ static void echo_reply(struct tern_stack *s, struct iface *ifc,
 		return;
 	}
 	ic->icmp_cksum = (uint16_t)~sum;
-	m->ol_flags = 0;
+	tern_ol_reset(m, 0);
 	m->packet_type = 0;
 	STAT_INC(s, icmp4_tx_echo_replies);
 	(void)ifc;

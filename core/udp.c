@@ -210,7 +210,7 @@ int tern_udp_sendto(struct tern_stack *s, struct tern_udp_pcb *pcb,
 	u->dgram_len = rte_cpu_to_be_16((uint16_t)len);
 	u->dgram_cksum = 0;
 	/* A reused RX mbuf carries RX flags: start clean. */
-	m->ol_flags = RTE_MBUF_F_TX_UDP_CKSUM;
+	tern_ol_reset(m, RTE_MBUF_F_TX_UDP_CKSUM);
 	m->packet_type = 0;
 	m->l4_len = sizeof(*u);
 	rte_be32_t src = pcb->local.family == TERN_AF_INET ? pcb->local.v4 : 0;

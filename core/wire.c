@@ -89,7 +89,7 @@ static void nic_finish(struct rte_mbuf *m)
 		/* the field holds the pseudo-header sum: restart from zero */
 		tern_ol_tx_finish(m, &none);
 	}
-	m->ol_flags = 0;
+	tern_ol_reset(m, 0);	/* RX flags UNKNOWN: the receiver checks */
 }
 
 unsigned tern_wire_pump(struct tern_wire *w, unsigned max_rounds)

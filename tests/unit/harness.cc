@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include <rte_errno.h>
+#include <rte_malloc.h>
 #include <rte_ring.h>
 
 namespace tt {
@@ -215,6 +216,36 @@ rte_mbuf *mbuf_from(rte_mempool *mp, const Bytes &b, size_t split, size_t seg)
 		off += n;
 	}
 	return head;
+}
+
+static void ext_buf_free(void *addr, void *opaque)
+{
+	rte_free(addr);
+	++*static_cast<int *>(opaque);
+}
+
+rte_mbuf *mbuf_ext_from(rte_mempool *mp, const Bytes &b, int *freed)
+{
+	rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	if (!m)
+		return nullptr;
+	uint16_t len = 2048;
+	void *buf = rte_malloc("tt_extbuf", len, RTE_CACHE_LINE_SIZE);
+	if (!buf) {
+		rte_pktmbuf_free(m);
+		return nullptr;
+	}
+	rte_mbuf_ext_shared_info *sh =
+		rte_pktmbuf_ext_shinfo_init_helper(buf, &len, ext_buf_free, freed);
+	rte_pktmbuf_attach_extbuf(m, buf, rte_malloc_virt2iova(buf), len, sh);
+	rte_pktmbuf_reset_headroom(m);
+	char *d = rte_pktmbuf_append(m, (uint16_t)b.size());
+	if (!d) {
+		rte_pktmbuf_free(m);
+		return nullptr;
+	}
+	memcpy(d, b.data(), b.size());
+	return m;
 }
 
 Bytes mbuf_bytes(const rte_mbuf *m)

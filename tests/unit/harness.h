@@ -109,6 +109,10 @@ rte_mempool *make_pool(unsigned n = 1000);
 rte_mbuf *mbuf_from(rte_mempool *mp, const Bytes &b, size_t split = 0,
 		    size_t seg = 0);
 Bytes mbuf_bytes(const rte_mbuf *m);
+// One mbuf from mp whose data lives in an external buffer (as some PMDs
+// deliver it, rte_pktmbuf_attach_extbuf); *freed counts the calls of the
+// buffer's free callback, which must come exactly once.
+rte_mbuf *mbuf_ext_from(rte_mempool *mp, const Bytes &b, int *freed);
 
 // ---- stats ------------------------------------------------------------
 tern_stack_stats stats(const tern_stack *s);

@@ -321,3 +321,36 @@ TEST_F(Ip4, LowTtlAccepted)
 		      ip4(kIpX, kIpA, 17, udp(kIpX, kIpA, 1, 6000, pattern(3)), o)));
 	EXPECT_EQ(rx.got.size(), 1u);
 }
+
+TEST_F(Ip4, EchoReplyInExternalBufferFreedOnce)
+{
+	// The request mbuf becomes the reply. Some PMDs hand out mbufs with
+	// external buffers: resetting ol_flags for TX must keep EXTERNAL, or
+	// the free returns the mbuf as if direct (buf_addr still pointing at
+	// the external buffer) and never calls the buffer's free callback.
+	int freed = 0;
+	Bytes req = eth(kMacA, kMacX, kEthIp4,
+			ip4(kIpX, kIpA, 1, icmp(8, 0, 0x4242, 1, pattern(32))));
+	rte_mbuf *m = mbuf_ext_from(pool, req, &freed);
+	ASSERT_NE(m, nullptr);
+	ASSERT_TRUE(RTE_MBUF_HAS_EXTBUF(m));
+	ASSERT_EQ(tern_stack_input(A, 0, &m, 1), 1);
+	pump();
+	auto out = frames_from(0);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(out[0].l4()[0], 0) << "echo reply";
+	EXPECT_EQ(freed, 1) << "the external buffer went back to its owner";
+}
+
+TEST_F(Ip4, ArpReplyInExternalBufferFreedOnce)
+{
+	int freed = 0;
+	rte_mbuf *m = mbuf_ext_from(
+		pool, eth(kBcast, kMacX, kEthArp, arp(1, kMacX, kIpX, kZero, kIpA)),
+		&freed);
+	ASSERT_NE(m, nullptr);
+	ASSERT_EQ(tern_stack_input(A, 0, &m, 1), 1);
+	pump();
+	ASSERT_EQ(arp_from(0, 2).size(), 1u);
+	EXPECT_EQ(freed, 1);
+}

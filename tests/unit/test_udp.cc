@@ -392,3 +392,20 @@ TEST_F(UdpRx, UdpLengthShorterThanIpPayload)
 	ASSERT_FALSE(rxb.got.empty());
 	EXPECT_EQ(rxb.got.back().data, pattern(20));
 }
+
+TEST_F(Udp, SendtoExternalBufferFreedOnce)
+{
+	// tern_udp_sendto starts the TX flags afresh; it must keep the flags
+	// that say whose buffer the data is in (EXTERNAL), or the buffer is
+	// never given back and the mbuf returns to its pool with a foreign
+	// buf_addr.
+	int freed = 0;
+	rte_mbuf *m = mbuf_ext_from(pool, pattern(64), &freed);
+	ASSERT_NE(m, nullptr);
+	tern_addr b = v4(kIpB);
+	ASSERT_EQ(tern_udp_sendto(A, pa, &b, 7000, m), 0);
+	pump();
+	ASSERT_EQ(rxb.got.size(), 1u);
+	EXPECT_EQ(rxb.got[0].data, pattern(64));
+	EXPECT_EQ(freed, 1);
+}

@@ -34,6 +34,17 @@ void tern_ol_caps_from_dev_info(const struct rte_eth_dev_info *di,
 uint64_t tern_ol_port_tx_offloads(const struct tern_ol_caps *c);
 uint64_t tern_ol_port_rx_offloads(const struct tern_ol_caps *c);
 
+/* Starts m's offload flags afresh (an RX mbuf reused for TX carries RX
+ * verdicts that mean nothing on the way out), keeping the flags that say
+ * whose buffer the data lives in: clearing RTE_MBUF_F_INDIRECT or
+ * RTE_MBUF_F_EXTERNAL makes rte_pktmbuf_free() return the mbuf as a
+ * direct one, with a foreign buf_addr, and never release the buffer. */
+static inline void tern_ol_reset(struct rte_mbuf *m, uint64_t tx_flags)
+{
+	m->ol_flags = (m->ol_flags &
+		       (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)) | tx_flags;
+}
+
 /* Finishes the checksums of an IPv4 packet at m (Ethernet header first,
  * l2_len/l3_len set, ol_flags saying which checksums are wanted). For each
  * one the port can do, leaves the flag set and writes the pseudo-header
