@@ -34,9 +34,10 @@ void ip4_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 	/* Ethernet pads short frames; the IP length is the truth. */
 	wf_trim_to(m, ip.total);
 	rte_be32_t src = ip.h->src_addr, dst = ip.h->dst_addr;
-	/* RFC 1122 3.2.1.3: a source must be a host address. */
+	/* RFC 1122 3.2.1.3: a source must be a host address, and a
+	 * loopback one is a martian on any wire ((g): discard silently). */
 	if (unlikely(ip4_is_limited_bcast(src) || ip4_is_multicast(src) ||
-		     iface_is_bcast(ifc, src))) {
+		     ip4_is_loopback(src) || iface_is_bcast(ifc, src))) {
 		STAT_INC(s, ip4_drop_bad_src);
 		drop(m);
 		return;

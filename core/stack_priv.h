@@ -187,6 +187,12 @@ static inline bool ip4_is_multicast(rte_be32_t ip)
 	return (rte_be_to_cpu_32(ip) >> 28) == 0xe;
 }
 
+/* 127/8: never seen outside a host (RFC 1122 3.2.1.3 (g)). */
+static inline bool ip4_is_loopback(rte_be32_t ip)
+{
+	return (rte_be_to_cpu_32(ip) >> 24) == 127;
+}
+
 static inline rte_be32_t ip4_mask(uint8_t plen)
 {
 	return plen == 0 ? 0 : rte_cpu_to_be_32(~0u << (32 - plen));

@@ -98,6 +98,11 @@ std::vector<Case> cases()
 				     ip4(0xe0010203, kIpA, 17,
 					 udp(0xe0010203, kIpA, 1, 7000, pattern(8)))); },
 		     "ip4.drop_bad_src"});
+	v.push_back({"loopback source (RFC 1122 3.2.1.3 (g))",
+		     [] { return eth(kMacA, kMacX, kEthIp4,
+				     ip4(0x7f000001, kIpA, 17,
+					 udp(0x7f000001, kIpA, 1, 7000, pattern(8)))); },
+		     "ip4.drop_bad_src"});
 	v.push_back({"IP for another host",
 		     [] { return eth(kMacA, kMacX, kEthIp4,
 				     ip4(kIpX, 0x0a000032, 17,
