@@ -63,6 +63,20 @@ struct iface *iface_by_link_ip(struct tern_stack *s, uint16_t link,
 	return NULL;
 }
 
+struct iface *iface_for_ip4(struct tern_stack *s, uint16_t link,
+			    const struct rte_ether_addr *mac, rte_be32_t dst)
+{
+	for (unsigned i = 0; i < TERN_MAX_IFACES; i++) {
+		struct iface *ifc = &s->ifaces[i];
+		if (!ifc->used || ifc->conf.link != link ||
+		    (mac != NULL && !rte_is_same_ether_addr(&ifc->conf.mac, mac)))
+			continue;
+		if (iface_owns_ip(ifc, dst) || iface_is_bcast(ifc, dst))
+			return ifc;
+	}
+	return NULL;
+}
+
 struct iface *iface_first_on_link(struct tern_stack *s, uint16_t link)
 {
 	for (unsigned i = 0; i < TERN_MAX_IFACES; i++)

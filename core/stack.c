@@ -99,6 +99,34 @@ const struct tern_counter_desc *tern_stack_counter_descs(unsigned *n)
 	return counter_descs;
 }
 
+/* The IPv4 destination of the frame m (data at the Ethernet header), or
+ * false when the header is not there (ip4_input will say why). */
+static bool ip4_dst_of(struct rte_mbuf *m, rte_be32_t *dst)
+{
+	const uint32_t need = sizeof(struct rte_ether_hdr) +
+			      sizeof(struct rte_ipv4_hdr);
+	if (wf_pullup(m, need) != 0)
+		return false;
+	*dst = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+				       sizeof(struct rte_ether_hdr))->dst_addr;
+	return true;
+}
+
+static bool ip4_accepts(const struct iface *ifc, struct rte_mbuf *m)
+{
+	rte_be32_t dst;
+	return ip4_dst_of(m, &dst) &&
+	       (iface_owns_ip(ifc, dst) || iface_is_bcast(ifc, dst));
+}
+
+static struct iface *ip4_demux(struct tern_stack *s, uint16_t link,
+			       const struct rte_ether_addr *mac,
+			       struct rte_mbuf *m)
+{
+	rte_be32_t dst;
+	return ip4_dst_of(m, &dst) ? iface_for_ip4(s, link, mac, dst) : NULL;
+}
+
 /* One frame: hooks, then demux by destination MAC and ethertype. */
 static void eth_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 {
@@ -133,6 +161,16 @@ static void eth_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 		arp_input(s, link, m);
 		return;
 	case RTE_ETHER_TYPE_IPV4:
+		/* Interfaces may share a MAC (ternd gives each the port's
+		 * unless told otherwise) and a broadcast frame may be for
+		 * any of them: the IPv4 destination picks among those the
+		 * MAC allows. When none accepts it (or the header is short)
+		 * the first candidate gets it and ip4_input counts the drop. */
+		if (ifc == NULL || !ip4_accepts(ifc, m)) {
+			struct iface *to = ip4_demux(s, link, ifc ? dst : NULL, m);
+			if (to != NULL)
+				ifc = to;
+		}
 		if (ifc == NULL)
 			ifc = iface_first_on_link(s, link);
 		if (ifc == NULL) {

@@ -99,6 +99,10 @@ struct iface *iface_by_link_mac(struct tern_stack *s, uint16_t link,
 struct iface *iface_by_link_ip(struct tern_stack *s, uint16_t link,
 			       rte_be32_t ip);
 struct iface *iface_first_on_link(struct tern_stack *s, uint16_t link);
+/* The interface on link accepting IPv4 dst (owns it, or it is one of its
+ * broadcasts), among those with MAC mac unless mac is NULL; NULL if none. */
+struct iface *iface_for_ip4(struct tern_stack *s, uint16_t link,
+			    const struct rte_ether_addr *mac, rte_be32_t dst);
 bool iface_owns_ip(const struct iface *ifc, rte_be32_t ip);
 bool iface_is_bcast(const struct iface *ifc, rte_be32_t ip);
 /* The address of ifc to use as a source towards dst. */

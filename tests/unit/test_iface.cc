@@ -175,6 +175,42 @@ TEST_F(Iface, TwoInterfacesOneLinkDemuxByMac)
 	EXPECT_GE(s2.tx_pkts, 1u) << "its ARP reply";
 }
 
+TEST_F(Iface, TwoInterfacesOneLinkSameMac)
+{
+	// ternd gives every interface the port's MAC unless told otherwise,
+	// so several interfaces on one port share it: IPv4 must then go to
+	// the interface that owns the destination address, not to the first
+	// one with the MAC.
+	tern_iface_conf ic = conf(kIfB2, kMacB, 1);
+	ASSERT_EQ(tern_iface_add(B, &ic), 0);
+	tern_addr b2 = v4(kIpB2);
+	ASSERT_EQ(tern_iface_addr_add(B, kIfB2, &b2, 24), 0);
+	pump();
+	frames.clear();
+	rte_ether_addr mb = ether(kMacB);
+	ASSERT_EQ(tern_neigh_add(A, kIfA, &b2, &mb), 0);
+
+	Rx ra, rb;
+	tern_udp_pcb *pa = open(A, 0, &ra);
+	ASSERT_NE(pa, nullptr);
+	ASSERT_NE(open(B, 7000, &rb), nullptr);
+	tern_iface_stats s1a, s2a, s1b, s2b;
+	ASSERT_EQ(tern_iface_stats_get(B, kIfB, &s1a), 0);
+	ASSERT_EQ(tern_iface_stats_get(B, kIfB2, &s2a), 0);
+	auto before = stats(B);
+	ASSERT_EQ(send(A, pa, kIpB2, 7000, pattern(5)), 0);
+	pump();
+	EXPECT_EQ(drops_changed(before, stats(B)), std::vector<std::string>());
+	ASSERT_EQ(rb.got.size(), 1u);
+	EXPECT_EQ(rb.got[0].dst.v4, rte_cpu_to_be_32(kIpB2));
+	ASSERT_EQ(tern_iface_stats_get(B, kIfB, &s1b), 0);
+	ASSERT_EQ(tern_iface_stats_get(B, kIfB2, &s2b), 0);
+	// Counted on B2 only.
+	EXPECT_EQ(s2b.rx_pkts, s2a.rx_pkts + 1);
+	EXPECT_EQ(s2b.rx_bytes, s2a.rx_bytes + 14 + 20 + 8 + 5);
+	EXPECT_EQ(s1b.rx_pkts, s1a.rx_pkts);
+}
+
 TEST_F(Iface, DeleteDropsItsTraffic)
 {
 	resolve_statically();
