@@ -283,7 +283,8 @@ void arp_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 		return;
 	}
 	ifc->stats.rx_pkts++;
-	ifc->stats.rx_bytes += m->pkt_len;
+	/* frame bytes, like IPv4's: eth_input already stripped the header */
+	ifc->stats.rx_bytes += m->pkt_len + sizeof(struct rte_ether_hdr);
 	if (sip == tip) {
 		/* someone announces our own address: conflict, don't learn */
 		STAT_INC(s, arp_drop_not_for_us);

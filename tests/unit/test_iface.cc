@@ -388,3 +388,17 @@ TEST_F(Iface, BoundPcbSendsFromItsAddress)
 	ASSERT_EQ(r3.got.size(), 1u);
 	EXPECT_EQ(r3.got[0].dst.v4, rte_cpu_to_be_32(kIpB3));
 }
+
+TEST_F(Iface, ArpRxBytesCountTheFrame)
+{
+	// Interface rx_bytes are frame bytes, as for IPv4 (Ethernet header
+	// included), so the two kinds add up.
+	tern_iface_stats a, b;
+	ASSERT_EQ(tern_iface_stats_get(A, kIfA, &a), 0);
+	Bytes f = eth(kBcast, kMacX, kEthArp, arp(1, kMacX, kIpX, kZero, kIpA));
+	inject(A, f);
+	ASSERT_EQ(tern_iface_stats_get(A, kIfA, &b), 0);
+	EXPECT_EQ(b.rx_pkts, a.rx_pkts + 1);
+	EXPECT_EQ(b.rx_bytes, a.rx_bytes + f.size());
+	pump();
+}
