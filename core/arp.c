@@ -77,6 +77,17 @@ static void arp_remove(struct tern_stack *s, struct arp_entry *e)
 	entry_flush(e);
 	e->state = ARP_DELETED;
 	s->arp_used--;
+	/* A tombstone right before a free slot ends no probe chain that
+	 * reaches anything: it and the tombstones before it can be freed,
+	 * so failed lookups stay short after long churn. */
+	uint32_t i = (uint32_t)(e - s->arp);
+	if (s->arp[(i + 1) & (ARP_TABLE_SIZE - 1)].state != ARP_FREE)
+		return;
+	for (unsigned n = 0; n < ARP_TABLE_SIZE &&
+			     s->arp[i].state == ARP_DELETED; n++) {
+		s->arp[i].state = ARP_FREE;
+		i = (i - 1) & (ARP_TABLE_SIZE - 1);
+	}
 }
 
 static void arp_schedule(struct tern_stack *s, uint64_t deadline)
@@ -95,6 +106,11 @@ int arp_send(struct tern_stack *s, struct iface *ifc, uint16_t op,
 		return -ENOBUFS;
 	struct rte_arp_hdr *a = (struct rte_arp_hdr *)rte_pktmbuf_append(
 		m, sizeof(*a));
+	if (unlikely(a == NULL)) { /* a pool with tiny buffers */
+		STAT_INC(s, mbuf_drop_alloc_fail);
+		drop(m);
+		return -ENOBUFS;
+	}
 	a->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
 	a->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	a->arp_hlen = RTE_ETHER_ADDR_LEN;

@@ -385,3 +385,39 @@ TEST_F(Arp, ProbeIsAnsweredWithoutLearningZero)
 	EXPECT_TRUE(la.empty());
 	EXPECT_FALSE(lookup(A, kIfA, 0));
 }
+
+// Churn in the ARP table: half of 700 entries expire while the other half
+// stay. Freed slots (tombstones reclaimed next to free slots) must never
+// cut the probe chain of a live entry.
+TEST_F(Arp, ChurnKeepsLiveEntriesReachable)
+{
+	const unsigned n = 700;	// the table holds at most 768
+	auto ip = [](unsigned i) { return 0x0a010000u + i * 7919u % 60000u + 1; };
+	auto mac = [](unsigned i) {
+		return ether(Mac({0x02, 0, 0, (uint8_t)(i >> 8), (uint8_t)i, 1}));
+	};
+	for (unsigned round = 0; round < 3; round++) {
+		for (unsigned i = 0; i < n; i++) {
+			tern_addr a = v4(ip(i));
+			rte_ether_addr m = mac(i);
+			ASSERT_EQ(tern_neigh_add(A, kIfA, &a, &m), 0) << i;
+		}
+		step(30ull * TERN_NS_PER_S);	// half the default 60 s
+		for (unsigned i = 0; i < n; i += 2) {	// refresh the even ones
+			tern_addr a = v4(ip(i));
+			rte_ether_addr m = mac(i);
+			ASSERT_EQ(tern_neigh_add(A, kIfA, &a, &m), 0) << i;
+		}
+		step(31ull * TERN_NS_PER_S);	// the odd ones expire
+		for (unsigned i = 0; i < n; i++)
+			EXPECT_EQ(lookup(A, kIfA, ip(i)), i % 2 == 0) << round << " " << i;
+		step(31ull * TERN_NS_PER_S);	// and the even ones
+		for (unsigned i = 0; i < n; i += 2)
+			EXPECT_FALSE(lookup(A, kIfA, ip(i))) << round << " " << i;
+	}
+	EXPECT_EQ(stats(A).arp_drop_table_full, 0u);
+	// The table still resolves through the wire.
+	ASSERT_EQ(send(A, pa, kIpB, 7000, pattern(8)), 0);
+	pump();
+	EXPECT_EQ(rxb.got.size(), 1u);
+}
