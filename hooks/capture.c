@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -33,7 +34,36 @@ struct tern_capture {
 	uint64_t captured;	/* atomics: several lcores update them */
 	uint64_t missed;
 	uint64_t written;	/* control thread only */
+	uint64_t base_ns;	/* wall clock (CLOCK_REALTIME) at open ... */
+	uint64_t base_tsc;	/* ... and the TSC then */
+	uint64_t tsc_hz;
 };
+
+/* pcapng Enhanced Packet Block header, which rte_pcapng_copy() puts at
+ * the start of each copy (pcapng spec, section 4.3). */
+struct epb_head {
+	uint32_t block_type;
+	uint32_t block_length;
+	uint32_t interface_id;
+	uint32_t timestamp_hi;
+	uint32_t timestamp_lo;
+};
+
+/* 22.11's rte_pcapng converts TSC to ns as delta * 1e9 / hz, which wraps
+ * 64 bits once the process is ~7 s old (captures came out dated 1993), so
+ * the hook writes the block's timestamp itself, without overflow. */
+static void epb_set_time(const struct tern_capture *c, struct rte_mbuf *copy,
+			 uint64_t tsc)
+{
+	if (copy->data_len < sizeof(struct epb_head))
+		return;
+	struct epb_head *h = rte_pktmbuf_mtod(copy, struct epb_head *);
+	uint64_t d = tsc - c->base_tsc;
+	uint64_t ns = c->base_ns + (d / c->tsc_hz) * 1000000000ull +
+		      (d % c->tsc_hz) * 1000000000ull / c->tsc_hz;
+	h->timestamp_hi = (uint32_t)(ns >> 32);
+	h->timestamp_lo = (uint32_t)ns;
+}
 
 struct tern_capture *tern_capture_open(const char *path, uint16_t port,
 				       uint32_t snaplen)
@@ -47,6 +77,11 @@ struct tern_capture *tern_capture_open(const char *path, uint16_t port,
 	}
 	c->port = port;
 	c->snaplen = snaplen ? snaplen : UINT32_MAX;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	c->base_tsc = rte_get_tsc_cycles();
+	c->base_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	c->tsc_hz = rte_get_tsc_hz() ? rte_get_tsc_hz() : 1;
 
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -98,9 +133,11 @@ enum tern_verdict tern_capture_hook(void *arg, struct rte_mbuf *m,
 		RTE_PCAPNG_DIRECTION_OUT : RTE_PCAPNG_DIRECTION_IN;
 	/* The port's checksum offload may not have filled L4 checksums yet on
 	 * output; the capture shows the frame as the stack handed it over. */
+	uint64_t tsc = rte_get_tsc_cycles();
 	struct rte_mbuf *copy = rte_pcapng_copy(ctx->link, ctx->lcore, m,
-						c->pool, c->snaplen,
-						rte_get_tsc_cycles(), dir);
+						c->pool, c->snaplen, tsc, dir);
+	if (copy != NULL)
+		epb_set_time(c, copy, tsc);
 	if (copy == NULL || rte_ring_mp_enqueue(c->ring, copy) != 0) {
 		rte_pktmbuf_free(copy);
 		__atomic_fetch_add(&c->missed, 1, __ATOMIC_RELAXED);

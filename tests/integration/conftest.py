@@ -72,6 +72,7 @@ class Ternd:
                                      stdin=subprocess.DEVNULL)
         self.client = None
         self.rc = None
+        self.started = time.monotonic()
 
     def log(self):
         text = ""
