@@ -79,7 +79,6 @@ static int w_stats(void *ctx, struct tern_msg *msg)
 	if (s == NULL || s->g == NULL)
 		return 0;
 	tern_udp_gen_stats_get(s->g, &s->st);
-	s->now_ns = tern_stack_now(tern_worker_stack(ctx));
 	return 0;
 }
 
@@ -246,7 +245,7 @@ static enum tern_gen_state combine_state(const struct gen *g)
 int gen_totals(struct ternd *d, struct gen *g, struct gen_totals *t)
 {
 	struct tern_udp_gen_stats *sum = &t->sum;
-	uint64_t first_start = UINT64_MAX, last_end = 0;
+	uint64_t active = 0;
 	unsigned w;
 	int rc;
 
@@ -257,7 +256,6 @@ int gen_totals(struct ternd *d, struct gen *g, struct gen_totals *t)
 		return rc;
 	for (w = 0; w < g->nslots; w++) {
 		const struct tern_udp_gen_stats *st = &g->slot[w].st;
-		uint64_t end;
 
 		if (g->slot[w].g == NULL)
 			continue;
@@ -276,16 +274,11 @@ int gen_totals(struct ternd *d, struct gen *g, struct gen_totals *t)
 			sum->rtt_min_ns = st->rtt_min_ns;
 		if (st->rtt_count != 0 && st->rtt_max_ns > sum->rtt_max_ns)
 			sum->rtt_max_ns = st->rtt_max_ns;
-		if (st->start_ns == 0)
-			continue;
-		if (st->start_ns < first_start)
-			first_start = st->start_ns;
-		end = st->end_ns != 0 ? st->end_ns : g->slot[w].now_ns;
-		if (end > last_end)
-			last_end = end;
+		/* workers run side by side: the longest is the run time */
+		if (st->active_ns > active)
+			active = st->active_ns;
 	}
-	if (first_start != UINT64_MAX && last_end > first_start)
-		t->elapsed_s = (double)(last_end - first_start) / 1e9;
+	t->elapsed_s = (double)active / 1e9;
 	t->state = combine_state(g);
 	g->state = t->state;
 	return 0;

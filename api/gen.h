@@ -19,7 +19,6 @@ struct gen_slot {
 	bool active;			/* false: this worker has no share */
 	struct tern_udp_gen *g;		/* written on the worker only */
 	struct tern_udp_gen_stats st;	/* last snapshot */
-	uint64_t now_ns;		/* worker's stack clock at snapshot */
 };
 
 struct gen {

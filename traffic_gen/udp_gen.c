@@ -39,7 +39,17 @@ struct tern_udp_gen {
 	uint64_t pace_sent;	 /* attempts accounted since pace_base_ns */
 	uint64_t rx_max_seq;	 /* highest echoed sequence seen */
 	bool rx_any;
+	uint64_t prior_ns;	 /* running time of the runs before this one */
 };
+
+/* Ends the current run at now, in state st. */
+static void run_end(struct tern_udp_gen *g, enum tern_gen_state st,
+		    uint64_t now)
+{
+	g->st.state = st;
+	g->st.end_ns = now;
+	g->prior_ns += now - g->st.start_ns;
+}
 
 int tern_udp_gen_conf_check(const struct tern_udp_gen_conf *c,
 			    const char **why)
@@ -242,10 +252,8 @@ static unsigned client_poll(struct tern_udp_gen *g, uint64_t now)
 			g->st.tx_fail++;
 		}
 	}
-	if (g->conf.count > 0 && g->run_sent >= g->conf.count) {
-		g->st.state = TERN_GEN_DONE;
-		g->st.end_ns = now;
-	}
+	if (g->conf.count > 0 && g->run_sent >= g->conf.count)
+		run_end(g, TERN_GEN_DONE, now);
 	return sent;
 }
 
@@ -256,8 +264,7 @@ unsigned tern_udp_gen_poll(struct tern_udp_gen *g)
 	uint64_t now = tern_stack_now(g->s);
 	if (g->conf.duration_ns > 0 &&
 	    now - g->st.start_ns >= g->conf.duration_ns) {
-		g->st.state = TERN_GEN_DONE;
-		g->st.end_ns = now;
+		run_end(g, TERN_GEN_DONE, now);
 		return 0;
 	}
 	if (g->conf.role != TERN_GEN_CLIENT)
@@ -328,8 +335,7 @@ int tern_udp_gen_stop(struct tern_udp_gen *g)
 {
 	if (g->st.state != TERN_GEN_RUNNING)
 		return 0;
-	g->st.state = TERN_GEN_STOPPED;
-	g->st.end_ns = tern_stack_now(g->s);
+	run_end(g, TERN_GEN_STOPPED, tern_stack_now(g->s));
 	return 0;
 }
 
@@ -337,4 +343,7 @@ void tern_udp_gen_stats_get(const struct tern_udp_gen *g,
 			    struct tern_udp_gen_stats *out)
 {
 	*out = g->st;
+	out->active_ns = g->prior_ns;
+	if (g->st.state == TERN_GEN_RUNNING)
+		out->active_ns += tern_stack_now(g->s) - g->st.start_ns;
 }

@@ -234,3 +234,32 @@ TEST(UdpGenConf, CheckReasons)
 	srv.local_port = 0;
 	EXPECT_EQ(tern_udp_gen_conf_check(&srv, &why), -EINVAL) << "a server needs its port";
 }
+
+// A restart keeps the counters and adds its running time to the first
+// run's; the pause in between does not count.
+TEST_F(UdpGen, RestartAddsRunningTimeNotPauses)
+{
+	start_server();
+	tern_udp_gen_conf c = client_conf();
+	c.duration_ns = TERN_NS_PER_S;
+	client = tern_udp_gen_create(A, &c);
+	ASSERT_NE(client, nullptr) << rte_strerror(rte_errno);
+	ASSERT_EQ(tern_udp_gen_start(client), 0);
+	run(TERN_NS_PER_S + 10 * TERN_NS_PER_MS);
+	auto s1 = st(client);
+	ASSERT_EQ(s1.state, TERN_GEN_DONE);
+	EXPECT_NEAR((double)s1.active_ns, 1e9, 2e6);
+	run(5 * TERN_NS_PER_S);				// paused: does not age
+	EXPECT_EQ(st(client).active_ns, s1.active_ns);
+	ASSERT_EQ(tern_udp_gen_start(client), 0);
+	run(TERN_NS_PER_S / 2);
+	auto s2 = st(client);
+	EXPECT_EQ(s2.state, TERN_GEN_RUNNING);
+	EXPECT_NEAR((double)s2.active_ns, 1.5e9, 2e6);	// live while running
+	run(TERN_NS_PER_S);
+	auto s3 = st(client);
+	ASSERT_EQ(s3.state, TERN_GEN_DONE);
+	EXPECT_NEAR((double)s3.active_ns, 2e9, 3e6);
+	EXPECT_NEAR((double)s3.tx_pkts, 2000, 4);		// counters kept
+	EXPECT_NEAR((double)s3.tx_pkts / ((double)s3.active_ns / 1e9), 1000, 5);
+}

@@ -58,6 +58,8 @@ struct tern_udp_gen_stats {
 	uint64_t rtt_max_ns;
 	uint64_t start_ns;		/* stack clock when started, 0 before */
 	uint64_t end_ns;		/* when it finished, 0 while running */
+	uint64_t active_ns;		/* running time over every run so far
+					 * (restarts add up; pauses don't) */
 	enum tern_gen_state state;
 };
 
