@@ -163,6 +163,51 @@ def test_udp_closed_port_icmp_unreachable(tap):
     assert after["udp"]["drop_no_port"] > before["udp"]["drop_no_port"]
 
 
+UDP_FLOOD = r"""
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+n, t0 = 0, time.monotonic()
+while n < int(sys.argv[3]) and time.monotonic() - t0 < 20:
+    try:
+        s.sendto(b"x" * 18, (sys.argv[1], int(sys.argv[2])))
+        n += 1
+    except OSError:            # an ICMP error reported on the socket
+        pass
+print(n, time.monotonic() - t0)
+"""
+
+
+def test_udp_flood_to_closed_port_is_counted_and_rate_limited(tap):
+    """A flood to a closed port: every datagram is a counted drop, and the
+    ICMP errors going back are held to the token bucket (1000/s, burst 50),
+    not one per datagram."""
+    n = 20000
+    c = tap.client
+    before = c.stats()
+    r = tap.ns_run(PY, "-c", UDP_FLOOD, tap.tern_addr, 40098, n, timeout=60)
+    sent, secs = r.stdout.split()
+    assert int(sent) == n, r.stdout + r.stderr
+    def settled():
+        s = c.stats()
+        port = [p for p in s["ports"] if p["port"] == tap.port][0]
+        got = s["protocols"]["udp"]["drop_no_port"] - before["protocols"]["udp"]["drop_no_port"]
+        return s if got + port["imissed"] >= n else None
+    after = wait_for(settled, timeout=10) or c.stats()
+    udp_drops = (after["protocols"]["udp"]["drop_no_port"] -
+                 before["protocols"]["udp"]["drop_no_port"])
+    missed = [p for p in after["ports"] if p["port"] == tap.port][0]["imissed"]
+    assert udp_drops + missed >= n, (udp_drops, missed)
+    assert udp_drops > n // 2, udp_drops
+    unreach = (after["protocols"]["icmp4"]["tx_unreachable"] -
+               before["protocols"]["icmp4"]["tx_unreachable"])
+    limited = (after["protocols"]["icmp4"]["drop_ratelimit"] -
+               before["protocols"]["icmp4"]["drop_ratelimit"])
+    assert unreach + limited == udp_drops, (unreach, limited, udp_drops)
+    assert unreach <= 50 + 1000 * (float(secs) + 1), (unreach, secs)
+    assert limited > 0
+    assert c.version()["api"] == "2.0"      # and the daemon is fine
+
+
 def test_capture_pcapng_read_by_tcpdump(tap, tmp_path):
     path = str(tmp_path / "cap.pcapng")
     c = tap.client
