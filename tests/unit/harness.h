@@ -202,4 +202,26 @@ protected:
 	std::function<bool(int side, const Frame &)> drop;
 };
 
+// Two stacks with a UDP pcb each: A on an ephemeral port, B on port 7000,
+// receiving into rxa/rxb. resolve_statically() first unless a subclass
+// clears `resolve` in its constructor (to see ARP on the wire).
+class UdpPair : public TwoStacks {
+protected:
+	void SetUp() override
+	{
+		TwoStacks::SetUp();
+		if (HasFatalFailure())
+			return;
+		if (resolve)
+			resolve_statically();
+		pa = open(A, 0, &rxa);
+		pb = open(B, 7000, &rxb);
+		ASSERT_NE(pa, nullptr);
+		ASSERT_NE(pb, nullptr);
+	}
+	bool resolve = true;
+	Rx rxa, rxb;
+	tern_udp_pcb *pa = nullptr, *pb = nullptr;
+};
+
 }  // namespace tt

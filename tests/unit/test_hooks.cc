@@ -99,22 +99,7 @@ TEST(Hooks, ChainFullAndOrder)
 	EXPECT_EQ(order, std::vector<int>({0, 1, 2}));
 }
 
-class HookStack : public TwoStacks {
-protected:
-	void SetUp() override
-	{
-		TwoStacks::SetUp();
-		if (HasFatalFailure())
-			return;
-		resolve_statically();
-		pa = open(A, 0, &rxa);
-		pb = open(B, 7000, &rxb);
-		ASSERT_NE(pa, nullptr);
-		ASSERT_NE(pb, nullptr);
-	}
-	Rx rxa, rxb;
-	tern_udp_pcb *pa = nullptr, *pb = nullptr;
-};
+class HookStack : public UdpPair {};
 
 TEST_F(HookStack, InputContinueSeesFramesAndDelivers)
 {

@@ -11,22 +11,7 @@ using namespace tt;
 
 namespace {
 
-class Udp : public TwoStacks {
-protected:
-	void SetUp() override
-	{
-		TwoStacks::SetUp();
-		if (HasFatalFailure())
-			return;
-		resolve_statically();
-		pa = open(A, 0, &rxa);
-		pb = open(B, 7000, &rxb);
-		ASSERT_NE(pa, nullptr);
-		ASSERT_NE(pb, nullptr);
-	}
-	Rx rxa, rxb;
-	tern_udp_pcb *pa = nullptr, *pb = nullptr;
-};
+class Udp : public UdpPair {};
 
 // The UDP checksum a receiver computes over the frame's datagram.
 bool udp_cksum_ok(const Frame &f)
