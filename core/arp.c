@@ -289,11 +289,10 @@ void arp_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 		/* Not our address; a gratuitous announcement (sip == tip) or
 		 * any other frame still refreshes entries we already have
 		 * (RFC 826 merge step) on every interface of the link. */
-		for (unsigned i = 0; i < TERN_MAX_IFACES; i++) {
-			struct iface *o = &s->ifaces[i];
-			if (o->used && o->conf.link == link)
+		struct iface *o;
+		FOR_EACH_IFACE(s, o)
+			if (o->conf.link == link)
 				arp_learn(s, o, sip, &d->arp_sha, false);
-		}
 		STAT_INC(s, arp_drop_not_for_us);
 		drop(m);
 		return;

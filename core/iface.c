@@ -10,21 +10,21 @@
 
 struct iface *iface_get(struct tern_stack *s, uint16_t ifindex)
 {
-	for (unsigned i = 0; i < TERN_MAX_IFACES; i++)
-		if (s->ifaces[i].used && s->ifaces[i].conf.ifindex == ifindex)
-			return &s->ifaces[i];
+	struct iface *ifc;
+	FOR_EACH_IFACE(s, ifc)
+		if (ifc->conf.ifindex == ifindex)
+			return ifc;
 	return NULL;
 }
 
 struct iface *iface_by_link_mac(struct tern_stack *s, uint16_t link,
 				const struct rte_ether_addr *mac)
 {
-	for (unsigned i = 0; i < TERN_MAX_IFACES; i++) {
-		struct iface *ifc = &s->ifaces[i];
-		if (ifc->used && ifc->conf.link == link &&
+	struct iface *ifc;
+	FOR_EACH_IFACE(s, ifc)
+		if (ifc->conf.link == link &&
 		    rte_is_same_ether_addr(&ifc->conf.mac, mac))
 			return ifc;
-	}
 	return NULL;
 }
 
@@ -55,20 +55,19 @@ bool iface_is_bcast(const struct iface *ifc, rte_be32_t ip)
 struct iface *iface_by_link_ip(struct tern_stack *s, uint16_t link,
 			       rte_be32_t ip)
 {
-	for (unsigned i = 0; i < TERN_MAX_IFACES; i++) {
-		struct iface *ifc = &s->ifaces[i];
-		if (ifc->used && ifc->conf.link == link && iface_owns_ip(ifc, ip))
+	struct iface *ifc;
+	FOR_EACH_IFACE(s, ifc)
+		if (ifc->conf.link == link && iface_owns_ip(ifc, ip))
 			return ifc;
-	}
 	return NULL;
 }
 
 struct iface *iface_for_ip4(struct tern_stack *s, uint16_t link,
 			    const struct rte_ether_addr *mac, rte_be32_t dst)
 {
-	for (unsigned i = 0; i < TERN_MAX_IFACES; i++) {
-		struct iface *ifc = &s->ifaces[i];
-		if (!ifc->used || ifc->conf.link != link ||
+	struct iface *ifc;
+	FOR_EACH_IFACE(s, ifc) {
+		if (ifc->conf.link != link ||
 		    (mac != NULL && !rte_is_same_ether_addr(&ifc->conf.mac, mac)))
 			continue;
 		if (iface_owns_ip(ifc, dst) || iface_is_bcast(ifc, dst))
@@ -79,9 +78,10 @@ struct iface *iface_for_ip4(struct tern_stack *s, uint16_t link,
 
 struct iface *iface_first_on_link(struct tern_stack *s, uint16_t link)
 {
-	for (unsigned i = 0; i < TERN_MAX_IFACES; i++)
-		if (s->ifaces[i].used && s->ifaces[i].conf.link == link)
-			return &s->ifaces[i];
+	struct iface *ifc;
+	FOR_EACH_IFACE(s, ifc)
+		if (ifc->conf.link == link)
+			return ifc;
 	return NULL;
 }
 
@@ -115,6 +115,7 @@ int tern_iface_add(struct tern_stack *s, const struct tern_iface_conf *conf)
 		if (ifc->conf.mtu == 0)
 			ifc->conf.mtu = RTE_ETHER_MTU;
 		ifc->used = true;
+		s->active[s->nactive++] = ifc;
 		return 0;
 	}
 	return -ENOSPC;
@@ -126,6 +127,14 @@ int tern_iface_del(struct tern_stack *s, uint16_t ifindex)
 	if (ifc == NULL)
 		return -ENOENT;
 	arp_iface_gone(s, ifindex);
+	for (unsigned i = 0; i < s->nactive; i++) {
+		if (s->active[i] != ifc)
+			continue;
+		memmove(&s->active[i], &s->active[i + 1],
+			(s->nactive - i - 1) * sizeof(s->active[0]));
+		s->nactive--;
+		break;
+	}
 	memset(ifc, 0, sizeof(*ifc));
 	return 0;
 }
@@ -192,9 +201,10 @@ int tern_iface_by_addr(const struct tern_stack *s, const struct tern_addr *addr)
 {
 	if (addr == NULL || addr->family != TERN_AF_INET)
 		return -ENOENT;
-	for (unsigned i = 0; i < TERN_MAX_IFACES; i++)
-		if (s->ifaces[i].used && iface_owns_ip(&s->ifaces[i], addr->v4))
-			return s->ifaces[i].conf.ifindex;
+	struct iface *ifc;
+	FOR_EACH_IFACE(s, ifc)
+		if (iface_owns_ip(ifc, addr->v4))
+			return ifc->conf.ifindex;
 	return -ENOENT;
 }
 

@@ -12,9 +12,9 @@ int route_lookup(struct tern_stack *s, rte_be32_t dst, rte_be32_t src,
 {
 	struct iface *best = NULL, *gw = NULL;
 	int best_plen = -1;
-	for (unsigned i = 0; i < TERN_MAX_IFACES; i++) {
-		struct iface *ifc = &s->ifaces[i];
-		if (!ifc->used || ifc->naddrs == 0)
+	struct iface *ifc;
+	FOR_EACH_IFACE(s, ifc) {
+		if (ifc->naddrs == 0)
 			continue;
 		if (src != 0 && !iface_owns_ip(ifc, src))
 			continue;
@@ -38,9 +38,8 @@ int route_lookup(struct tern_stack *s, rte_be32_t dst, rte_be32_t src,
 	if (ip4_is_limited_bcast(dst)) {
 		/* 255.255.255.255 leaves by the interface of the source, or
 		 * the first one with an address */
-		for (unsigned i = 0; i < TERN_MAX_IFACES; i++) {
-			struct iface *ifc = &s->ifaces[i];
-			if (ifc->used && ifc->naddrs &&
+		FOR_EACH_IFACE(s, ifc) {
+			if (ifc->naddrs &&
 			    (src == 0 || iface_owns_ip(ifc, src))) {
 				*out = ifc;
 				*nexthop = dst;

@@ -54,9 +54,8 @@ void tern_stack_destroy(struct tern_stack *s)
 {
 	if (s == NULL)
 		return;
-	for (unsigned i = 0; i < TERN_MAX_IFACES; i++)
-		if (s->ifaces[i].used)
-			tern_iface_del(s, s->ifaces[i].conf.ifindex);
+	while (s->nactive > 0)
+		tern_iface_del(s, s->active[0]->conf.ifindex);
 	arp_fini(s);
 	udp_fini(s);
 	timer_fini(s);

@@ -61,8 +61,12 @@ struct tern_stack {
 	struct tern_hooks hooks;
 	struct tern_stack_stats st;
 
-	/* interfaces, by slot; ifindex is in conf */
+	/* interfaces, by slot; ifindex is in conf. active[] lists the slots
+	 * in use in the order they were added, so per-packet scans (demux,
+	 * routes) visit only real interfaces. */
 	struct iface ifaces[TERN_MAX_IFACES];
+	struct iface *active[TERN_MAX_IFACES];
+	unsigned nactive;
 
 	/* ARP */
 	struct arp_entry arp[ARP_TABLE_SIZE];
@@ -91,6 +95,12 @@ struct tern_stack {
 };
 
 #define STAT_INC(s, name) ((s)->st.name++)
+
+/* Every interface in use, in the order it was added. */
+#define FOR_EACH_IFACE(s, ifc)                                                 \
+	for (unsigned ifc##_i = 0;                                             \
+	     ifc##_i < (s)->nactive && ((ifc) = (s)->active[ifc##_i], 1);      \
+	     ifc##_i++)
 
 /* iface.c */
 struct iface *iface_get(struct tern_stack *s, uint16_t ifindex);
