@@ -18,28 +18,11 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-static bool name_taken(struct ternd *d, const char *name)
-{
-	struct tern_dp_iface_info all[TERN_MAX_IFACES];
-	unsigned i, n = tern_dp_iface_list(d->dp, all, TERN_MAX_IFACES);
 
-	if (n > TERN_MAX_IFACES)
-		n = TERN_MAX_IFACES;
-	for (i = 0; i < n; i++)
-		if (strcmp(all[i].conf.name, name) == 0)
-			return true;
-	return false;
-}
-
-/* With /31 and /32 every address is a host (RFC 3021). */
-static bool net_or_bcast(uint32_t h, uint8_t plen)
-{
-	uint32_t host = plen >= 32 ? 0 : UINT32_MAX >> plen;
-
-	return plen <= 30 && ((h & host) == 0 || (h & host) == host);
-}
-
-/* Type and syntax checks of every field, before anything is looked up. */
+/* Type and syntax checks of every field. What the values must mean
+ * (unicast host, gateway inside the prefix, MTU within the port's, name
+ * free...) is checked once, by tern_dp_iface_create(), which names the
+ * field. */
 static int parse_create(json_t *p, struct tern_dp_iface_conf *c,
 			int64_t *mtu, struct rpc_error *e)
 {
@@ -47,7 +30,6 @@ static int parse_create(json_t *p, struct tern_dp_iface_conf *c,
 					       "gateway", "mtu", "name", NULL };
 	const char *s;
 	int64_t port;
-	uint32_t h;
 	int r;
 
 	memset(c, 0, sizeof(*c));
@@ -63,18 +45,6 @@ static int parse_create(json_t *p, struct tern_dp_iface_conf *c,
 			"not an IPv4 prefix like 10.0.0.2/24");
 		return -1;
 	}
-	h = rte_be_to_cpu_32(c->addr.v4);
-	if (h == 0 || (h >> 24) == 127 || (h >> 28) >= 14) {
-		rpc_err(e, RPC_INVALID_PARAMS, "address",
-			"not a unicast host address (0/8 host 0, 127/8, "
-			"multicast and class E are refused)");
-		return -1;
-	}
-	if (net_or_bcast(h, c->plen)) {
-		rpc_err(e, RPC_INVALID_PARAMS, "address",
-			"is the network or broadcast address of its prefix");
-		return -1;
-	}
 	r = jp_str(p, "mac", false, 32, &s, e);
 	if (r < 0)
 		return -1;
@@ -82,12 +52,6 @@ static int parse_create(json_t *p, struct tern_dp_iface_conf *c,
 		if (ju_parse_mac(s, c->mac.addr_bytes) < 0) {
 			rpc_err(e, RPC_INVALID_PARAMS, "mac",
 				"not a MAC like 02:00:00:00:00:01");
-			return -1;
-		}
-		if (!rte_is_unicast_ether_addr(&c->mac) ||
-		    rte_is_zero_ether_addr(&c->mac)) {
-			rpc_err(e, RPC_INVALID_PARAMS, "mac",
-				"must be a non-zero unicast address");
 			return -1;
 		}
 		c->mac_set = true;
@@ -100,13 +64,6 @@ static int parse_create(json_t *p, struct tern_dp_iface_conf *c,
 		    c->gateway.family != TERN_AF_INET) {
 			rpc_err(e, RPC_INVALID_PARAMS, "gateway",
 				"not an IPv4 address like 10.0.0.1");
-			return -1;
-		}
-		if (!tern_addr_same_prefix(&c->gateway, &c->addr, c->plen) ||
-		    tern_addr_eq(&c->gateway, &c->addr) ||
-		    net_or_bcast(rte_be_to_cpu_32(c->gateway.v4), c->plen)) {
-			rpc_err(e, RPC_INVALID_PARAMS, "gateway",
-				"must be another address inside the prefix");
 			return -1;
 		}
 	}
@@ -130,7 +87,7 @@ json_t *m_iface_create(struct ternd *d, json_t *p, struct rpc_error *e)
 {
 	struct tern_dp_iface_conf c;
 	struct tern_dp_iface_info info;
-	struct tern_port_info pi;
+	const char *why = NULL;
 	uint16_t ifindex;
 	int64_t mtu;
 	char mac[18];
@@ -138,46 +95,26 @@ json_t *m_iface_create(struct ternd *d, json_t *p, struct rpc_error *e)
 
 	if (parse_create(p, &c, &mtu, e) < 0)
 		return NULL;
-	if (tern_dp_port_by_id(d->dp, c.port_id, &pi) < 0) {
-		rpc_err(e, RPC_NOT_FOUND, "port", "no port %u (see port.list)",
-			c.port_id);
-		return NULL;
-	}
-	if (mtu > pi.mtu) {
-		rpc_err(e, RPC_INVALID_PARAMS, "mtu",
-			"%lld out of range 68..%u (the port's MTU)",
-			(long long)mtu, pi.mtu);
-		return NULL;
-	}
 	c.mtu = (uint16_t)mtu;
-	/* Checked here so that -32001 can name the field: the data plane's
-	 * -EEXIST means either a taken name or a taken MAC+address. */
-	if (c.name[0] != '\0' && name_taken(d, c.name)) {
-		rpc_err(e, RPC_CONFLICT, "name", "interface name %s is taken",
-			c.name);
-		return NULL;
-	}
-	rc = tern_dp_iface_create(d->dp, &c, &ifindex);
+	rc = tern_dp_iface_create(d->dp, &c, &ifindex, &why);
 	if (rc < 0) {
-		/* Our checks above cover the data plane's, except the
-		 * port's own MAC when none was given. */
-		const char *field = rc == -ENODEV ? "port" :
-				    rc == -EEXIST ? "address" :
-				    rc == -EINVAL ? (c.mac_set ? "address" : "mac") :
-				    NULL;
+		/* why is "field: reason" for the conf errors */
+		char field[16] = "";
+		const char *colon = why != NULL ? strchr(why, ':') : NULL;
 
-		rpc_err_errno(e, rc, field,
-			      rc == -EEXIST ? "this MAC and address are already on the port" :
+		if (colon != NULL && (size_t)(colon - why) < sizeof(field)) {
+			memcpy(field, why, (size_t)(colon - why));
+			field[colon - why] = '\0';
+			why = colon + 2;
+		}
+		rpc_err_errno(e, rc, field[0] != '\0' ? field : NULL,
+			      why != NULL ? why :
 			      rc == -ENOSPC ? "interface table full" :
-			      rc == -EINVAL && !c.mac_set ?
-			      "the port has no usable MAC; give one" :
 			      "cannot create the interface");
 		return NULL;
 	}
 	if (tern_dp_iface_get(d->dp, ifindex, &info) == 0)
 		c = info.conf;
-	if (!c.mac_set)
-		c.mac = pi.mac;
 	if (c.name[0] == '\0')
 		snprintf(c.name, sizeof(c.name), "if%u", ifindex);
 	ju_fmt_mac(c.mac.addr_bytes, mac);

@@ -36,28 +36,41 @@ static bool is_net_or_bcast(const struct tern_addr *a, uint8_t plen)
 	return (h & ~m) == 0 || (h & ~m) == ~m;
 }
 
+/* Every rule an interface conf must meet; *why names the field. */
 static int validate(struct tern_dp *dp, const struct tern_dp_iface_conf *c,
-		    struct tern_dp_iface_conf *out)
+		    struct tern_dp_iface_conf *out, const char **why)
 {
 	uint16_t slot = dp_port_slot(dp, c->port_id);
-	if (slot == DP_NO_SLOT)
+	if (slot == DP_NO_SLOT) {
+		*why = "port: no such port (see port.list)";
 		return -ENODEV;
+	}
 	*out = *c;
 
-	if (c->addr.family != TERN_AF_INET || c->plen < 1 || c->plen > 32)
+	if (c->addr.family != TERN_AF_INET || c->plen < 1 || c->plen > 32) {
+		*why = "address: not an IPv4 prefix like 10.0.0.2/24";
 		return -EINVAL;
+	}
 	uint32_t h = rte_be_to_cpu_32(c->addr.v4);
-	if (h == 0 || (h >> 24) == 127 || (h >> 28) >= 14)
-		return -EINVAL;	/* unspecified, loopback, multicast, class E */
-	if (is_net_or_bcast(&c->addr, c->plen))
+	if (h == 0 || (h >> 24) == 127 || (h >> 28) >= 14) {
+		*why = "address: not a unicast host address (0.0.0.0, 127/8, "
+		       "multicast and class E are refused)";
 		return -EINVAL;
+	}
+	if (is_net_or_bcast(&c->addr, c->plen)) {
+		*why = "address: is the network or broadcast address of its prefix";
+		return -EINVAL;
+	}
 
 	if (tern_addr_is_set(&c->gateway)) {
 		if (c->gateway.family != TERN_AF_INET ||
 		    !tern_addr_same_prefix(&c->gateway, &c->addr, c->plen) ||
 		    tern_addr_eq(&c->gateway, &c->addr) ||
-		    is_net_or_bcast(&c->gateway, c->plen))
+		    is_net_or_bcast(&c->gateway, c->plen)) {
+			*why = "gateway: must be another host address inside "
+			       "the prefix";
 			return -EINVAL;
+		}
 	} else {
 		memset(&out->gateway, 0, sizeof(out->gateway));
 	}
@@ -65,31 +78,43 @@ static int validate(struct tern_dp *dp, const struct tern_dp_iface_conf *c,
 	uint16_t port_mtu;
 	if (rte_eth_dev_get_mtu(c->port_id, &port_mtu) < 0)
 		port_mtu = RTE_ETHER_MTU;
-	if (c->mtu == 0)
+	if (c->mtu == 0) {
 		out->mtu = port_mtu;
-	else if (c->mtu < 68 || c->mtu > port_mtu)	/* RFC 791: 68 */
+	} else if (c->mtu < 68 || c->mtu > port_mtu) {	/* RFC 791: 68 */
+		*why = "mtu: out of range 68..the port's MTU (see port.list)";
 		return -EINVAL;
+	}
 
 	if (!c->mac_set) {
 		out->mac = dp->ports[slot].mac;
 		out->mac_set = true;
 	}
-	if (!rte_is_valid_assigned_ether_addr(&out->mac))
-		return -EINVAL;	/* zero or multicast */
-
-	if (memchr(c->name, '\0', sizeof(c->name)) == NULL)
+	if (!rte_is_valid_assigned_ether_addr(&out->mac)) {
+		*why = c->mac_set ? "mac: must be a non-zero unicast address" :
+				    "mac: the port has no usable MAC; give one";
 		return -EINVAL;
+	}
+
+	if (memchr(c->name, '\0', sizeof(c->name)) == NULL) {
+		*why = "name: longer than 15 characters";
+		return -EINVAL;
+	}
 	for (unsigned i = 0; i < TERN_MAX_IFACES; i++) {
 		const struct dp_iface *e = &dp->ifaces[i];
 		if (!e->used)
 			continue;
 		if (c->name[0] != '\0' &&
-		    strcmp(e->info.conf.name, c->name) == 0)
+		    strcmp(e->info.conf.name, c->name) == 0) {
+			*why = "name: taken by another interface";
 			return -EEXIST;
+		}
 		if (e->info.conf.port_id == c->port_id &&
 		    rte_is_same_ether_addr(&e->info.conf.mac, &out->mac) &&
-		    tern_addr_eq(&e->info.conf.addr, &out->addr))
+		    tern_addr_eq(&e->info.conf.addr, &out->addr)) {
+			*why = "address: this MAC and address are already on "
+			       "the port";
 			return -EEXIST;
+		}
 	}
 	return 0;
 }
@@ -177,10 +202,13 @@ static int del_from_workers(struct tern_dp *dp, uint16_t ifindex, unsigned n)
 
 int tern_dp_iface_create(struct tern_dp *dp,
 			 const struct tern_dp_iface_conf *conf,
-			 uint16_t *ifindex)
+			 uint16_t *ifindex, const char **why)
 {
 	struct tern_dp_iface_conf c;
-	int rc = validate(dp, conf, &c);
+	const char *reason = NULL;
+	int rc = validate(dp, conf, &c, &reason);
+	if (why != NULL)
+		*why = reason;
 	if (rc < 0)
 		return rc;
 	int ifx = ifindex_alloc(dp);
@@ -191,8 +219,11 @@ int tern_dp_iface_create(struct tern_dp *dp,
 		/* A user may already have called another interface so. */
 		for (unsigned i = 0; i < TERN_MAX_IFACES; i++)
 			if (dp->ifaces[i].used &&
-			    strcmp(dp->ifaces[i].info.conf.name, c.name) == 0)
+			    strcmp(dp->ifaces[i].info.conf.name, c.name) == 0) {
+				if (why != NULL)
+					*why = "name: the default name is taken; give one";
 				return -EEXIST;
+			}
 	}
 
 	struct dp_iface *e = &dp->ifaces[ifx - 1];

@@ -91,10 +91,12 @@ struct tern_dp_iface_info {
 /* Adds the interface to every worker's stack and announces its address.
  * -ENODEV bad port, -EINVAL bad conf, -EEXIST MAC+address already used on
  * that port or name taken, -ENOSPC too many, -ETIMEDOUT a worker did not
- * answer. */
+ * answer. For -ENODEV/-EINVAL/-EEXIST, *why (when why is not NULL) names
+ * the field and the rule: "field: reason". These are the only semantic
+ * checks of an interface; callers check syntax only. */
 int tern_dp_iface_create(struct tern_dp *dp,
 			 const struct tern_dp_iface_conf *conf,
-			 uint16_t *ifindex);
+			 uint16_t *ifindex, const char **why);
 /* -ENOENT. Fails with -EBUSY while a generator uses it. */
 int tern_dp_iface_delete(struct tern_dp *dp, uint16_t ifindex);
 /* Fills up to max entries; returns how many interfaces exist. */
