@@ -120,11 +120,8 @@ static void server_rx(struct tern_udp_gen *g, struct rte_mbuf *m,
 		return;
 	}
 	uint32_t frame = rte_pktmbuf_pkt_len(m) + TERN_UDP_GEN_HDR_OVERHEAD;
-	/* Zero copy: the mbuf already points at the payload. Keep only the
-	 * flags that describe the buffer itself; the RX verdicts of the
-	 * port mean nothing on the way out. */
-	for (struct rte_mbuf *seg = m; seg != NULL; seg = seg->next)
-		seg->ol_flags &= RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL;
+	/* Zero copy: the mbuf already points at the payload; sendto resets
+	 * its RX flags (tern_ol_reset). */
 	if (tern_udp_sendto(g->s, g->pcb, src, sport, m) == 0) {
 		g->st.tx_pkts++;
 		g->st.tx_bytes += frame;
