@@ -10,6 +10,20 @@ using namespace tt;
 
 namespace {
 
+// A valid client conf: A to B:9000, 64-byte frames, 1000 pps.
+tern_udp_gen_conf client_conf()
+{
+	tern_udp_gen_conf c;
+	memset(&c, 0, sizeof(c));
+	c.role = TERN_GEN_CLIENT;
+	c.local = v4(kIpA);
+	c.remote = v4(kIpB);
+	c.remote_port = 9000;
+	c.size = 64;
+	c.rate_pps = 1000;
+	return c;
+}
+
 class UdpGen : public TwoStacks {
 protected:
 	void TearDown() override
@@ -19,18 +33,6 @@ protected:
 		if (server)
 			tern_udp_gen_destroy(server);
 		TwoStacks::TearDown();
-	}
-	tern_udp_gen_conf client_conf()
-	{
-		tern_udp_gen_conf c;
-		memset(&c, 0, sizeof(c));
-		c.role = TERN_GEN_CLIENT;
-		c.local = v4(kIpA);
-		c.remote = v4(kIpB);
-		c.remote_port = 9000;
-		c.size = 64;
-		c.rate_pps = 1000;
-		return c;
 	}
 	void start_server()
 	{
@@ -193,14 +195,7 @@ TEST_F(UdpGen, ServerPortInUse)
 
 TEST(UdpGenConf, CheckReasons)
 {
-	tern_udp_gen_conf good;
-	memset(&good, 0, sizeof(good));
-	good.role = TERN_GEN_CLIENT;
-	good.local = tern_addr_v4h(kIpA);
-	good.remote = tern_addr_v4h(kIpB);
-	good.remote_port = 9000;
-	good.size = 64;
-	good.rate_pps = 1000;
+	tern_udp_gen_conf good = client_conf();
 	const char *why = "untouched";
 	EXPECT_EQ(tern_udp_gen_conf_check(&good, &why), 0);
 
