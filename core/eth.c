@@ -20,8 +20,9 @@ struct rte_ether_hdr *eth_prepend(struct tern_stack *s, struct rte_mbuf *m,
 
 void eth_xmit(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 {
-	if (hooks_stop(s, TERN_HOOK_ETH_OUTPUT, ifc->conf.link,
-		       ifc->conf.ifindex, m, &s->st.eth_drop_hook_output))
+	if (hooks_run(s, TERN_HOOK_ETH_OUTPUT, ifc->conf.link,
+		       ifc->conf.ifindex, m, &s->st.eth_drop_hook_output) !=
+	    TERN_HOOK_CONTINUE)
 		return;
 	tern_ol_tx_finish(m, &ifc->conf.caps);
 	uint32_t len = m->pkt_len;

@@ -49,8 +49,9 @@ void ip4_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 	}
 	STAT_INC(s, ip4_rx_pkts);
 	m->l3_len = ip.hlen;
-	if (hooks_stop(s, TERN_HOOK_IP_INPUT, ifc->conf.link,
-		       ifc->conf.ifindex, m, &s->st.eth_drop_hook_input))
+	if (hooks_run(s, TERN_HOOK_IP_INPUT, ifc->conf.link,
+		       ifc->conf.ifindex, m, &s->st.eth_drop_hook_input) !=
+	    TERN_HOOK_CONTINUE)
 		return;
 	switch (ip.h->next_proto_id) {
 	case IPPROTO_ICMP:
@@ -107,10 +108,11 @@ int ip4_output(struct tern_stack *s, struct rte_mbuf *m, rte_be32_t src,
 	m->l3_len = sizeof(*h);
 	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
 
-	uint64_t hook_drops = s->st.eth_drop_hook_output;
-	if (hooks_stop(s, TERN_HOOK_IP_OUTPUT, ifc->conf.link,
-		       ifc->conf.ifindex, m, &s->st.eth_drop_hook_output))
-		return s->st.eth_drop_hook_output != hook_drops ? -EPERM : 0;
+	enum tern_verdict v = hooks_run(s, TERN_HOOK_IP_OUTPUT, ifc->conf.link,
+					ifc->conf.ifindex, m,
+					&s->st.eth_drop_hook_output);
+	if (v != TERN_HOOK_CONTINUE)
+		return v == TERN_HOOK_DROP ? -EPERM : 0;
 	STAT_INC(s, ip4_tx_pkts);
 	struct rte_ether_hdr *eh = eth_prepend(s, m, ifc, RTE_ETHER_TYPE_IPV4);
 	if (eh == NULL)

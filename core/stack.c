@@ -130,8 +130,9 @@ static struct iface *ip4_demux(struct tern_stack *s, uint16_t link,
 static void eth_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 {
 	STAT_INC(s, eth_rx_pkts);
-	if (hooks_stop(s, TERN_HOOK_ETH_INPUT, link, UINT16_MAX, m,
-		       &s->st.eth_drop_hook_input))
+	if (hooks_run(s, TERN_HOOK_ETH_INPUT, link, UINT16_MAX, m,
+		       &s->st.eth_drop_hook_input) !=
+	    TERN_HOOK_CONTINUE)
 		return;
 	struct wf_eth eth;
 	if (wf_eth_parse(m, &eth) != WF_OK) {

@@ -172,23 +172,23 @@ static inline void drop(struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
-/* Runs the chain of point, if it has one. True when the caller must stop:
- * a hook consumed m, or dropped it (freed here, counted in *drops). */
-static inline bool hooks_stop(struct tern_stack *s, enum tern_hook_point point,
-			      uint16_t link, uint16_t ifindex,
-			      struct rte_mbuf *m, uint64_t *drops)
+/* Runs the chain of point, if it has one, and returns its verdict. On
+ * DROP, m is freed here and counted in *drops; on CONSUMED the hook owns
+ * it. Either way the caller must stop when the verdict is not CONTINUE. */
+static inline enum tern_verdict hooks_run(struct tern_stack *s,
+					  enum tern_hook_point point,
+					  uint16_t link, uint16_t ifindex,
+					  struct rte_mbuf *m, uint64_t *drops)
 {
 	if (tern_hooks_empty(&s->hooks, point))
-		return false;
+		return TERN_HOOK_CONTINUE;
 	struct tern_hook_ctx ctx = {point, link, ifindex, s->lcore};
 	enum tern_verdict v = tern_hooks_run(&s->hooks, m, &ctx);
-	if (v == TERN_HOOK_CONTINUE)
-		return false;
 	if (v == TERN_HOOK_DROP) {
 		(*drops)++;
 		drop(m);
 	}
-	return true;
+	return v;
 }
 
 static inline bool ip4_is_limited_bcast(rte_be32_t ip)
