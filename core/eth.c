@@ -24,6 +24,11 @@ void eth_xmit(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 		       ifc->conf.ifindex, m, &s->st.eth_drop_hook_output) !=
 	    TERN_HOOK_CONTINUE)
 		return;
+	eth_tx(s, ifc, m);
+}
+
+void eth_tx(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
+{
 	tern_ol_tx_finish(m, &ifc->conf.caps);
 	uint32_t len = m->pkt_len;
 	if (unlikely(ifc->conf.tx(ifc->conf.tx_ctx, &m, 1) != 1)) {

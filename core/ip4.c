@@ -53,12 +53,19 @@ void ip4_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 		       ifc->conf.ifindex, m, &s->st.eth_drop_hook_input) !=
 	    TERN_HOOK_CONTINUE)
 		return;
-	switch (ip.h->next_proto_id) {
+	ip4_deliver(s, ifc, m);
+}
+
+void ip4_deliver(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *h = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	unsigned hlen = m->l3_len;
+	switch (h->next_proto_id) {
 	case IPPROTO_ICMP:
-		icmp4_input(s, ifc, m, ip.hlen);
+		icmp4_input(s, ifc, m, hlen);
 		return;
 	case IPPROTO_UDP:
-		udp_input(s, ifc, m, ip.hlen);
+		udp_input(s, ifc, m, hlen);
 		return;
 	default:
 		/* RFC 1122 3.2.2.1 suggests protocol unreachable; TCP will

@@ -126,14 +126,10 @@ static struct iface *ip4_demux(struct tern_stack *s, uint16_t link,
 	return ip4_dst_of(m, &dst) ? iface_for_ip4(s, link, mac, dst) : NULL;
 }
 
-/* One frame: hooks, then demux by destination MAC and ethertype. */
-static void eth_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
+/* One frame after the ETH_INPUT hooks: demux by destination MAC and
+ * ethertype. */
+void eth_demux(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 {
-	STAT_INC(s, eth_rx_pkts);
-	if (hooks_run(s, TERN_HOOK_ETH_INPUT, link, UINT16_MAX, m,
-		       &s->st.eth_drop_hook_input) !=
-	    TERN_HOOK_CONTINUE)
-		return;
 	struct wf_eth eth;
 	if (wf_eth_parse(m, &eth) != WF_OK) {
 		STAT_INC(s, eth_drop_short);
@@ -189,6 +185,15 @@ static void eth_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 		drop(m);
 		return;
 	}
+}
+
+static void eth_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
+{
+	STAT_INC(s, eth_rx_pkts);
+	if (hooks_run(s, TERN_HOOK_ETH_INPUT, link, UINT16_MAX, m,
+		       &s->st.eth_drop_hook_input) != TERN_HOOK_CONTINUE)
+		return;
+	eth_demux(s, link, m);
 }
 
 uint16_t tern_stack_input(struct tern_stack *s, uint16_t link,

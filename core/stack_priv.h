@@ -123,9 +123,15 @@ rte_be32_t iface_src_for(const struct iface *ifc, rte_be32_t dst);
 int route_lookup(struct tern_stack *s, rte_be32_t dst, rte_be32_t src,
 		 struct iface **ifc, rte_be32_t *nexthop);
 
-/* eth.c: runs ETH_OUTPUT, finishes checksums, transmits m (data at the
- * Ethernet header). Always consumes m. */
+/* stack.c: demux of one frame after the ETH_INPUT hooks (by destination
+ * MAC and ethertype). Consumes m. */
+void eth_demux(struct tern_stack *s, uint16_t link, struct rte_mbuf *m);
+
+/* eth.c: runs ETH_OUTPUT, then eth_tx(). Always consumes m. */
 void eth_xmit(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m);
+/* After the ETH_OUTPUT hooks: finishes checksums and hands m (data at the
+ * Ethernet header) to the interface's transmit function. Consumes m. */
+void eth_tx(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m);
 /* Prepends an Ethernet header; NULL (m freed, counted) without room. */
 struct rte_ether_hdr *eth_prepend(struct tern_stack *s, struct rte_mbuf *m,
 				  const struct iface *ifc, uint16_t type);
@@ -145,6 +151,9 @@ int arp_send(struct tern_stack *s, struct iface *ifc, uint16_t op,
 
 /* ip4.c */
 void ip4_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m);
+/* After validation and the IP_INPUT hooks: hands m (data at its IPv4
+ * header, l3_len set) to ICMP or UDP. Consumes m. */
+void ip4_deliver(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m);
 /* m data at the L4 header; m->ol_flags may hold the L4 TX checksum flag.
  * src 0 = choose. Consumes m. 0 or -errno (drop counted). */
 int ip4_output(struct tern_stack *s, struct rte_mbuf *m, rte_be32_t src,
