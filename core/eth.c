@@ -1,5 +1,7 @@
 /* Ethernet output: header prepend and the single exit towards the port
- * (hook ETH_OUTPUT, then checksum offload or software fallback). */
+ * (checksum offload or software fallback, hook ETH_OUTPUT, transmit), and
+ * the continuations through which hooks put held packets back into the
+ * path (tern_hook_resume). */
 #include "stack_priv.h"
 
 struct rte_ether_hdr *eth_prepend(struct tern_stack *s, struct rte_mbuf *m,
@@ -20,6 +22,10 @@ struct rte_ether_hdr *eth_prepend(struct tern_stack *s, struct rte_mbuf *m,
 
 void eth_xmit(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 {
+	/* Checksums first, so ETH_OUTPUT hooks see the bytes the wire gets
+	 * (those the port computes are still pending in ol_flags, with the
+	 * pseudo-header sum in the field: the capture writes them itself). */
+	tern_ol_tx_finish(m, &ifc->conf.caps);
 	if (hooks_run(s, TERN_HOOK_ETH_OUTPUT, ifc->conf.link,
 		       ifc->conf.ifindex, m, &s->st.eth_drop_hook_output) !=
 	    TERN_HOOK_CONTINUE)
@@ -29,7 +35,6 @@ void eth_xmit(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 
 void eth_tx(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 {
-	tern_ol_tx_finish(m, &ifc->conf.caps);
 	uint32_t len = m->pkt_len;
 	if (unlikely(ifc->conf.tx(ifc->conf.tx_ctx, &m, 1) != 1)) {
 		STAT_INC(s, eth_drop_tx_full);
@@ -39,4 +44,65 @@ void eth_tx(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 	STAT_INC(s, eth_tx_pkts);
 	ifc->stats.tx_pkts++;
 	ifc->stats.tx_bytes += len;
+}
+
+/* ---- continuations for held packets ---------------------------------- */
+
+static void cont_eth_input(void *owner, struct rte_mbuf *m,
+			   const struct tern_hook_ctx *ctx, enum tern_verdict v)
+{
+	struct tern_stack *s = owner;
+	if (v != TERN_HOOK_CONTINUE) {
+		STAT_INC(s, eth_drop_hook_input);
+		drop(m);
+		return;
+	}
+	eth_demux(s, ctx->link, m);
+}
+
+static void cont_eth_output(void *owner, struct rte_mbuf *m,
+			    const struct tern_hook_ctx *ctx, enum tern_verdict v)
+{
+	struct tern_stack *s = owner;
+	if (v != TERN_HOOK_CONTINUE) {
+		STAT_INC(s, eth_drop_hook_output);
+		drop(m);
+		return;
+	}
+	/* The interface may have gone while the packet was held. */
+	struct iface *ifc = iface_get(s, ctx->ifindex);
+	if (unlikely(ifc == NULL)) {
+		STAT_INC(s, eth_drop_no_iface);
+		drop(m);
+		return;
+	}
+	eth_tx(s, ifc, m);
+}
+
+static void cont_ip_input(void *owner, struct rte_mbuf *m,
+			  const struct tern_hook_ctx *ctx, enum tern_verdict v)
+{
+	struct tern_stack *s = owner;
+	if (v != TERN_HOOK_CONTINUE) {
+		STAT_INC(s, eth_drop_hook_input);
+		drop(m);
+		return;
+	}
+	struct iface *ifc = iface_get(s, ctx->ifindex);
+	if (unlikely(ifc == NULL)) {
+		STAT_INC(s, eth_drop_no_iface);
+		drop(m);
+		return;
+	}
+	ip4_deliver(s, ifc, m);
+}
+
+void eth_hooks_init(struct tern_stack *s)
+{
+	tern_hooks_init(&s->hooks);
+	tern_hooks_set_cont(&s->hooks, TERN_HOOK_ETH_INPUT, cont_eth_input, s);
+	tern_hooks_set_cont(&s->hooks, TERN_HOOK_ETH_OUTPUT, cont_eth_output, s);
+	tern_hooks_set_cont(&s->hooks, TERN_HOOK_IP_INPUT, cont_ip_input, s);
+	/* IP_OUTPUT: none until IPv4 output is split after its hook, so
+	 * hooks there cannot hold packets (tern_hooks_can_hold). */
 }

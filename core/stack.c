@@ -31,7 +31,7 @@ struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf)
 	s->lcore = conf->lcore;
 	s->pool = conf->pool;
 	s->clock = conf->clock;
-	tern_hooks_init(&s->hooks);
+	eth_hooks_init(s);	/* chains and their continuations */
 	s->arp_timeout_ns = (conf->arp_timeout_ms ? conf->arp_timeout_ms : 60000) *
 			    TERN_NS_PER_MS;
 	s->arp_retry_ns = (conf->arp_retry_ms ? conf->arp_retry_ms : 1000) *

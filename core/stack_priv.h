@@ -127,11 +127,15 @@ int route_lookup(struct tern_stack *s, rte_be32_t dst, rte_be32_t src,
  * MAC and ethertype). Consumes m. */
 void eth_demux(struct tern_stack *s, uint16_t link, struct rte_mbuf *m);
 
-/* eth.c: runs ETH_OUTPUT, then eth_tx(). Always consumes m. */
+/* eth.c: finishes checksums, runs ETH_OUTPUT, then eth_tx(). Always
+ * consumes m. */
 void eth_xmit(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m);
-/* After the ETH_OUTPUT hooks: finishes checksums and hands m (data at the
- * Ethernet header) to the interface's transmit function. Consumes m. */
+/* After the ETH_OUTPUT hooks: hands m (data at the Ethernet header,
+ * checksums finished) to the interface's transmit function. Consumes m. */
 void eth_tx(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m);
+/* Initialises the hook chains and registers how each point continues
+ * (eth_demux, eth_tx, ip4_deliver) for packets hooks hold and resume. */
+void eth_hooks_init(struct tern_stack *s);
 /* Prepends an Ethernet header; NULL (m freed, counted) without room. */
 struct rte_ether_hdr *eth_prepend(struct tern_stack *s, struct rte_mbuf *m,
 				  const struct iface *ifc, uint16_t type);

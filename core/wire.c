@@ -1,13 +1,16 @@
 /* In-memory wire between two links. It behaves like a NIC pair: checksums
  * a sender offloaded are completed in flight (as hardware would), and the
  * receiver sees clean RX flags ("not checked"), so software verification
- * runs on the receiving side. */
+ * runs on the receiving side. An impairment engine per direction makes it
+ * a bad link: frames in flight are offered to it at the sending stack's
+ * clock, and each pump delivers what is due. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_malloc.h>
 
+#include <tern/impair.h>
 #include <tern/offload.h>
 #include <tern/wire.h>
 
@@ -19,6 +22,7 @@ struct wire_end {
 	unsigned n;
 	struct rte_mbuf *q[WIRE_QLEN];
 	uint64_t sent;
+	struct tern_impair *imp;	/* owned; NULL: a perfect link */
 };
 
 struct tern_wire {
@@ -50,8 +54,10 @@ void tern_wire_destroy(struct tern_wire *w)
 {
 	if (w == NULL)
 		return;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		rte_pktmbuf_free_bulk(w->end[i].q, w->end[i].n);
+		tern_impair_destroy(w->end[i].imp);
+	}
 	rte_free(w);
 }
 
@@ -64,6 +70,20 @@ void tern_wire_set_tap(struct tern_wire *w, tern_wire_tap_fn fn, void *arg)
 {
 	w->tap = fn;
 	w->tap_arg = arg;
+}
+
+void tern_wire_set_impair(struct tern_wire *w, int side,
+			  struct tern_impair *imp)
+{
+	struct wire_end *e = &w->end[side & 1];
+	if (e->imp != imp)
+		tern_impair_destroy(e->imp);
+	e->imp = imp;
+}
+
+struct tern_impair *tern_wire_impair(const struct tern_wire *w, int side)
+{
+	return w->end[side & 1].imp;
 }
 
 uint16_t tern_wire_tx(void *endp, struct rte_mbuf **pkts, uint16_t n)
@@ -92,32 +112,89 @@ static void nic_finish(struct rte_mbuf *m)
 	tern_ol_reset(m, 0);	/* RX flags UNKNOWN: the receiver checks */
 }
 
+/* Frames on their way into the receiving stack, in order, by bursts. */
+struct sink {
+	struct tern_wire *w;
+	int side;		/* the sending side */
+	unsigned k;
+	struct rte_mbuf *batch[64];
+};
+
+static void sink_flush(struct sink *o)
+{
+	int to = o->side ^ 1;
+	if (o->k)
+		tern_stack_input(o->w->stack[to], o->w->link[to], o->batch,
+				 (uint16_t)o->k);
+	o->k = 0;
+}
+
+/* A frame leaving the wire: the tap sees it (and may drop it). */
+static void deliver(struct sink *o, struct rte_mbuf *m)
+{
+	struct tern_wire *w = o->w;
+	if (w->tap && w->tap(w->tap_arg, o->side, m)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	o->batch[o->k++] = m;
+	if (o->k == RTE_DIM(o->batch))
+		sink_flush(o);
+}
+
+/* Delivers one side's frames in flight: what its engine holds and is due
+ * first, then the frames sent since the last pump, each through the
+ * engine when there is one. Returns frames moved. */
+static unsigned side_pump(struct tern_wire *w, int side)
+{
+	struct wire_end *e = &w->end[side];
+	struct sink o = {.w = w, .side = side, .k = 0};
+	struct rte_mbuf *q[WIRE_QLEN];
+	unsigned n = e->n, moved = n;
+	/* the receiving stack may send on this end while we deliver */
+	memcpy(q, e->q, n * sizeof(q[0]));
+	e->n = 0;
+	if (e->imp == NULL) {
+		for (unsigned i = 0; i < n; i++) {
+			nic_finish(q[i]);
+			deliver(&o, q[i]);
+		}
+		sink_flush(&o);
+		return moved;
+	}
+	uint64_t now = tern_stack_now(w->stack[side]);
+	struct rte_mbuf *out[2];
+	unsigned r;
+	while ((r = tern_impair_release(e->imp, now, out, NULL, 2)) > 0) {
+		for (unsigned j = 0; j < r; j++)
+			deliver(&o, out[j]);
+		moved += r;
+	}
+	/* Corruption spares the Ethernet header, as a real link's FCS would
+	 * have caught a bad MAC: the receiver's checksums must find it. */
+	const struct tern_impair_pkt pi = {0, sizeof(struct rte_ether_hdr),
+					   sizeof(struct rte_ether_hdr)};
+	for (unsigned i = 0; i < n; i++) {
+		nic_finish(q[i]);
+		int c = tern_impair_offer(e->imp, q[i], now, &pi, out);
+		if (c < 0) {
+			rte_pktmbuf_free(q[i]);
+			continue;
+		}
+		for (int j = 0; j < c; j++)
+			deliver(&o, out[j]);
+	}
+	sink_flush(&o);
+	return moved;
+}
+
 unsigned tern_wire_pump(struct tern_wire *w, unsigned max_rounds)
 {
-	struct rte_mbuf *batch[WIRE_QLEN];
 	unsigned total = 0;
 	for (unsigned r = 0; r < max_rounds; r++) {
 		unsigned moved = 0;
-		for (int side = 0; side < 2; side++) {
-			struct wire_end *e = &w->end[side];
-			unsigned n = e->n, k = 0;
-			memcpy(batch, e->q, n * sizeof(batch[0]));
-			e->n = 0;
-			for (unsigned i = 0; i < n; i++) {
-				struct rte_mbuf *m = batch[i];
-				nic_finish(m);
-				if (w->tap && w->tap(w->tap_arg, side, m)) {
-					rte_pktmbuf_free(m);
-					continue;
-				}
-				batch[k++] = m;
-			}
-			int to = side ^ 1;
-			if (k)
-				tern_stack_input(w->stack[to], w->link[to], batch,
-						 (uint16_t)k);
-			moved += n;
-		}
+		for (int side = 0; side < 2; side++)
+			moved += side_pump(w, side);
 		total += moved;
 		if (moved == 0)
 			break;

@@ -20,6 +20,7 @@
 #include <rte_version.h>
 
 #include <tern/capture.h>
+#include <tern/offload.h>
 
 #define CAP_RING_SIZE 4096
 #define CAP_POOL_SIZE (CAP_RING_SIZE * 2 - 1)
@@ -40,13 +41,16 @@ struct tern_capture {
 };
 
 /* pcapng Enhanced Packet Block header, which rte_pcapng_copy() puts at
- * the start of each copy (pcapng spec, section 4.3). */
+ * the start of each copy, the packet data right after it (pcapng spec,
+ * section 4.3). */
 struct epb_head {
 	uint32_t block_type;
 	uint32_t block_length;
 	uint32_t interface_id;
 	uint32_t timestamp_hi;
 	uint32_t timestamp_lo;
+	uint32_t capture_length;
+	uint32_t original_length;
 };
 
 /* 22.11's rte_pcapng converts TSC to ns as delta * 1e9 / hz, which wraps
@@ -63,6 +67,41 @@ static void epb_set_time(const struct tern_capture *c, struct rte_mbuf *copy,
 		      (d % c->tsc_hz) * 1000000000ull / c->tsc_hz;
 	h->timestamp_hi = (uint32_t)(ns >> 32);
 	h->timestamp_lo = (uint32_t)ns;
+}
+
+/* Writes len bytes at off of a possibly chained mbuf (what fits). */
+static void mbuf_write(struct rte_mbuf *m, uint32_t off, const void *src,
+		       uint32_t len)
+{
+	const uint8_t *p = src;
+	for (struct rte_mbuf *s = m; s != NULL && len > 0; s = s->next) {
+		if (off >= s->data_len) {
+			off -= s->data_len;
+			continue;
+		}
+		uint32_t n = RTE_MIN(len, (uint32_t)s->data_len - off);
+		memcpy(rte_pktmbuf_mtod_offset(s, uint8_t *, off), p, n);
+		p += n;
+		len -= n;
+		off = 0;
+	}
+}
+
+/* On output the stack has finished every checksum except those the port
+ * computes (ETH_OUTPUT runs after tern_ol_tx_finish): the copy gets those
+ * as the port will write them, so tcpdump and tshark see the bytes of the
+ * wire rather than a pseudo-header sum. */
+static void epb_fix_cksums(struct rte_mbuf *copy, const struct rte_mbuf *m)
+{
+	struct tern_ol_fix fix[2];
+	unsigned n = tern_ol_tx_pending(m, fix);
+	if (n == 0 || copy->data_len < sizeof(struct epb_head))
+		return;
+	const struct epb_head *h = rte_pktmbuf_mtod(copy, const struct epb_head *);
+	for (unsigned i = 0; i < n; i++)
+		if (fix[i].off + sizeof(fix[i].val) <= h->capture_length)
+			mbuf_write(copy, sizeof(*h) + fix[i].off, &fix[i].val,
+				   sizeof(fix[i].val));	/* else cut by snaplen */
 }
 
 struct tern_capture *tern_capture_open(const char *path, uint16_t port,
@@ -131,13 +170,14 @@ enum tern_verdict tern_capture_hook(void *arg, struct rte_mbuf *m,
 		return TERN_HOOK_CONTINUE;
 	enum rte_pcapng_direction dir = ctx->point == TERN_HOOK_ETH_OUTPUT ?
 		RTE_PCAPNG_DIRECTION_OUT : RTE_PCAPNG_DIRECTION_IN;
-	/* The port's checksum offload may not have filled L4 checksums yet on
-	 * output; the capture shows the frame as the stack handed it over. */
 	uint64_t tsc = rte_get_tsc_cycles();
 	struct rte_mbuf *copy = rte_pcapng_copy(ctx->link, ctx->lcore, m,
 						c->pool, c->snaplen, tsc, dir);
-	if (copy != NULL)
+	if (copy != NULL) {
 		epb_set_time(c, copy, tsc);
+		if (dir == RTE_PCAPNG_DIRECTION_OUT)
+			epb_fix_cksums(copy, m);
+	}
 	if (copy == NULL || rte_ring_mp_enqueue(c->ring, copy) != 0) {
 		rte_pktmbuf_free(copy);
 		__atomic_fetch_add(&c->missed, 1, __ATOMIC_RELAXED);

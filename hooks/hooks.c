@@ -64,3 +64,50 @@ int tern_hook_del(struct tern_hooks *h, enum tern_hook_point point,
 	c->n--;
 	return 0;
 }
+
+int tern_hooks_set_cont(struct tern_hooks *h, enum tern_hook_point point,
+			tern_hook_cont_fn fn, void *owner)
+{
+	if (h == NULL || (unsigned)point >= TERN_HOOK_POINT_MAX)
+		return -EINVAL;
+	h->chain[point].cont = fn;
+	h->chain[point].cont_owner = owner;
+	return 0;
+}
+
+bool tern_hooks_can_hold(const struct tern_hooks *h, enum tern_hook_point point)
+{
+	return h != NULL && (unsigned)point < TERN_HOOK_POINT_MAX &&
+	       h->chain[point].cont != NULL;
+}
+
+int tern_hook_resume(struct tern_hooks *h, tern_hook_fn self, void *self_arg,
+		     struct rte_mbuf *m, const struct tern_hook_ctx *ctx)
+{
+	if (h == NULL || m == NULL || ctx == NULL ||
+	    (unsigned)ctx->point >= TERN_HOOK_POINT_MAX)
+		return -EINVAL;
+	const struct tern_hook_chain *c = &h->chain[ctx->point];
+	if (c->cont == NULL)
+		return -ENOTSUP;
+	/* The holder is found by identity, not by index: hooks before it
+	 * may have been removed since it took the packet. */
+	uint32_t i = 0;
+	while (i < c->n && !(c->e[i].fn == self && c->e[i].arg == self_arg))
+		i++;
+	if (i == c->n) {
+		c->cont(c->cont_owner, m, ctx, TERN_HOOK_DROP);
+		return -ENOENT;
+	}
+	for (i++; i < c->n; i++) {
+		enum tern_verdict v = c->e[i].fn(c->e[i].arg, m, ctx);
+		if (v == TERN_HOOK_CONSUMED)
+			return 0;
+		if (v == TERN_HOOK_DROP) {
+			c->cont(c->cont_owner, m, ctx, TERN_HOOK_DROP);
+			return -EPERM;
+		}
+	}
+	c->cont(c->cont_owner, m, ctx, TERN_HOOK_CONTINUE);
+	return 0;
+}

@@ -154,3 +154,41 @@ enum tern_ol_verdict tern_ol_rx_l4_ip4(const struct rte_mbuf *m,
 		return TERN_OL_CKSUM_BAD;
 	return sum == 0xffff ? TERN_OL_CKSUM_GOOD : TERN_OL_CKSUM_BAD;
 }
+
+unsigned tern_ol_tx_pending(const struct rte_mbuf *m, struct tern_ol_fix fix[2])
+{
+	uint64_t fl = m->ol_flags;
+	unsigned n = 0;
+	if (!(fl & RTE_MBUF_F_TX_IPV4) || (fl & RTE_MBUF_F_TX_TCP_SEG) ||
+	    m->data_len < (uint32_t)m->l2_len + m->l3_len)
+		return 0;
+	const struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len);
+	if (fl & RTE_MBUF_F_TX_IP_CKSUM) {
+		/* the field is zero (tern_ol_tx_finish): sum the header */
+		fix[n].off = m->l2_len + offsetof(struct rte_ipv4_hdr, hdr_checksum);
+		fix[n].val = (rte_be16_t)~rte_raw_cksum(ip, m->l3_len);
+		n++;
+	}
+	uint64_t l4 = fl & RTE_MBUF_F_TX_L4_MASK;
+	if (l4 == RTE_MBUF_F_TX_UDP_CKSUM || l4 == RTE_MBUF_F_TX_TCP_CKSUM) {
+		/* The field holds the pseudo-header sum, so, as the NIC does,
+		 * summing the L4 bytes as they are gives the checksum. */
+		uint32_t l4_off = (uint32_t)m->l2_len + m->l3_len;
+		uint32_t l4len = rte_be_to_cpu_16(ip->total_length) - m->l3_len;
+		uint16_t sum;
+		if (tern_ol_raw_cksum_mbuf(m, l4_off, l4len, &sum) != 0)
+			return n;
+		uint16_t v = (uint16_t)~sum;
+		if (l4 == RTE_MBUF_F_TX_UDP_CKSUM) {
+			if (v == 0)
+				v = 0xffff;	/* RFC 768 */
+			fix[n].off = l4_off + offsetof(struct rte_udp_hdr, dgram_cksum);
+		} else {
+			fix[n].off = l4_off + offsetof(struct rte_tcp_hdr, cksum);
+		}
+		fix[n].val = v;
+		n++;
+	}
+	return n;
+}

@@ -92,3 +92,102 @@ TEST(CaptureOpen, BadPath)
 {
 	EXPECT_EQ(tern_capture_open("/nonexistent-dir/x.pcapng", UINT16_MAX, 0), nullptr);
 }
+
+namespace {
+
+// The packets of the Enhanced Packet Blocks of a pcapng file (host order,
+// as tern writes it).
+std::vector<Bytes> epb_packets(const Bytes &f)
+{
+	std::vector<Bytes> out;
+	size_t off = 0;
+	while (off + 12 <= f.size()) {
+		uint32_t type, len;
+		memcpy(&type, &f[off], 4);
+		memcpy(&len, &f[off + 4], 4);
+		if (len < 12 || off + len > f.size())
+			break;
+		if (type == 6 && len >= 32) {
+			uint32_t cap;
+			memcpy(&cap, &f[off + 20], 4);
+			out.emplace_back(f.begin() + off + 28, f.begin() + off + 28 + cap);
+		}
+		off += len;
+	}
+	return out;
+}
+
+// A's port computes IPv4 and UDP checksums: the stack leaves them to it.
+class CaptureOffload : public Capture {
+protected:
+	void conf_iface(tern_iface_conf &ic, int side) override
+	{
+		if (side == 0)
+			ic.caps.tx_ip4_cksum = ic.caps.tx_udp_cksum = true;
+	}
+};
+
+}  // namespace
+
+TEST_F(CaptureOffload, OutputShowsTheChecksumsThePortWrites)
+{
+	cap = tern_capture_open(path.c_str(), UINT16_MAX, 0);
+	ASSERT_NE(cap, nullptr);
+	tern_hooks *h = tern_stack_hooks(A);
+	ASSERT_EQ(tern_hook_add(h, TERN_HOOK_ETH_OUTPUT, "cap", tern_capture_hook, cap), 0);
+	resolve_statically();
+	Rx ra, rb;
+	tern_udp_pcb *pa = open(A, 0, &ra);
+	ASSERT_NE(pa, nullptr);
+	ASSERT_NE(open(B, 7000, &rb), nullptr);
+	for (size_t len : {1, 100, 1001})
+		ASSERT_EQ(send(A, pa, kIpB, 7000, pattern(len)), 0);
+	pump();
+	ASSERT_EQ(rb.got.size(), 3u);
+	ASSERT_EQ(tern_hook_del(h, TERN_HOOK_ETH_OUTPUT, "cap"), 0);
+	tern_capture_close(cap);
+	cap = nullptr;
+
+	std::ifstream f(path, std::ios::binary);
+	Bytes b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+	std::vector<Bytes> pkts = epb_packets(b);
+	ASSERT_EQ(pkts.size(), 3u);
+	for (size_t i = 0; i < pkts.size(); i++) {
+		const Bytes &p = pkts[i];
+		ASSERT_GE(p.size(), 42u);
+		EXPECT_EQ(inet_cksum(&p[14], 20), 0) << "IPv4 header checksum, packet " << i;
+		EXPECT_NE(get16(&p[24]), 0) << "not left to the port";
+		uint16_t ulen = get16(&p[38]);
+		ASSERT_EQ(p.size(), 34u + ulen);
+		uint32_t ps = pseudo_sum(get32(&p[26]), get32(&p[30]), 17, ulen);
+		EXPECT_EQ(inet_cksum(&p[34], ulen, ps), 0) << "UDP checksum, packet " << i;
+		// the same bytes as the wire carried (the wire completes
+		// offloaded checksums like a NIC)
+		EXPECT_EQ(p, frames_from(0)[i].b);
+	}
+}
+
+TEST_F(CaptureOffload, SnaplenCutsThroughTheUdpChecksum)
+{
+	// 40 bytes: the IP checksum fits, the UDP one does not; nothing is
+	// written past the cut.
+	cap = tern_capture_open(path.c_str(), UINT16_MAX, 40);
+	ASSERT_NE(cap, nullptr);
+	tern_hooks *h = tern_stack_hooks(A);
+	ASSERT_EQ(tern_hook_add(h, TERN_HOOK_ETH_OUTPUT, "cap", tern_capture_hook, cap), 0);
+	resolve_statically();
+	Rx ra;
+	tern_udp_pcb *pa = open(A, 0, &ra);
+	ASSERT_NE(pa, nullptr);
+	ASSERT_EQ(send(A, pa, kIpB, 7000, pattern(100)), 0);
+	pump();
+	ASSERT_EQ(tern_hook_del(h, TERN_HOOK_ETH_OUTPUT, "cap"), 0);
+	tern_capture_close(cap);
+	cap = nullptr;
+	std::ifstream f(path, std::ios::binary);
+	Bytes b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+	std::vector<Bytes> pkts = epb_packets(b);
+	ASSERT_EQ(pkts.size(), 1u);
+	ASSERT_EQ(pkts[0].size(), 40u);
+	EXPECT_EQ(inet_cksum(&pkts[0][14], 20), 0);
+}

@@ -269,3 +269,86 @@ TEST_F(HookStack, IpOutputSeesIpHeaderAndCanDrop)
 	EXPECT_TRUE(frames_from(0).empty());
 	EXPECT_EQ(drops_changed(before, stats(A)).size(), 1u);
 }
+
+// ---- hold and resume --------------------------------------------------------
+
+namespace {
+
+struct Cont {
+	std::vector<std::pair<rte_mbuf *, tern_verdict>> got;
+};
+
+void cont_fn(void *owner, rte_mbuf *m, const tern_hook_ctx *, tern_verdict v)
+{
+	static_cast<Cont *>(owner)->got.push_back({m, v});
+	rte_pktmbuf_free(m);
+}
+
+struct Holder {
+	std::vector<rte_mbuf *> held;
+};
+
+enum tern_verdict hold_fn(void *arg, rte_mbuf *m, const tern_hook_ctx *)
+{
+	static_cast<Holder *>(arg)->held.push_back(m);
+	return TERN_HOOK_CONSUMED;
+}
+
+}  // namespace
+
+TEST(HookResume, RunsTheHooksAfterTheHolderThenTheContinuation)
+{
+	rte_mempool *mp = make_pool(63);
+	ASSERT_NE(mp, nullptr);
+	tern_hooks h;
+	tern_hooks_init(&h);
+	Cont cont;
+	Holder holder;
+	std::vector<int> order;
+	HookState before, after;
+	before.order = after.order = &order;
+	before.id = 1;
+	after.id = 3;
+	ASSERT_EQ(tern_hook_add(&h, TERN_HOOK_ETH_OUTPUT, "before", hook_fn, &before), 0);
+	ASSERT_EQ(tern_hook_add(&h, TERN_HOOK_ETH_OUTPUT, "hold", hold_fn, &holder), 0);
+	ASSERT_EQ(tern_hook_add(&h, TERN_HOOK_ETH_OUTPUT, "after", hook_fn, &after), 0);
+	tern_hook_ctx ctx = {TERN_HOOK_ETH_OUTPUT, 3, 9, 0};
+
+	rte_mbuf *m = mbuf_from(mp, pattern(60));
+	// no continuation registered: cannot resume, m stays the caller's
+	EXPECT_FALSE(tern_hooks_can_hold(&h, TERN_HOOK_ETH_OUTPUT));
+	EXPECT_EQ(tern_hook_resume(&h, hold_fn, &holder, m, &ctx), -ENOTSUP);
+	ASSERT_EQ(tern_hooks_set_cont(&h, TERN_HOOK_ETH_OUTPUT, cont_fn, &cont), 0);
+	EXPECT_TRUE(tern_hooks_can_hold(&h, TERN_HOOK_ETH_OUTPUT));
+
+	EXPECT_EQ(tern_hooks_run(&h, m, &ctx), TERN_HOOK_CONSUMED);
+	ASSERT_EQ(holder.held.size(), 1u);
+	EXPECT_EQ(order, std::vector<int>({1}));
+	EXPECT_TRUE(cont.got.empty());
+
+	EXPECT_EQ(tern_hook_resume(&h, hold_fn, &holder, m, &ctx), 0);
+	EXPECT_EQ(order, std::vector<int>({1, 3})) << "only the hooks after it";
+	ASSERT_EQ(after.ctxs.size(), 1u);
+	EXPECT_EQ(after.ctxs[0].ifindex, 9u);
+	ASSERT_EQ(cont.got.size(), 1u);
+	EXPECT_EQ(cont.got[0].first, m);
+	EXPECT_EQ(cont.got[0].second, TERN_HOOK_CONTINUE);
+
+	// a hook before the holder goes away: it is found by identity
+	ASSERT_EQ(tern_hook_del(&h, TERN_HOOK_ETH_OUTPUT, "before"), 0);
+	after.verdict = TERN_HOOK_DROP;
+	m = mbuf_from(mp, pattern(60));
+	EXPECT_EQ(tern_hook_resume(&h, hold_fn, &holder, m, &ctx), -EPERM);
+	ASSERT_EQ(cont.got.size(), 2u);
+	EXPECT_EQ(cont.got[1].second, TERN_HOOK_DROP) << "dropped and counted by the stack";
+
+	// the holder itself went: the packet is dropped, counted
+	ASSERT_EQ(tern_hook_del(&h, TERN_HOOK_ETH_OUTPUT, "hold"), 0);
+	m = mbuf_from(mp, pattern(60));
+	EXPECT_EQ(tern_hook_resume(&h, hold_fn, &holder, m, &ctx), -ENOENT);
+	ASSERT_EQ(cont.got.size(), 3u);
+	EXPECT_EQ(cont.got[2].second, TERN_HOOK_DROP);
+
+	EXPECT_TRUE(pool_full(mp));
+	rte_mempool_free(mp);
+}

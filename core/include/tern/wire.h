@@ -1,6 +1,9 @@
 /* In-memory wire: joins two links of two stacks (or one) in one thread,
  * for unit tests and the loopback benchmark. Frames sent on one end queue
- * until tern_wire_pump() delivers them to the other end's stack. */
+ * until tern_wire_pump() delivers them to the other end's stack; with an
+ * impairment engine on a direction (tern_wire_set_impair), the pump
+ * offers them to it at the sending stack's clock and delivers what it
+ * lets through, now or, for held frames, at a later pump. */
 #ifndef TERN_WIRE_H
 #define TERN_WIRE_H
 
@@ -15,6 +18,7 @@ extern "C" {
 #endif
 
 struct tern_wire;
+struct tern_impair;
 
 /* Optional observer of each frame before delivery, given the side (0/1)
  * that sent it. Return 0 to deliver, 1 to drop it (the wire frees it). */
@@ -28,9 +32,18 @@ void tern_wire_destroy(struct tern_wire *w);
  * interface on side 0 (stack a) or 1 (stack b). */
 uint16_t tern_wire_tx(void *end, struct rte_mbuf **pkts, uint16_t n);
 void *tern_wire_end(struct tern_wire *w, int side);
+/* The tap sees frames as they leave the wire (after the impairment:
+ * what the receiver gets, held frames when they are delivered). */
 void tern_wire_set_tap(struct tern_wire *w, tern_wire_tap_fn fn, void *arg);
-/* Delivers what is queued in both directions, repeatedly, until the wire
- * is quiet or max_rounds passed; returns frames delivered. */
+/* Impairs the frames sent from side (0/1) with imp, which the wire owns
+ * from now on: destroyed (held frames freed) when replaced, set to NULL
+ * or when the wire is destroyed. Corruption spares Ethernet headers. */
+void tern_wire_set_impair(struct tern_wire *w, int side,
+			  struct tern_impair *imp);
+struct tern_impair *tern_wire_impair(const struct tern_wire *w, int side);
+/* Delivers what is queued (and what engines hold that is due) in both
+ * directions, repeatedly, until the wire is quiet or max_rounds passed;
+ * returns frames moved (sent frames taken, held frames released). */
 unsigned tern_wire_pump(struct tern_wire *w, unsigned max_rounds);
 /* Frames sent from side (0/1) since creation. */
 uint64_t tern_wire_sent(const struct tern_wire *w, int side);

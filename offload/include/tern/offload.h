@@ -52,6 +52,19 @@ static inline void tern_ol_reset(struct rte_mbuf *m, uint64_t tx_flags)
  * and clears the flag. */
 void tern_ol_tx_finish(struct rte_mbuf *m, const struct tern_ol_caps *caps);
 
+/* A checksum a port has still to write: value (network order, ready to
+ * store) and offset from the data start. */
+struct tern_ol_fix {
+	uint32_t off;
+	rte_be16_t val;
+};
+
+/* For m after tern_ol_tx_finish(): the checksums the port will compute
+ * (ol_flags still asking for them), as the port will write them, so a
+ * copy of m (a capture) can show the bytes the wire gets. m is not
+ * changed. Returns how many of fix[2] it filled. */
+unsigned tern_ol_tx_pending(const struct rte_mbuf *m, struct tern_ol_fix fix[2]);
+
 /* One's-complement sum (RFC 1071, not complemented) of len bytes at off
  * in a possibly chained mbuf. -1 when off + len passes the packet end.
  * DPDK 22.11's rte_raw_cksum_mbuf() truncates each segment's 32-bit sum
