@@ -1,7 +1,9 @@
 // lockfree/ channels: post and drain, call answered from another thread,
-// many producers, full ring, and the timeout path (the late message must
-// still run safely: this test is meant to run under ASan as well). The
-// only tests that sleep: real threads, real time.
+// many producers (more threads than CPUs, posting and calling at once on
+// a small ring), full ring, and the timeout path (the late message must
+// still run safely and its completion go back to the channel's pool: this
+// test is meant to run under ASan as well). The only tests that sleep:
+// real threads, real time.
 #include "harness.h"
 
 #include <atomic>
@@ -162,8 +164,11 @@ TEST(Chan, TimeoutThenLateDrain)
 	EXPECT_LT(waited, std::chrono::seconds(5));
 	// The lcore comes back: the abandoned call runs and completes into
 	// nothing (no use of freed memory, ASan watches).
+	EXPECT_EQ(tern_chan_calls_in_flight(c), 1u) << "the lcore's reference";
 	EXPECT_EQ(tern_chan_drain(c, &ctx, 16), 1u);
 	EXPECT_EQ(ctx.runs, 1);
+	EXPECT_EQ(tern_chan_calls_in_flight(c), 0u)
+		<< "the lcore returned the completion to the pool";
 	// The channel still works afterwards.
 	std::atomic<bool> stop{false};
 	std::thread lcore([&] {
@@ -174,6 +179,7 @@ TEST(Chan, TimeoutThenLateDrain)
 	EXPECT_EQ(tern_chan_call(c, arg_fn, (void *)(intptr_t)9, 5000), 10);
 	stop = true;
 	lcore.join();
+	EXPECT_EQ(tern_chan_calls_in_flight(c), 0u);
 	tern_chan_free(c);
 }
 
@@ -183,6 +189,63 @@ TEST(Chan, TimeoutThenFree)
 	tern_chan *c = tern_chan_create(chan_name().c_str(), 16, SOCKET_ID_ANY);
 	ASSERT_NE(c, nullptr);
 	EXPECT_EQ(tern_chan_call(c, arg_fn, nullptr, 10), -ETIMEDOUT);
+	EXPECT_EQ(tern_chan_calls_in_flight(c), 1u);
+	tern_chan_free(c);
+}
+
+// Many producers at once, more threads than this machine has CPUs, so
+// producers get descheduled in the middle of an enqueue: callers and
+// posters share an 8-slot ring (RTS enqueue) with one draining thread.
+// Every call gets its own answer, every post runs once, and every
+// completion is back in the pool afterwards.
+TEST(Chan, ManyCallersAndPostersOnASmallRing)
+{
+	tern_chan *c = tern_chan_create(chan_name().c_str(), 8, SOCKET_ID_ANY);
+	ASSERT_NE(c, nullptr);
+	Ctx ctx;
+	std::atomic<bool> stop{false};
+	std::thread lcore([&] {
+		while (!stop)
+			if (tern_chan_drain(c, &ctx, 4) == 0)
+				std::this_thread::yield();
+	});
+	const int ncallers = 4, nposters = 4, calls = 300, posts = 500;
+	std::atomic<int> wrong{0}, answered{0};
+	std::vector<std::thread> th;
+	for (int t = 0; t < ncallers; t++)
+		th.emplace_back([&, t] {
+			for (int i = 0; i < calls; i++) {
+				intptr_t v = t * 100000 + i;
+				int rc;
+				while ((rc = tern_chan_call(c, arg_fn, (void *)v,
+							    5000)) == -ENOBUFS)
+					std::this_thread::yield();
+				if (rc != (int)v + 1)
+					wrong++;
+				else
+					answered++;
+			}
+		});
+	for (int t = 0; t < nposters; t++)
+		th.emplace_back([&] {
+			tern_msg m = msg_with(1);
+			for (int i = 0; i < posts; i++)
+				while (tern_chan_post(c, &m) == -ENOBUFS)
+					std::this_thread::yield();
+		});
+	for (auto &t : th)
+		t.join();
+	// Posts may still sit in the ring: wait for the drainer to run them.
+	while (ctx.runs < ncallers * calls + nposters * posts)
+		std::this_thread::yield();
+	stop = true;
+	lcore.join();
+	EXPECT_EQ(wrong, 0);
+	EXPECT_EQ(answered, ncallers * calls);
+	EXPECT_EQ(ctx.runs, ncallers * calls + nposters * posts);
+	EXPECT_EQ(ctx.sum, nposters * posts);
+	EXPECT_EQ(tern_chan_calls_in_flight(c), 0u);
+	EXPECT_EQ(tern_chan_drain(c, &ctx, 64), 0u);
 	tern_chan_free(c);
 }
 

@@ -1,6 +1,6 @@
 /* Cross-lcore message channels (DESIGN rule 7). Each lcore owns one
- * channel, a multi-producer single-consumer rte_ring of fixed-size
- * messages: the control thread (or another lcore) posts a function to run
+ * channel, a multi-producer (RTS: a descheduled producer stalls no other)
+ * single-consumer rte_ring of fixed-size messages: the control thread (or another lcore) posts a function to run
  * on that lcore, optionally waiting for its completion. The receiving
  * lcore runs messages between bursts, so it never shares state. */
 #ifndef TERN_CHAN_H
@@ -42,7 +42,8 @@ int tern_chan_post(struct tern_chan *c, const struct tern_msg *msg);
 
 /* Runs fn(lcore_ctx, msg) on the channel's lcore and waits up to
  * timeout_ms for it to finish: returns fn's result, -ENOBUFS when the ring
- * is full, -ETIMEDOUT when the lcore did not answer (the message may
+ * is full (or every completion of the channel's pool is in flight: ring
+ * size + 64), -ETIMEDOUT when the lcore did not answer (the message may
  * still run later; its arg must then stay valid, so callers pass
  * long-lived args or wait). Control thread only: it sleeps while waiting. */
 int tern_chan_call(struct tern_chan *c, tern_msg_fn fn, void *arg,
@@ -50,6 +51,11 @@ int tern_chan_call(struct tern_chan *c, tern_msg_fn fn, void *arg,
 
 /* Receiving lcore: runs up to max pending messages; returns how many. */
 unsigned tern_chan_drain(struct tern_chan *c, void *lcore_ctx, unsigned max);
+
+/* Completions not yet returned to the channel's pool: calls being waited
+ * for plus timed-out calls whose message has not run yet. 0 when idle;
+ * tests use it as a leak check. */
+unsigned tern_chan_calls_in_flight(const struct tern_chan *c);
 
 #ifdef __cplusplus
 }
