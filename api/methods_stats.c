@@ -4,6 +4,7 @@
  * here without an edit. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
@@ -41,7 +42,28 @@ static json_t *ports_json(struct ternd *d)
 	return out;
 }
 
-static json_t *ifaces_json(struct ternd *d)
+/* One interface's counters summed over the workers' snapshots. */
+static void iface_sum(const struct tern_worker_snapshot *snaps, unsigned nw,
+		      uint16_t ifindex, struct tern_iface_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (unsigned w = 0; w < nw; w++) {
+		for (unsigned k = 0; k < snaps[w].nifaces; k++) {
+			const struct tern_worker_iface_stats *e =
+				&snaps[w].ifaces[k];
+
+			if (e->ifindex != ifindex)
+				continue;
+			st->rx_pkts += e->st.rx_pkts;
+			st->rx_bytes += e->st.rx_bytes;
+			st->tx_pkts += e->st.tx_pkts;
+			st->tx_bytes += e->st.tx_bytes;
+		}
+	}
+}
+
+static json_t *ifaces_json(struct ternd *d,
+			   const struct tern_worker_snapshot *snaps, unsigned nw)
 {
 	struct tern_dp_iface_info all[TERN_MAX_IFACES];
 	unsigned i, n = tern_dp_iface_list(d->dp, all, TERN_MAX_IFACES);
@@ -53,8 +75,7 @@ static json_t *ifaces_json(struct ternd *d)
 		struct tern_iface_stats st;
 		char name[TERN_IFNAMSIZ];
 
-		if (tern_dp_iface_stats(d->dp, all[i].ifindex, &st) < 0)
-			memset(&st, 0, sizeof(st));
+		iface_sum(snaps, nw, all[i].ifindex, &st);
 		if (all[i].conf.name[0] != '\0')
 			snprintf(name, sizeof(name), "%s", all[i].conf.name);
 		else
@@ -138,25 +159,42 @@ static json_t *capture_json(struct ternd *d)
 			 "missed", ju_u64(st.missed));
 }
 
+/* The worker's TX buffers (dpdk_port/txbuf.h), on the lcore's entry. */
+static void txbuf_json(json_t *lc, const struct tern_worker_stats *ws)
+{
+	json_object_set_new(lc, "tx_deferred", ju_u64(ws->tx_deferred));
+	json_object_set_new(lc, "tx_held", ju_u64(ws->tx_held));
+}
+
 json_t *stats_build(struct ternd *d, struct rpc_error *e)
 {
 	struct tern_stack_stats sum;
+	struct tern_worker_snapshot *snaps;
 	json_t *out, *lcores;
 	unsigned w, nw = tern_dp_worker_count(d->dp);
 
 	memset(&sum, 0, sizeof(sum));
+	/* One call per worker brings its counters, its stack's and every
+	 * interface's (tern_dp_worker_snapshot). */
+	snaps = calloc(nw, sizeof(*snaps));
+	if (snaps == NULL) {
+		rpc_err_errno(e, -ENOMEM, NULL, "cannot read worker statistics");
+		return NULL;
+	}
 	lcores = json_array();
 	for (w = 0; w < nw; w++) {
 		struct tern_worker_stats ws;
-		int rc = tern_dp_worker_stats(d->dp, w, &ws);
+		int rc = tern_dp_worker_snapshot(d->dp, w, &snaps[w]);
 
 		if (rc < 0) {
+			free(snaps);
 			json_decref(lcores);
 			rpc_err_errno(e, rc, NULL, rc == -ETIMEDOUT ?
 				      "a worker lcore did not answer" :
 				      "cannot read worker statistics");
 			return NULL;
 		}
+		ws = snaps[w].stats;
 		add_stack(&sum, &ws.stack);
 		json_array_append_new(lcores, json_pack(
 			"{sI sI so so so so so so so so}",
@@ -169,13 +207,16 @@ json_t *stats_build(struct ternd *d, struct rpc_error *e)
 			"msgs", ju_u64(ws.msgs),
 			"neigh_shared", ju_u64(ws.neigh_shared),
 			"neigh_post_fail", ju_u64(ws.neigh_post_fail)));
+		txbuf_json(json_array_get(lcores, json_array_size(lcores) - 1),
+			   &ws);
 	}
 	out = json_object();
 	json_object_set_new(out, "ports", ports_json(d));
-	json_object_set_new(out, "interfaces", ifaces_json(d));
+	json_object_set_new(out, "interfaces", ifaces_json(d, snaps, nw));
 	json_object_set_new(out, "lcores", lcores);
 	protocols_json(&sum, out);
 	json_object_set_new(out, "capture", capture_json(d));
+	free(snaps);
 	return out;
 }
 

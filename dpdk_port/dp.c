@@ -31,12 +31,8 @@ static void txbufs_init(struct tern_dp *dp)
 	for (unsigned i = 0; i < dp->nworkers; i++) {
 		struct tern_worker *w = dp->workers[i];
 		for (unsigned s = 0; s < dp->nports; s++) {
-			struct dp_txbuf *b = &w->tx[s];
-			b->w = w;
-			b->port_id = dp->ports[s].port_id;
-			b->queue = (uint16_t)i;
-			b->has_queue = i < dp->ports[s].queues;
-			b->n = 0;
+			dp_txbuf_init(&w->tx[s], &w->st, dp->ports[s].port_id,
+				      (uint16_t)i, i < dp->ports[s].queues);
 		}
 	}
 }
@@ -215,50 +211,4 @@ int tern_dp_call_all(struct tern_dp *dp, tern_msg_fn fn, void *arg)
 	return 0;
 }
 
-/* ---- statistics ---------------------------------------------------- */
-
-static int worker_snap_fn(void *ctx, struct tern_msg *msg)
-{
-	struct tern_worker *w = ctx;
-	(void)msg;
-	w->snap = w->st;
-	tern_stack_stats_get(w->stack, &w->snap.stack);
-	return 0;
-}
-
-int tern_dp_worker_stats(struct tern_dp *dp, unsigned w,
-			 struct tern_worker_stats *out)
-{
-	if (w >= dp->nworkers || out == NULL)
-		return -EINVAL;
-	int rc = tern_dp_call(dp, w, worker_snap_fn, NULL);
-	if (rc < 0)
-		return rc;
-	*out = dp->workers[w]->snap;
-	return 0;
-}
-
-static int iface_snap_fn(void *ctx, struct tern_msg *msg)
-{
-	struct tern_worker *w = ctx;
-	uint16_t ifindex = (uint16_t)(uintptr_t)msg->arg;
-	return tern_iface_stats_get(w->stack, ifindex, &w->ifsnap);
-}
-
-int tern_dp_iface_stats(struct tern_dp *dp, uint16_t ifindex,
-			struct tern_iface_stats *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (unsigned i = 0; i < dp->nworkers; i++) {
-		int rc = tern_dp_call(dp, i, iface_snap_fn,
-				      (void *)(uintptr_t)ifindex);
-		if (rc < 0)
-			return rc;
-		const struct tern_iface_stats *s = &dp->workers[i]->ifsnap;
-		out->rx_pkts += s->rx_pkts;
-		out->rx_bytes += s->rx_bytes;
-		out->tx_pkts += s->tx_pkts;
-		out->tx_bytes += s->tx_bytes;
-	}
-	return 0;
-}
+/* Statistics snapshots: dp_stats.c. */

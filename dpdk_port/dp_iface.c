@@ -154,7 +154,7 @@ static int iface_add_fn(void *ctx, struct tern_msg *msg)
 	ic.mtu = c->mtu;
 	ic.gateway = c->gateway;
 	ic.caps = w->dp->ports[e->slot].caps;
-	ic.tx = dp_worker_tx;
+	ic.tx = dp_txbuf_tx;
 	ic.tx_ctx = &w->tx[e->slot];
 
 	int rc = tern_iface_add(w->stack, &ic);

@@ -18,6 +18,8 @@
 #include <tern/clock.h>
 #include <tern/dp.h>
 
+#include "txbuf.h"
+
 /* Log type "tern.dp" (e.g. --log-level=tern.dp:debug), registered in
  * dp.c: a per-process id, which is all a DPDK log type is. */
 extern int tern_dp_logtype;
@@ -25,7 +27,6 @@ extern int tern_dp_logtype;
 	rte_log(RTE_LOG_##level, tern_dp_logtype, "tern_dp: " fmt "\n",        \
 		##__VA_ARGS__)
 
-#define DP_TXBUF_SIZE 64	/* mbufs buffered per port before a flush */
 #define DP_MAX_POLLERS 32
 #define DP_CHAN_SIZE 1024
 #define DP_CALL_TIMEOUT_MS 2000
@@ -33,16 +34,6 @@ extern int tern_dp_logtype;
 #define DP_NO_SLOT UINT16_MAX
 
 struct tern_worker;
-
-/* One port's TX buffer on one worker: the interface's tx_ctx. */
-struct dp_txbuf {
-	struct tern_worker *w;
-	uint16_t port_id;
-	uint16_t queue;
-	bool has_queue;		/* false: the port has fewer queues than workers */
-	uint16_t n;
-	struct rte_mbuf *pkts[DP_TXBUF_SIZE];
-};
 
 struct dp_poller {
 	tern_poller_fn fn;
@@ -60,12 +51,12 @@ struct tern_worker {
 	unsigned npollers;
 	struct dp_poller pollers[DP_MAX_POLLERS];
 	struct tern_worker_stats st;	/* lcore-written; read via messages */
-	/* Results of snapshot messages. They live here rather than in the
-	 * caller's frame so that a message which runs after its call timed
-	 * out writes into memory that still exists. */
-	struct tern_worker_stats snap;
-	struct tern_iface_stats ifsnap;
-	struct dp_txbuf tx[TERN_DP_MAX_PORTS];	/* by port slot */
+	/* Result of the snapshot message (dp_stats.c). It lives here rather
+	 * than in the caller's frame so that a message which runs after its
+	 * call timed out writes into memory that still exists; messages run
+	 * in order, so once a later call completes no earlier one writes. */
+	struct tern_worker_snapshot snap;
+	struct dp_txbuf tx[TERN_DP_MAX_PORTS];	/* by port slot (txbuf.h) */
 };
 
 struct dp_port {
@@ -131,6 +122,5 @@ struct tern_worker *dp_worker_create(struct tern_dp *dp, unsigned idx,
 				     unsigned lcore);
 void dp_worker_destroy(struct tern_worker *w);
 int dp_worker_main(void *arg);
-uint16_t dp_worker_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n);
 
 #endif

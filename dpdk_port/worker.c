@@ -3,6 +3,7 @@
  * tx flush. Only this lcore touches a worker's state; everyone else sends
  * messages (DESIGN rule 7). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,40 +54,33 @@ int tern_worker_poller_del(struct tern_worker *w, tern_poller_fn fn, void *arg)
 	return -ENOENT;
 }
 
-/* ---- TX ------------------------------------------------------------ */
-
-static void txbuf_flush(struct dp_txbuf *b)
-{
-	if (b->n == 0)
-		return;
-	uint16_t sent = rte_eth_tx_burst(b->port_id, b->queue, b->pkts, b->n);
-	b->w->st.tx_pkts += sent;
-	if (unlikely(sent < b->n)) {
-		/* The NIC ring is full: drop rather than stall the loop. */
-		b->w->st.tx_dropped += b->n - sent;
-		rte_pktmbuf_free_bulk(&b->pkts[sent], b->n - sent);
-	}
-	b->n = 0;
-}
-
-/* The interfaces' tern_iface_tx_fn: buffers and sends full bursts. */
-uint16_t dp_worker_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
-{
-	struct dp_txbuf *b = ctx;
-	if (unlikely(!b->has_queue))
-		return 0;	/* the stack frees them and counts the drop */
-	for (uint16_t i = 0; i < n; i++) {
-		if (b->n == DP_TXBUF_SIZE)
-			txbuf_flush(b);
-		b->pkts[b->n++] = pkts[i];
-	}
-	return n;
-}
+/* ---- TX (the buffers themselves: txbuf.c) -------------------------- */
 
 static void worker_flush_all(struct tern_worker *w)
 {
 	for (unsigned s = 0; s < w->dp->nports; s++)
-		txbuf_flush(&w->tx[s]);
+		dp_txbuf_flush(&w->tx[s]);
+}
+
+/* Stopping: offers what the buffers hold to the ports until they take
+ * nothing more (a NIC drains its ring meanwhile; a net_ring nobody reads
+ * does not), then frees the rest as tx_dropped, so the pools are full
+ * again at teardown. */
+static void worker_flush_final(struct tern_worker *w)
+{
+	unsigned sent;
+	do {
+		sent = 0;
+		for (unsigned s = 0; s < w->dp->nports; s++)
+			sent += dp_txbuf_flush(&w->tx[s]);
+	} while (sent > 0);
+	uint64_t dropped = 0;
+	for (unsigned s = 0; s < w->dp->nports; s++)
+		dropped += dp_txbuf_drop(&w->tx[s]);
+	if (dropped > 0)
+		DP_LOG(INFO, "worker %u: %" PRIu64 " packets the ports "
+		       "refused until the end were dropped (tx_dropped)",
+		       w->idx, dropped);
 }
 
 /* ---- neighbour sharing (DESIGN rule 7) ------------------------------ */
@@ -144,11 +138,17 @@ struct tern_worker *dp_worker_create(struct tern_dp *dp, unsigned idx,
 	unsigned socket = rte_lcore_to_socket_id(lcore);
 	char name[RTE_RING_NAMESIZE];
 
+	/* The worker (its TX buffers and snapshot inside) and its channel
+	 * live on its lcore's socket; a remote socket beats none (--no-huge
+	 * puts all memory on one), and the log says so. */
 	struct tern_worker *w = rte_zmalloc_socket("tern_worker", sizeof(*w),
 						   RTE_CACHE_LINE_SIZE,
 						   (int)socket);
-	if (w == NULL)
+	if (w == NULL) {
+		DP_LOG(WARNING, "worker %u: no memory on socket %u, "
+		       "allocating it on any", idx, socket);
 		w = rte_zmalloc("tern_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
+	}
 	if (w == NULL) {
 		rte_errno = ENOMEM;
 		return NULL;
@@ -162,8 +162,11 @@ struct tern_worker *dp_worker_create(struct tern_dp *dp, unsigned idx,
 
 	snprintf(name, sizeof(name), "tern_chan_w%u", idx);
 	w->chan = tern_chan_create(name, DP_CHAN_SIZE, (int)socket);
-	if (w->chan == NULL)
+	if (w->chan == NULL && rte_errno == ENOMEM) {
+		DP_LOG(WARNING, "worker %u: no memory on socket %u for its "
+		       "channel, allocating it on any", idx, socket);
 		w->chan = tern_chan_create(name, DP_CHAN_SIZE, SOCKET_ID_ANY);
+	}
 	if (w->chan == NULL)
 		goto fail;
 
@@ -194,12 +197,8 @@ void dp_worker_destroy(struct tern_worker *w)
 	if (w->stack != NULL)
 		tern_stack_destroy(w->stack);
 	/* The stack may have sent on its way out. */
-	for (unsigned s = 0; s < TERN_DP_MAX_PORTS; s++) {
-		struct dp_txbuf *b = &w->tx[s];
-		if (b->n > 0)
-			rte_pktmbuf_free_bulk(b->pkts, b->n);
-		b->n = 0;
-	}
+	for (unsigned s = 0; s < TERN_DP_MAX_PORTS; s++)
+		dp_txbuf_drop(&w->tx[s]);
 	tern_chan_free(w->chan);
 	rte_free(w);
 }
@@ -247,6 +246,6 @@ int dp_worker_main(void *arg)
 		else if (idle_us > 0)
 			rte_delay_us_sleep(idle_us);
 	}
-	worker_flush_all(w);
+	worker_flush_final(w);
 	return 0;
 }

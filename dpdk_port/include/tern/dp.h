@@ -114,18 +114,38 @@ struct tern_worker_stats {
 	uint64_t loops;
 	uint64_t busy_loops;		/* loops that did any work */
 	uint64_t rx_pkts;
-	uint64_t tx_pkts;
-	uint64_t tx_dropped;		/* tx ring full */
+	uint64_t tx_pkts;		/* taken by the ports */
+	uint64_t tx_deferred;		/* refused by a port once, kept to retry */
+	uint64_t tx_held;		/* waiting in the TX buffers now */
+	uint64_t tx_dropped;		/* never sent: still buffered at teardown */
 	uint64_t msgs;
 	uint64_t neigh_shared;		/* neighbours posted to other lcores */
 	uint64_t neigh_post_fail;	/* posts lost to a full channel */
 	struct tern_stack_stats stack;
 };
 
-/* Snapshot of worker w. -EINVAL, -ETIMEDOUT. */
+/* Everything worker w counts, taken in one message (one channel call):
+ * its own counters, its stack's, and those of every interface on its
+ * stack. What stats.get and the periodic publication use. */
+struct tern_worker_iface_stats {
+	uint16_t ifindex;
+	struct tern_iface_stats st;
+};
+struct tern_worker_snapshot {
+	struct tern_worker_stats stats;
+	unsigned nifaces;
+	struct tern_worker_iface_stats ifaces[TERN_MAX_IFACES]; /* by ifindex */
+};
+/* -EINVAL, -ETIMEDOUT, -ENOBUFS. */
+int tern_dp_worker_snapshot(struct tern_dp *dp, unsigned w,
+			    struct tern_worker_snapshot *out);
+
+/* Snapshot of worker w's own and stack counters (one call). -EINVAL,
+ * -ETIMEDOUT. */
 int tern_dp_worker_stats(struct tern_dp *dp, unsigned w,
 			 struct tern_worker_stats *out);
-/* Sum of one interface's counters over every worker. */
+/* Sum of one interface's counters over every worker (one call per
+ * worker; for all interfaces at once use tern_dp_worker_snapshot). */
 int tern_dp_iface_stats(struct tern_dp *dp, uint16_t ifindex,
 			struct tern_iface_stats *out);
 
