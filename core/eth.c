@@ -97,12 +97,29 @@ static void cont_ip_input(void *owner, struct rte_mbuf *m,
 	ip4_deliver(s, ifc, m);
 }
 
+static void cont_ip_output(void *owner, struct rte_mbuf *m,
+			   const struct tern_hook_ctx *ctx, enum tern_verdict v)
+{
+	struct tern_stack *s = owner;
+	if (v != TERN_HOOK_CONTINUE) {
+		STAT_INC(s, eth_drop_hook_output);
+		drop(m);
+		return;
+	}
+	struct iface *ifc = iface_get(s, ctx->ifindex);
+	if (unlikely(ifc == NULL)) {
+		STAT_INC(s, eth_drop_no_iface);
+		drop(m);
+		return;
+	}
+	ip4_output_resume(s, ifc, m);
+}
+
 void eth_hooks_init(struct tern_stack *s)
 {
 	tern_hooks_init(&s->hooks);
 	tern_hooks_set_cont(&s->hooks, TERN_HOOK_ETH_INPUT, cont_eth_input, s);
 	tern_hooks_set_cont(&s->hooks, TERN_HOOK_ETH_OUTPUT, cont_eth_output, s);
 	tern_hooks_set_cont(&s->hooks, TERN_HOOK_IP_INPUT, cont_ip_input, s);
-	/* IP_OUTPUT: none until IPv4 output is split after its hook, so
-	 * hooks there cannot hold packets (tern_hooks_can_hold). */
+	tern_hooks_set_cont(&s->hooks, TERN_HOOK_IP_OUTPUT, cont_ip_output, s);
 }

@@ -1,8 +1,7 @@
-/* Route lookup: connected prefixes of every interface address (longest
- * prefix wins), then the default route of the first interface with a
- * gateway. Routes are derived from interface state so they can never
- * disagree with it; a table (rte_lpm) replaces the scan when static
- * routes arrive. */
+/* Route lookup: the fib (rte_lpm) gives the interface and gateway for a
+ * destination. A packet from a given source leaves by the interface that
+ * owns the source: each emulated host sends from its own interface (and
+ * MAC), even when several interfaces share a subnet. */
 #include <errno.h>
 
 #include "stack_priv.h"
@@ -10,47 +9,46 @@
 int route_lookup(struct tern_stack *s, rte_be32_t dst, rte_be32_t src,
 		 struct iface **out, rte_be32_t *nexthop)
 {
-	struct iface *best = NULL, *gw = NULL;
-	int best_plen = -1;
-	struct iface *ifc;
-	FOR_EACH_IFACE(s, ifc) {
-		if (ifc->naddrs == 0)
-			continue;
-		if (src != 0 && !iface_owns_ip(ifc, src))
-			continue;
-		for (unsigned j = 0; j < ifc->naddrs; j++) {
-			uint8_t plen = ifc->addrs[j].plen;
-			rte_be32_t mask = ip4_mask(plen);
-			if ((dst & mask) == (ifc->addrs[j].addr.v4 & mask) &&
-			    (int)plen > best_plen) {
-				best = ifc;
-				best_plen = plen;
-			}
+	uint16_t ifindex;
+	rte_be32_t gw;
+	bool routed = tern_fib_lookup4(s->fib, dst, &ifindex, &gw) == 0;
+
+	if (src == 0) {
+		if (unlikely(ip4_is_limited_bcast(dst))) {
+			/* 255.255.255.255 leaves by the first interface
+			 * with an address */
+			struct iface *ifc;
+			FOR_EACH_IFACE(s, ifc)
+				if (ifc->nranges > 0) {
+					*out = ifc;
+					*nexthop = dst;
+					return 0;
+				}
+			return -EHOSTUNREACH;
 		}
-		if (gw == NULL && ifc->conf.gateway.family == TERN_AF_INET)
-			gw = ifc;
+		struct iface *ifc = routed ? iface_get(s, ifindex) : NULL;
+		if (ifc == NULL)
+			return -EHOSTUNREACH;
+		*out = ifc;
+		*nexthop = gw != 0 ? gw : dst;
+		return 0;
 	}
-	if (best != NULL) {
-		*out = best;
+
+	struct iface *own;
+	if (local_range(s, src, &own, NULL) == NULL)
+		return -EHOSTUNREACH;
+	*out = own;
+	if (ip4_is_limited_bcast(dst) || iface_on_link(own, dst)) {
 		*nexthop = dst;
 		return 0;
 	}
-	if (ip4_is_limited_bcast(dst)) {
-		/* 255.255.255.255 leaves by the interface of the source, or
-		 * the first one with an address */
-		FOR_EACH_IFACE(s, ifc) {
-			if (ifc->naddrs &&
-			    (src == 0 || iface_owns_ip(ifc, src))) {
-				*out = ifc;
-				*nexthop = dst;
-				return 0;
-			}
-		}
-		return -EHOSTUNREACH;
+	struct iface *via = routed ? iface_get(s, ifindex) : NULL;
+	if (via != NULL && via->conf.link == own->conf.link) {
+		*nexthop = gw != 0 ? gw : dst;
+		return 0;
 	}
-	if (gw != NULL) {
-		*out = gw;
-		*nexthop = gw->conf.gateway.v4;
+	if (own->conf.gateway.family == TERN_AF_INET) {
+		*nexthop = own->conf.gateway.v4;
 		return 0;
 	}
 	return -EHOSTUNREACH;

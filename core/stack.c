@@ -8,45 +8,71 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
+#include <tern/mbuf_cow.h>
+
 #include "stack_priv.h"
 #include "wirefmt.h"
 
+void *stack_zalloc(struct tern_stack *s, const char *what, size_t size)
+{
+	void *p = rte_zmalloc_socket(what, size, RTE_CACHE_LINE_SIZE, s->socket);
+	if (p == NULL && s->socket != SOCKET_ID_ANY)
+		p = rte_zmalloc_socket(what, size, RTE_CACHE_LINE_SIZE,
+				       SOCKET_ID_ANY);
+	return p;
+}
+
 struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf)
 {
-	if (conf == NULL || conf->pool == NULL || conf->clock == NULL) {
+	if (conf == NULL || conf->pool == NULL || conf->clock == NULL ||
+	    !eph_conf_valid(conf)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	if (conf->arp_queue_len > ARP_QUEUE_MAX) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
-	struct tern_stack *s = rte_zmalloc("tern_stack", sizeof(*s),
-					   RTE_CACHE_LINE_SIZE);
+	int pkt_next_off = pktq_field_register();
+	if (pkt_next_off < 0)
+		return NULL;	/* rte_errno set */
+	/* On the lcore's socket when there is memory there (DESIGN: each
+	 * stack and its tables near the lcore that uses them). */
+	struct tern_stack *s = rte_zmalloc_socket("tern_stack", sizeof(*s),
+						  RTE_CACHE_LINE_SIZE,
+						  conf->socket);
+	if (s == NULL && conf->socket != SOCKET_ID_ANY)
+		s = rte_zmalloc_socket("tern_stack", sizeof(*s),
+				       RTE_CACHE_LINE_SIZE, SOCKET_ID_ANY);
 	if (s == NULL) {
 		rte_errno = ENOMEM;
 		return NULL;
 	}
 	snprintf(s->name, sizeof(s->name), "%s", conf->name ? conf->name : "stack");
 	s->lcore = conf->lcore;
+	s->socket = conf->socket;
 	s->pool = conf->pool;
 	s->clock = conf->clock;
+	s->pkt_next_off = pkt_next_off;
+	/* xorshift must not start at zero */
+	s->rng = conf->seed ? conf->seed :
+		 0x9e3779b97f4a7c15ull * (conf->lcore + 1);
 	eth_hooks_init(s);	/* chains and their continuations */
-	s->arp_timeout_ns = (conf->arp_timeout_ms ? conf->arp_timeout_ms : 60000) *
-			    TERN_NS_PER_MS;
-	s->arp_retry_ns = (conf->arp_retry_ms ? conf->arp_retry_ms : 1000) *
-			  TERN_NS_PER_MS;
-	s->arp_max_retries = conf->arp_max_retries ? conf->arp_max_retries : 3;
-	s->arp_queue_len = conf->arp_queue_len ? conf->arp_queue_len : 8;
 	s->ip_id = (uint16_t)(conf->lcore * 7919u);
 	s->icmp_last_ns = tern_clock_now(s->clock);
 	s->icmp_credit_ns = ICMP_BURST * (TERN_NS_PER_S / ICMP_RATE_PER_S);
-	if (timer_init(s) != 0 || udp_init(s) != 0) {
+	int rc = timer_init(s, conf->timer_tick_ns);
+	if (rc == 0)
+		rc = udp_init(s);
+	if (rc == 0)
+		rc = eph_init(s, conf);
+	if (rc == 0)
+		rc = iface_init(s, conf);
+	if (rc == 0)
+		rc = ip4_frag_init(s, conf);
+	if (rc == 0)
+		rc = neigh_init(s, conf);
+	if (rc != 0) {
 		tern_stack_destroy(s);
-		rte_errno = ENOMEM;
+		rte_errno = -rc;
 		return NULL;
 	}
-	arp_init(s);
 	return s;
 }
 
@@ -56,7 +82,10 @@ void tern_stack_destroy(struct tern_stack *s)
 		return;
 	while (s->nactive > 0)
 		tern_iface_del(s, s->active[0]->conf.ifindex);
-	arp_fini(s);
+	neigh_fini(s);
+	ip4_frag_fini(s);
+	iface_fini(s);
+	eph_fini(s);
 	udp_fini(s);
 	timer_fini(s);
 	rte_free(s);
@@ -111,23 +140,39 @@ static bool ip4_dst_of(struct rte_mbuf *m, rte_be32_t *dst)
 	return true;
 }
 
-static bool ip4_accepts(const struct iface *ifc, struct rte_mbuf *m)
-{
-	rte_be32_t dst;
-	return ip4_dst_of(m, &dst) &&
-	       (iface_owns_ip(ifc, dst) || iface_is_bcast(ifc, dst));
-}
-
-static struct iface *ip4_demux(struct tern_stack *s, uint16_t link,
+/* The interface an IPv4 frame to dst (unicast MAC mac, or NULL for a
+ * broadcast frame) is for: the owner of dst when the frame reached one of
+ * the MACs it answers for, or an interface of the link having dst as a
+ * broadcast. One hash probe (the local table) for unicast. */
+static struct iface *ip4_owner(struct tern_stack *s, uint16_t link,
 			       const struct rte_ether_addr *mac,
-			       struct rte_mbuf *m)
+			       rte_be32_t dst)
 {
-	rte_be32_t dst;
-	return ip4_dst_of(m, &dst) ? iface_for_ip4(s, link, mac, dst) : NULL;
+	struct iface *ifc;
+	uint32_t host;
+	const struct iface_range *r = local_range(s, dst, &ifc, &host);
+	if (r != NULL) {
+		if (ifc->conf.link != link)
+			return NULL;
+		if (mac == NULL || rte_is_same_ether_addr(mac, &ifc->conf.mac))
+			return ifc;
+		struct rte_ether_addr hm;
+		iface_host_mac(ifc, r, host, &hm);
+		return rte_is_same_ether_addr(mac, &hm) ? ifc : NULL;
+	}
+	ifc = iface_bcast_on_link(s, link, dst);
+	if (ifc == NULL || mac == NULL ||
+	    rte_is_same_ether_addr(mac, &ifc->conf.mac))
+		return ifc;
+	return NULL;
 }
 
-/* One frame after the ETH_INPUT hooks: demux by destination MAC and
- * ethertype. */
+/* One frame after the ETH_INPUT hooks: demux by ethertype and
+ * destination. IPv4 goes to the interface owning the destination address
+ * (ranges: several interfaces may share a MAC, and hosts of a range may
+ * have MACs of their own); a frame for none of them goes to the interface
+ * its MAC names (or, broadcast, the first of the link) so that ip4_input
+ * counts why it is not for us. */
 void eth_demux(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 {
 	struct wf_eth eth;
@@ -136,40 +181,32 @@ void eth_demux(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 		drop(m);
 		return;
 	}
-	struct iface *ifc = NULL;
 	const struct rte_ether_addr *dst = &eth.h->dst_addr;
-	if (rte_is_unicast_ether_addr(dst)) {
-		ifc = iface_by_link_mac(s, link, dst);
-		if (ifc == NULL) {
-			STAT_INC(s, eth_drop_not_for_us);
-			drop(m);
-			return;
-		}
-	} else if (!rte_is_broadcast_ether_addr(dst)) {
+	bool ucast = rte_is_unicast_ether_addr(dst);
+	if (!ucast && !rte_is_broadcast_ether_addr(dst)) {
 		/* multicast: nothing of ours listens yet (IPv6 ND will) */
 		STAT_INC(s, eth_drop_not_for_us);
 		drop(m);
 		return;
 	}
+	struct iface *ifc = NULL;
 	switch (eth.type) {
 	case RTE_ETHER_TYPE_ARP:
+		if (ucast && iface_mac_owner(s, link, dst) == NULL)
+			break;	/* not_for_us below */
 		rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
 		arp_input(s, link, m);
 		return;
-	case RTE_ETHER_TYPE_IPV4:
-		/* Interfaces may share a MAC (ternd gives each the port's
-		 * unless told otherwise) and a broadcast frame may be for
-		 * any of them: the IPv4 destination picks among those the
-		 * MAC allows. When none accepts it (or the header is short)
-		 * the first candidate gets it and ip4_input counts the drop. */
-		if (ifc == NULL || !ip4_accepts(ifc, m)) {
-			struct iface *to = ip4_demux(s, link, ifc ? dst : NULL, m);
-			if (to != NULL)
-				ifc = to;
-		}
+	case RTE_ETHER_TYPE_IPV4: {
+		rte_be32_t dip;
+		if (ip4_dst_of(m, &dip))
+			ifc = ip4_owner(s, link, ucast ? dst : NULL, dip);
 		if (ifc == NULL)
-			ifc = iface_first_on_link(s, link);
+			ifc = ucast ? iface_mac_owner(s, link, dst) :
+				      iface_first_on_link(s, link);
 		if (ifc == NULL) {
+			if (ucast)
+				break;	/* not_for_us below */
 			STAT_INC(s, eth_drop_no_iface);
 			drop(m);
 			return;
@@ -180,11 +217,16 @@ void eth_demux(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 		rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
 		ip4_input(s, ifc, m);
 		return;
+	}
 	default:
+		if (ucast && iface_mac_owner(s, link, dst) == NULL)
+			break;
 		STAT_INC(s, eth_drop_unknown_type);
 		drop(m);
 		return;
 	}
+	STAT_INC(s, eth_drop_not_for_us);
+	drop(m);
 }
 
 static void eth_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
@@ -196,13 +238,94 @@ static void eth_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 	eth_demux(s, link, m);
 }
 
+/* Bytes copied into a segment of our own when a frame's first segment
+ * may not be written: every header the stack parses or rewrites in place
+ * (Ethernet 14, IPv4 up to 60, ICMP 8, ARP 28, UDP 8) fits. */
+#define RX_HDR_COPY 128
+
+/* Makes m safe to parse and rewrite in place (DESIGN: packets that may be
+ * shared are never written in place). The stack changes the metadata of
+ * every segment (pull-up, trim) and the bytes of the headers (echo and ARP
+ * replies are built in the request). When another holder shares a
+ * segment's mbuf (refcnt > 1), the chain is cloned so the metadata is
+ * ours; when the first segment's bytes are shared (indirect, or an
+ * external buffer with other holders), the headers are copied into a
+ * fresh segment in front and the rest stays shared (read only). NULL when
+ * no mbuf was left for it (counted). */
+static struct rte_mbuf *rx_unshare(struct tern_stack *s, struct rte_mbuf *m)
+{
+	if (!tern_mbuf_meta_owned(m)) {
+		struct rte_mbuf *c = rte_pktmbuf_clone(m, s->pool);
+		rte_pktmbuf_free(m);
+		if (c == NULL) {
+			STAT_INC(s, mbuf_drop_alloc_fail);
+			return NULL;
+		}
+		m = c;
+	}
+	if (tern_mbuf_writable(m))
+		return m;
+	struct rte_mbuf *h = rte_pktmbuf_alloc(s->pool);
+	if (h == NULL) {
+		STAT_INC(s, mbuf_drop_alloc_fail);
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	uint32_t k = RTE_MIN(m->pkt_len, (uint32_t)RX_HDR_COPY);
+	k = RTE_MIN(k, (uint32_t)rte_pktmbuf_tailroom(h));
+	void *dst = rte_pktmbuf_mtod(h, void *);
+	const void *src = rte_pktmbuf_read(m, 0, k, dst);
+	if (src != dst)
+		memcpy(dst, src, k);
+	h->data_len = (uint16_t)k;
+	h->pkt_len = m->pkt_len;
+	h->port = m->port;
+	h->ol_flags = m->ol_flags & ~(RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL);
+	h->packet_type = m->packet_type;
+	h->hash = m->hash;
+	h->vlan_tci = m->vlan_tci;
+	/* Drop the copied bytes from the shared segments: their metadata
+	 * is ours, their bytes are not touched. */
+	struct rte_mbuf *rest = m;
+	uint16_t nseg = 0;
+	while (rest != NULL && k > 0) {
+		uint16_t take = (uint16_t)RTE_MIN((uint32_t)rest->data_len, k);
+		rest->data_off = (uint16_t)(rest->data_off + take);
+		rest->data_len = (uint16_t)(rest->data_len - take);
+		k -= take;
+		if (rest->data_len == 0) {
+			struct rte_mbuf *next = rest->next;
+			rest->next = NULL;
+			rte_pktmbuf_free_seg(rest);
+			rest = next;
+		}
+	}
+	for (struct rte_mbuf *t = rest; t != NULL; t = t->next)
+		nseg++;
+	if (rest != NULL) {
+		rest->pkt_len = h->pkt_len - h->data_len;
+		rest->nb_segs = nseg;
+	}
+	h->next = rest;
+	h->nb_segs = (uint16_t)(nseg + 1);
+	STAT_INC(s, mbuf_rx_unshared);
+	return h;
+}
+
 uint16_t tern_stack_input(struct tern_stack *s, uint16_t link,
 			  struct rte_mbuf **pkts, uint16_t n)
 {
 	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		eth_input(s, link, pkts[i]);
+		if (unlikely(!tern_mbuf_writable(m) ||
+			     (m->next != NULL && !tern_mbuf_meta_owned(m)))) {
+			m = rx_unshare(s, m);
+			if (m == NULL)
+				continue;
+		}
+		eth_input(s, link, m);
 	}
 	return n;
 }

@@ -11,37 +11,42 @@
 
 #include <tern/stack.h>
 
-#define ARP_TABLE_SIZE 1024	/* power of two */
-#define ARP_QUEUE_MAX 16
+#include "local.h"
+#include "neigh.h"
+
 #define UDP_MAX_PCBS 4096
-#define TIMER_HEAP_MAX 65536
 #define ICMP_RATE_PER_S 1000	/* like Linux net.ipv4.icmp_msgs_per_sec */
 #define ICMP_BURST 50
 
-struct iface_addr {
-	struct tern_addr addr;
+/* An address range of an interface, with what per-packet checks need
+ * precomputed (DESIGN: per-address masks and broadcasts). */
+struct iface_range {
+	rte_be32_t base;	/* first address */
+	uint32_t first;		/* host order: base */
+	uint32_t count;
+	rte_be32_t mask;
+	rte_be32_t net;		/* base & mask */
+	rte_be32_t bcast;	/* directed broadcast; 0: none (/31, /32) */
 	uint8_t plen;
+	bool host_macs;
+	struct rte_ether_addr mac_base;	/* host i: mac_base + i */
 };
 
 struct iface {
 	bool used;
+	uint16_t slot;		/* index in tern_stack.ifaces */
 	struct tern_iface_conf conf;
-	struct iface_addr addrs[TERN_IFACE_MAX_ADDRS];
-	unsigned naddrs;
+	struct iface_range ranges[TERN_IFACE_MAX_ADDRS];
+	unsigned nranges;
 	struct tern_iface_stats stats;
 };
 
-enum arp_state { ARP_FREE = 0, ARP_DELETED, ARP_INCOMPLETE, ARP_REACHABLE };
+#define PMTU_SLOTS 256		/* power of two */
 
-struct arp_entry {
-	uint8_t state;
-	uint8_t retries;
-	uint8_t qn;
-	uint16_t ifindex;
-	rte_be32_t ip;
-	struct rte_ether_addr mac;
-	uint64_t deadline_ns;	/* expiry (reachable) or next retry */
-	struct rte_mbuf *q[ARP_QUEUE_MAX];
+struct pmtu_entry {
+	rte_be32_t dst;
+	uint16_t mtu;		/* 0: free */
+	uint64_t expires_ns;
 };
 
 struct tern_udp_pcb {
@@ -50,12 +55,15 @@ struct tern_udp_pcb {
 	uint32_t next;		/* next pcb index + 1 on the same port, 0 end */
 	struct tern_addr local;	/* family NONE: any */
 	tern_udp_recv_fn fn;
+	tern_udp_err_fn err_fn;
 	void *arg;
+	struct tern_route rt;	/* the last destination's route */
 };
 
 struct tern_stack {
 	char name[32];
 	unsigned lcore;
+	int socket;		/* NUMA socket of its memory (conf) */
 	struct rte_mempool *pool;
 	struct tern_clock *clock;
 	struct tern_hooks hooks;
@@ -67,18 +75,31 @@ struct tern_stack {
 	struct iface ifaces[TERN_MAX_IFACES];
 	struct iface *active[TERN_MAX_IFACES];
 	unsigned nactive;
+	uint8_t ifslot[TERN_MAX_IFINDEX];	/* ifindex -> slot + 1 */
+	struct rte_hash *macs;	/* (link, MAC) -> slot: Ethernet demux */
+	unsigned host_mac_ranges;	/* ranges with MACs of their own */
+	struct local_table local;	/* our addresses (local.h) */
 
-	/* ARP */
-	struct arp_entry arp[ARP_TABLE_SIZE];
-	unsigned arp_used;
-	uint64_t arp_timeout_ns, arp_retry_ns;
-	unsigned arp_max_retries, arp_queue_len;
-	struct tern_timer arp_timer;
-	tern_neigh_learn_fn neigh_cb;
-	void *neigh_arg;
+	/* routes */
+	struct tern_fib *fib;
+	bool fib_owned;		/* ours: we keep our interfaces' routes */
+
+	/* neighbours (ARP now, ND later) */
+	struct neigh_table neigh;
+	int pkt_next_off;	/* pktq.h: the mbuf field chaining queues */
+	uint64_t rng;		/* stack_rand() state */
 
 	/* IPv4 */
 	uint16_t ip_id;
+	uint32_t route_epoch;	/* moves when interfaces, addresses or path
+				 * MTUs change: cached routes look again */
+	struct pmtu_entry *pmtu;	/* PMTU_SLOTS, ip4_frag.c */
+	uint32_t pmtu_live;
+	struct rte_ip_frag_tbl *frag_tbl;
+	struct rte_ip_frag_death_row *frag_dr;
+	struct tern_timer frag_timer;
+	uint64_t frag_timeout_ns;
+	uint64_t frag_last_ns;	/* last fragment seen */
 
 	/* ICMP error rate limit (token bucket, RFC 1812 4.3.2.8) */
 	uint64_t icmp_credit_ns;	/* starts full: ICMP_BURST messages */
@@ -87,11 +108,12 @@ struct tern_stack {
 	/* UDP */
 	struct tern_udp_pcb *pcbs;	/* UDP_MAX_PCBS */
 	uint32_t *port_head;		/* 65536 entries: pcb index + 1 */
-	uint16_t next_ephemeral;
 
-	/* timers: binary min-heap */
-	struct tern_timer **heap;
-	uint32_t heap_n;
+	/* ephemeral ports and RSS steering (ephemeral.c) */
+	struct eph_state *eph;
+
+	/* timers: a hierarchical wheel (timer_wheel.h) */
+	struct timer_wheel *tw;
 };
 
 #define STAT_INC(s, name) ((s)->st.name++)
@@ -103,23 +125,52 @@ struct tern_stack {
 	     ifc##_i++)
 
 /* iface.c */
-struct iface *iface_get(struct tern_stack *s, uint16_t ifindex);
+int iface_init(struct tern_stack *s, const struct tern_stack_conf *c);
+void iface_fini(struct tern_stack *s);
+
+static inline struct iface *iface_get(struct tern_stack *s, uint16_t ifindex)
+{
+	if (unlikely(ifindex >= TERN_MAX_IFINDEX || s->ifslot[ifindex] == 0))
+		return NULL;
+	return &s->ifaces[s->ifslot[ifindex] - 1];
+}
+
+/* The range of ours holding ip (and its interface and host number), or
+ * NULL. O(1) however many addresses the stack has. */
+const struct iface_range *local_range(struct tern_stack *s, rte_be32_t ip,
+				      struct iface **ifc, uint32_t *host);
+/* First interface on link with MAC mac (hash), or NULL. */
 struct iface *iface_by_link_mac(struct tern_stack *s, uint16_t link,
 				const struct rte_ether_addr *mac);
+/* The interface on link answering for unicast MAC mac: its own MAC or
+ * that of a host of one of its ranges; NULL when none. */
+struct iface *iface_mac_owner(struct tern_stack *s, uint16_t link,
+			      const struct rte_ether_addr *mac);
+/* The interface on link owning ip, or NULL. */
 struct iface *iface_by_link_ip(struct tern_stack *s, uint16_t link,
 			       rte_be32_t ip);
 struct iface *iface_first_on_link(struct tern_stack *s, uint16_t link);
-/* The interface on link accepting IPv4 dst (owns it, or it is one of its
- * broadcasts), among those with MAC mac unless mac is NULL; NULL if none. */
-struct iface *iface_for_ip4(struct tern_stack *s, uint16_t link,
-			    const struct rte_ether_addr *mac, rte_be32_t dst);
+/* The first interface on link having dst as a broadcast address. */
+struct iface *iface_bcast_on_link(struct tern_stack *s, uint16_t link,
+				  rte_be32_t dst);
 bool iface_owns_ip(const struct iface *ifc, rte_be32_t ip);
 bool iface_is_bcast(const struct iface *ifc, rte_be32_t ip);
+/* True when ip is inside the subnet of one of ifc's ranges. */
+bool iface_on_link(const struct iface *ifc, rte_be32_t ip);
 /* The address of ifc to use as a source towards dst. */
 rte_be32_t iface_src_for(const struct iface *ifc, rte_be32_t dst);
+/* MAC of host `host` of range r of ifc. */
+void iface_host_mac(const struct iface *ifc, const struct iface_range *r,
+		    uint32_t host, struct rte_ether_addr *mac);
+/* The MAC that ifc sends from for source src (one of its addresses). */
+void iface_src_mac(struct tern_stack *s, const struct iface *ifc,
+		   rte_be32_t src, struct rte_ether_addr *mac);
 
 /* route.c: picks the interface and next hop for dst; src (0 = any)
- * restricts to the interface owning it. -EHOSTUNREACH. */
+ * sends from the interface owning it (an emulated host sends from its
+ * own interface): a destination in that interface's subnets goes direct,
+ * others through the route's gateway when the route's interface is on the
+ * same link, else through that interface's gateway. -EHOSTUNREACH. */
 int route_lookup(struct tern_stack *s, rte_be32_t dst, rte_be32_t src,
 		 struct iface **ifc, rte_be32_t *nexthop);
 
@@ -140,26 +191,57 @@ void eth_hooks_init(struct tern_stack *s);
 struct rte_ether_hdr *eth_prepend(struct tern_stack *s, struct rte_mbuf *m,
 				  const struct iface *ifc, uint16_t type);
 
-/* arp.c */
-void arp_init(struct tern_stack *s);
-void arp_fini(struct tern_stack *s);
+/* arp.c: the ARP wire (RFC 826); the cache is the neighbour table. */
 void arp_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m);
-/* m has its Ethernet header (dst to fill). Sends now, or queues it until
- * nexthop is resolved, or drops it (counted). Consumes m. */
-void arp_output(struct tern_stack *s, struct iface *ifc, rte_be32_t nexthop,
-		struct rte_mbuf *m);
-void arp_iface_gone(struct tern_stack *s, uint16_t ifindex);
+/* Sends an ARP packet from ifc with sender (sha, sip) (sha NULL: the
+ * interface's MAC) to Ethernet eth_dst. */
 int arp_send(struct tern_stack *s, struct iface *ifc, uint16_t op,
-	     rte_be32_t sip, const struct rte_ether_addr *tha, rte_be32_t tip,
+	     const struct rte_ether_addr *sha, rte_be32_t sip,
+	     const struct rte_ether_addr *tha, rte_be32_t tip,
 	     const struct rte_ether_addr *eth_dst);
 
 /* ip4.c */
+struct wf_ip4;
+/* need bytes of headroom in front of m's data that we may write: when
+ * m's first segment is shared (its headroom belongs to the buffer's other
+ * holders, e.g. a retransmission copy) or too full, a segment of our own
+ * is chained in front. NULL (m freed, counted) without an mbuf. */
+struct rte_mbuf *mbuf_hdr_room(struct tern_stack *s, struct rte_mbuf *m,
+			       uint16_t need);
 void ip4_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m);
+/* After the IP_OUTPUT hooks: Ethernet header, then the neighbour (or a
+ * broadcast). m is an IPv4 packet with its header. Consumes m. */
+int ip4_output_tail(struct tern_stack *s, struct iface *ifc,
+		    struct tern_route *rt, struct rte_mbuf *m);
+/* A packet held by an IP_OUTPUT hook, put back: routed again from its
+ * header. Consumes m. */
+void ip4_output_resume(struct tern_stack *s, struct iface *ifc,
+		       struct rte_mbuf *m);
+
+/* ip4_frag.c */
+int ip4_frag_init(struct tern_stack *s, const struct tern_stack_conf *c);
+void ip4_frag_fini(struct tern_stack *s);
+/* m is a fragment for us (header valid, data at it): NULL while the
+ * datagram is incomplete (m is held) or when m was dropped (counted);
+ * else the whole datagram, header checksum redone, l3_len set. */
+struct rte_mbuf *ip4_reassemble(struct tern_stack *s, struct rte_mbuf *m,
+				const struct wf_ip4 *ip);
+/* m (IPv4 header built without DF, larger than rt->mtu): its transport
+ * checksum done in software, cut into fragments of rt->mtu, each sent
+ * through ip4_output_tail. Consumes m. */
+int ip4_fragment_out(struct tern_stack *s, struct iface *ifc,
+		     struct tern_route *rt, struct rte_mbuf *m);
+/* The path MTU towards dst: ifmtu unless ICMP said less (RFC 1191). */
+uint16_t pmtu_get(struct tern_stack *s, rte_be32_t dst, uint16_t ifmtu);
+/* Lowers the estimate for dst to mtu (not below 552); 1 when it changed. */
+int pmtu_update(struct tern_stack *s, rte_be32_t dst, uint32_t mtu);
 /* After validation and the IP_INPUT hooks: hands m (data at its IPv4
  * header, l3_len set) to ICMP or UDP. Consumes m. */
 void ip4_deliver(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m);
 /* m data at the L4 header; m->ol_flags may hold the L4 TX checksum flag.
- * src 0 = choose. Consumes m. 0 or -errno (drop counted). */
+ * src 0 = choose. Looks the route up and sends through tern_ip_send().
+ * Consumes m. 0 (sent or queued for resolution) or -errno (drop
+ * counted). */
 int ip4_output(struct tern_stack *s, struct rte_mbuf *m, rte_be32_t src,
 	       rte_be32_t dst, uint8_t proto);
 
@@ -173,16 +255,48 @@ void icmp4_send_unreach(struct tern_stack *s, struct iface *ifc,
 /* udp.c */
 int udp_init(struct tern_stack *s);
 void udp_fini(struct tern_stack *s);
+/* A pcb bound to port would clash with one bound to (local, port). */
+bool udp_port_busy(struct tern_stack *s, const struct tern_addr *local,
+		   uint16_t port);
 void udp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
 	       unsigned hlen);
+/* An ICMP error about a datagram we sent: in, the quoted IPv4 header, l4
+ * its first 8 bytes. 0 when a pcb took it, -ENOENT when none matches. */
+int udp_err4(struct tern_stack *s, const struct rte_ipv4_hdr *in,
+	     const uint8_t *l4, int err, uint32_t info);
 
-/* timer.c */
-int timer_init(struct tern_stack *s);
+/* stack.c: zeroed, cache-aligned memory on the stack's socket (any
+ * socket when that one has none); rte_free() it. NULL when none. */
+void *stack_zalloc(struct tern_stack *s, const char *what, size_t size);
+
+/* ephemeral.c: the stack's range, the links' RSS, port choice. */
+bool eph_conf_valid(const struct tern_stack_conf *conf);
+int eph_init(struct tern_stack *s, const struct tern_stack_conf *conf);
+void eph_fini(struct tern_stack *s);
+/* A free port of the range for proto on local, without steering (a
+ * passive bind to port 0). 0 or -EADDRINUSE. */
+int eph_pick_plain(struct tern_stack *s, uint8_t proto,
+		   const struct tern_addr *local, uint16_t *port);
+
+/* timer.c: tick_ns 0 = the default tick. 0 or -ENOMEM. */
+int timer_init(struct tern_stack *s, uint32_t tick_ns);
 void timer_fini(struct tern_stack *s);
 
 static inline void drop(struct rte_mbuf *m)
 {
 	rte_pktmbuf_free(m);
+}
+
+/* xorshift64*: cheap, deterministic from the stack's seed (tests); not
+ * for anything an attacker must not predict. */
+static inline uint64_t stack_rand(struct tern_stack *s)
+{
+	uint64_t x = s->rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	s->rng = x;
+	return x * 0x2545f4914f6cdd1dull;
 }
 
 /* Runs the chain of point, if it has one, and returns its verdict. On

@@ -11,14 +11,10 @@
 #include "stack_priv.h"
 #include "wirefmt.h"
 
-#define EPHEMERAL_LO 49152	/* RFC 6335 dynamic ports */
-#define EPHEMERAL_HI 65535
-
 int udp_init(struct tern_stack *s)
 {
 	s->pcbs = rte_zmalloc("tern_udp_pcbs", UDP_MAX_PCBS * sizeof(*s->pcbs), 0);
 	s->port_head = rte_zmalloc("tern_udp_ports", 65536 * sizeof(uint32_t), 0);
-	s->next_ephemeral = EPHEMERAL_LO;
 	return (s->pcbs && s->port_head) ? 0 : -ENOMEM;
 }
 
@@ -50,8 +46,8 @@ static struct tern_udp_pcb *udp_lookup(struct tern_stack *s, rte_be32_t dst,
 	return any;
 }
 
-static bool port_conflict(struct tern_stack *s, const struct tern_addr *local,
-			  uint16_t port)
+bool udp_port_busy(struct tern_stack *s, const struct tern_addr *local,
+		   uint16_t port)
 {
 	for (struct tern_udp_pcb *p = pcb_at(s, s->port_head[port]); p;
 	     p = pcb_at(s, p->next)) {
@@ -83,21 +79,13 @@ struct tern_udp_pcb *tern_udp_open(struct tern_stack *s,
 		return NULL;
 	}
 	if (port == 0) {
-		unsigned span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
-		for (unsigned i = 0; i < span; i++) {
-			uint16_t cand = s->next_ephemeral;
-			s->next_ephemeral = cand == EPHEMERAL_HI ? EPHEMERAL_LO :
-								   (uint16_t)(cand + 1);
-			if (!port_conflict(s, local, cand)) {
-				port = cand;
-				break;
-			}
-		}
-		if (port == 0) {
+		/* No remote known here, so no steering: the plain range.
+		 * Active opens call tern_stack_pick_port() first. */
+		if (eph_pick_plain(s, IPPROTO_UDP, local, &port) < 0) {
 			rte_errno = EADDRINUSE;
 			return NULL;
 		}
-	} else if (port_conflict(s, local, port)) {
+	} else if (udp_port_busy(s, local, port)) {
 		rte_errno = EADDRINUSE;
 		return NULL;
 	}
@@ -105,6 +93,7 @@ struct tern_udp_pcb *tern_udp_open(struct tern_stack *s,
 		struct tern_udp_pcb *p = &s->pcbs[i];
 		if (p->used)
 			continue;
+		memset(p, 0, sizeof(*p));
 		p->used = true;
 		p->port = port;
 		p->local = *local;
@@ -198,13 +187,15 @@ int tern_udp_sendto(struct tern_stack *s, struct tern_udp_pcb *pcb,
 		drop(m);
 		return -EMSGSIZE;
 	}
+	/* Headers go in bytes we may write: a payload shared with others
+	 * (a template, a retransmission copy) gets a header segment. */
+	m = mbuf_hdr_room(s, m, sizeof(struct rte_udp_hdr) +
+			  sizeof(struct rte_ipv4_hdr) +
+			  sizeof(struct rte_ether_hdr));
+	if (unlikely(m == NULL))
+		return -ENOBUFS;
 	struct rte_udp_hdr *u = (struct rte_udp_hdr *)rte_pktmbuf_prepend(
 		m, sizeof(*u));
-	if (unlikely(u == NULL)) {
-		STAT_INC(s, mbuf_drop_alloc_fail);
-		drop(m);
-		return -ENOBUFS;
-	}
 	u->src_port = rte_cpu_to_be_16(pcb->port);
 	u->dst_port = rte_cpu_to_be_16(dport);
 	u->dgram_len = rte_cpu_to_be_16((uint16_t)len);
@@ -213,9 +204,43 @@ int tern_udp_sendto(struct tern_stack *s, struct tern_udp_pcb *pcb,
 	tern_ol_reset(m, RTE_MBUF_F_TX_UDP_CKSUM);
 	m->packet_type = 0;
 	m->l4_len = sizeof(*u);
-	rte_be32_t src = pcb->local.family == TERN_AF_INET ? pcb->local.v4 : 0;
-	int rc = ip4_output(s, m, src, dst->v4, IPPROTO_UDP);
+	/* The pcb keeps the route of its last destination: a flow sends
+	 * with no lookup while the route stays valid. */
+	if (unlikely(pcb->rt.dst.family != TERN_AF_INET ||
+		     pcb->rt.dst.v4 != dst->v4)) {
+		int rc = tern_route_get(s, dst, &pcb->local, &pcb->rt);
+		if (rc != 0) {
+			memset(&pcb->rt, 0, sizeof(pcb->rt));
+			STAT_INC(s, ip4_drop_no_route);
+			drop(m);
+			return rc == -EADDRNOTAVAIL ? rc : -EHOSTUNREACH;
+		}
+	}
+	int rc = tern_ip_send(s, &pcb->rt, m, IPPROTO_UDP, 0);
 	if (rc == 0)
 		STAT_INC(s, udp_tx_pkts);
 	return rc;
+}
+
+void tern_udp_set_err_fn(struct tern_udp_pcb *pcb, tern_udp_err_fn fn)
+{
+	if (pcb != NULL)
+		pcb->err_fn = fn;
+}
+
+int udp_err4(struct tern_stack *s, const struct rte_ipv4_hdr *in,
+	     const uint8_t *l4, int err, uint32_t info)
+{
+	const struct rte_udp_hdr *u = (const struct rte_udp_hdr *)l4;
+	struct tern_udp_pcb *pcb = udp_lookup(s, in->src_addr,
+					      rte_be_to_cpu_16(u->src_port));
+	if (pcb == NULL)
+		return -ENOENT;
+	STAT_INC(s, udp_rx_errors);
+	if (pcb->err_fn != NULL) {
+		struct tern_addr d = tern_addr_v4(in->dst_addr);
+		pcb->err_fn(pcb->arg, pcb, err, &d,
+			    rte_be_to_cpu_16(u->dst_port), info);
+	}
+	return 0;
 }

@@ -96,13 +96,13 @@ enum wf_verdict wf_ip4_parse(struct rte_mbuf *m, struct wf_ip4 *out)
 	unsigned total = rte_be_to_cpu_16(h->total_length);
 	if (total < hlen || total > m->pkt_len)
 		return WF_BAD_LEN;
+	out->h = h;
+	out->hlen = hlen;
+	out->total = total;
 	/* RFC 791: MF set or a non-zero offset means a fragment. */
 	if (h->fragment_offset &
 	    RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
 		return WF_FRAGMENT;
-	out->h = h;
-	out->hlen = hlen;
-	out->total = total;
 	return WF_OK;
 }
 

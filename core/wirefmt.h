@@ -58,8 +58,10 @@ void wf_trim_to(struct rte_mbuf *m, uint32_t len);
 enum wf_verdict wf_eth_parse(struct rte_mbuf *m, struct wf_eth *out);
 /* Ethernet/IPv4 ARP only (RFC 826 htype 1, ptype 0x0800, 6/4). */
 enum wf_verdict wf_arp_parse(struct rte_mbuf *m, struct wf_arp *out);
-/* Version, header length, total length against the mbuf, fragments. The
- * checksum is left to the caller (offload may have checked it). */
+/* Version, header length, total length against the mbuf, fragments
+ * (WF_FRAGMENT with *out filled: the header is valid, the packet is a
+ * fragment). The checksum is left to the caller (offload may have
+ * checked it). */
 enum wf_verdict wf_ip4_parse(struct rte_mbuf *m, struct wf_ip4 *out);
 /* m data at the UDP header; iplen = IP payload length. */
 enum wf_verdict wf_udp_parse(struct rte_mbuf *m, unsigned iplen,

@@ -89,6 +89,7 @@ struct neigh_payload {
 	uint16_t ifindex;
 	struct rte_ether_addr mac;
 	struct tern_addr ip;
+	uint32_t flags;		/* TERN_NEIGH_F_* */
 };
 _Static_assert(sizeof(struct neigh_payload) <= TERN_MSG_DATA,
 	       "neighbour message must fit in tern_msg.data");
@@ -98,15 +99,17 @@ static int neigh_apply(void *ctx, struct tern_msg *msg)
 	struct tern_worker *w = ctx;
 	struct neigh_payload p;
 	memcpy(&p, msg->data, sizeof(p));
-	return tern_neigh_add(w->stack, p.ifindex, &p.ip, &p.mac);
+	return tern_neigh_update(w->stack, p.ifindex, &p.ip, &p.mac, p.flags);
 }
 
-/* Learned on this lcore from the wire: every other lcore may send to the
- * same host (RSS sends its replies here, but their connections live
- * elsewhere), so it gets the entry too instead of resolving again. */
+/* Learned or confirmed on this lcore from the wire: every other lcore may
+ * send to the same host, and on an RSS port the replies to every lcore's
+ * probes land on one queue, so each confirmation (not only new entries)
+ * goes to the others; without it their entries would fail their probes
+ * and re-resolve while traffic flows. */
 static void neigh_learned(void *arg, uint16_t ifindex,
 			  const struct tern_addr *ip,
-			  const struct rte_ether_addr *mac)
+			  const struct rte_ether_addr *mac, unsigned flags)
 {
 	struct tern_worker *w = arg;
 	struct tern_dp *dp = w->dp;
@@ -118,6 +121,7 @@ static void neigh_learned(void *arg, uint16_t ifindex,
 	p.ifindex = ifindex;
 	p.ip = *ip;
 	p.mac = *mac;
+	p.flags = flags;
 	msg.fn = neigh_apply;
 	memcpy(msg.data, &p, sizeof(p));
 	for (unsigned i = 0; i < dp->nworkers; i++) {
@@ -176,12 +180,20 @@ struct tern_worker *dp_worker_create(struct tern_dp *dp, unsigned idx,
 	memset(&sc, 0, sizeof(sc));
 	sc.name = sname;
 	sc.lcore = lcore;
+	sc.socket = (int)socket;
 	sc.pool = dp_pool_for_socket(dp, (int)socket);
 	sc.clock = &w->clock;
+	sc.timer_tick_ns = dp->conf.timer_tick_ns;
+	/* Its own ports for active opens: the destination port of a reply
+	 * names the worker that owns the flow (handover.c). */
+	tern_eph_split_range(&dp->eph, idx, &sc.ephemeral_lo,
+			     &sc.ephemeral_hi);
 	w->stack = tern_stack_create(&sc);
 	if (w->stack == NULL)
 		goto fail;
 	tern_stack_set_neigh_cb(w->stack, neigh_learned, w);
+	if (dp_handover_create(w) < 0)
+		goto fail;
 	return w;
 fail:;
 	int err = rte_errno;
@@ -199,6 +211,7 @@ void dp_worker_destroy(struct tern_worker *w)
 	/* The stack may have sent on its way out. */
 	for (unsigned s = 0; s < TERN_DP_MAX_PORTS; s++)
 		dp_txbuf_drop(&w->tx[s]);
+	dp_handover_free(w);
 	tern_chan_free(w->chan);
 	rte_free(w);
 }
@@ -218,8 +231,12 @@ static unsigned worker_rx(struct tern_worker *w)
 		if (n == 0)
 			continue;
 		w->st.rx_pkts += n;
-		tern_stack_input(w->stack, pid, pkts, n);
 		total += n;
+		/* Frames of another worker's flows go to it first. */
+		if (dp->nworkers > 1)
+			n = dp_handover_steer(w, pid, pkts, n);
+		if (n > 0)
+			tern_stack_input(w->stack, pid, pkts, n);
 	}
 	return total;
 }
@@ -231,7 +248,11 @@ int dp_worker_main(void *arg)
 	unsigned idle_us = dp->conf.idle_sleep_us;
 
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
+		/* One TSC read per iteration: everything below works at
+		 * this time (tern/clock.h). */
+		tern_clock_update(&w->clock);
 		unsigned work = worker_rx(w);
+		work += dp_handover_drain(w);
 		work += tern_stack_run_timers(w->stack);
 		unsigned m = tern_chan_drain(w->chan, w, TERN_DP_BURST);
 		w->st.msgs += m;

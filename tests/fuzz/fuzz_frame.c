@@ -221,7 +221,7 @@ int tern_fuzz_frame(const uint8_t *data, size_t len)
 	tern_clock_init_virtual(&clk, 1000000000ull);
 	struct tern_stack_conf sc = {
 		.name = "fuzz", .pool = mp, .clock = &clk,
-		.arp_retry_ms = 10, .arp_max_retries = 2, .arp_queue_len = 4,
+		.neigh_retrans_ms = 10, .neigh_mcast_probes = 2, .neigh_queue_len = 4,
 	};
 	struct tern_stack *s = tern_stack_create(&sc);
 	if (!s)

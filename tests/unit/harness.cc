@@ -394,10 +394,11 @@ void TwoStacks::SetUp()
 		sc.name = side ? "B" : "A";
 		sc.pool = pool;
 		sc.clock = &clk;
-		sc.arp_timeout_ms = 60000;
-		sc.arp_retry_ms = 1000;
-		sc.arp_max_retries = 3;
-		sc.arp_queue_len = 8;
+		sc.neigh_reachable_ms = 30000;
+		sc.neigh_retrans_ms = 1000;
+		sc.neigh_mcast_probes = 3;
+		sc.neigh_queue_len = 8;
+		sc.seed = 42 + side;
 		conf_stack(sc, side);
 		tern_stack *s = tern_stack_create(&sc);
 		ASSERT_NE(s, nullptr) << rte_strerror(rte_errno);

@@ -97,7 +97,7 @@ TEST_F(Iface, AddressTableFull)
 {
 	int added = 0, rc = 0;
 	for (uint32_t i = 0; i < TERN_IFACE_MAX_ADDRS + 2; i++) {
-		tern_addr a = v4(0x0a000100 + i);
+		tern_addr a = v4(0x0a000101 + i);
 		rc = tern_iface_addr_add(A, kIfA, &a, 24);
 		if (rc != 0)
 			break;

@@ -205,21 +205,42 @@ TEST_F(Ip4, IdsDiffer)
 		<< "RFC 791: identification distinguishes datagrams";
 }
 
-TEST_F(Ip4, TooBigForMtu)
+TEST_F(Ip4, DfWhenItFitsFragmentedWhenNot)
 {
 	Rx rx, rb;
 	tern_udp_pcb *p = open(A, 0, &rx);
 	ASSERT_NE(p, nullptr);
 	ASSERT_NE(open(B, 7000, &rb), nullptr);
 	resolve_statically();
-	auto before = stats(A);
-	EXPECT_EQ(send(A, p, kIpB, 7000, pattern(1473)), -EMSGSIZE);
-	EXPECT_EQ(drops_changed(before, stats(A)),
-		  std::vector<std::string>({"ip4.drop_too_big +1"}));
-	EXPECT_EQ(send(A, p, kIpB, 7000, pattern(1472)), 0);
+	// 1472 bytes fill a 1500-byte MTU exactly: one packet, DF set.
+	ASSERT_EQ(send(A, p, kIpB, 7000, pattern(1472)), 0);
 	pump();
+	auto fa = frames_from(0);
+	ASSERT_EQ(fa.size(), 1u);
+	EXPECT_EQ(get16(fa[0].l3() + 6), 0x4000) << "DF, offset 0";
 	ASSERT_EQ(rb.got.size(), 1u);
 	EXPECT_EQ(rb.got[0].data.size(), 1472u);
+	// One byte more: two fragments without DF, whole at B.
+	frames.clear();
+	auto before = stats(A);
+	ASSERT_EQ(send(A, p, kIpB, 7000, pattern(1473)), 0);
+	pump();
+	fa = frames_from(0);
+	ASSERT_EQ(fa.size(), 2u);
+	EXPECT_EQ(get16(fa[0].l3() + 6), 0x2000) << "MF, offset 0, no DF";
+	EXPECT_EQ(get16(fa[1].l3() + 6), 1480 / 8) << "last, offset 1480";
+	for (const Frame &f : fa) {
+		EXPECT_EQ(inet_cksum(f.l3(), 20), 0);
+		EXPECT_LE(f.b.size(), 1514u);
+	}
+	ASSERT_EQ(rb.got.size(), 2u);
+	EXPECT_EQ(rb.got[1].data, pattern(1473));
+	auto after = stats(A);
+	EXPECT_EQ(after.ip4_tx_fragmented - before.ip4_tx_fragmented, 1u);
+	EXPECT_EQ(after.ip4_tx_fragments - before.ip4_tx_fragments, 2u);
+	EXPECT_EQ(stats(B).ip4_reassembled, 1u);
+	EXPECT_EQ(drops_total(after), 0u);
+	EXPECT_EQ(drops_total(stats(B)), 0u);
 }
 
 TEST_F(Ip4, NoRoute)

@@ -87,12 +87,14 @@ std::vector<Case> cases()
 	v.push_back({"bad IP checksum",
 		     [] { Ip4Opts o; o.bad_cksum = true; return udp_to_a_opts(o); },
 		     "ip4.drop_bad_cksum"});
-	v.push_back({"fragment (MF)",
+	// 18 bytes of payload: not a multiple of 8 though more follow
+	v.push_back({"fragment (MF) of odd length",
 		     [] { Ip4Opts o; o.frag = 0x2000; return udp_to_a_opts(o); },
-		     "ip4.drop_fragment"});
-	v.push_back({"fragment (offset)",
-		     [] { Ip4Opts o; o.frag = 0x0010; return udp_to_a_opts(o); },
-		     "ip4.drop_fragment"});
+		     "ip4.drop_frag_bad_len"});
+	// offset 8189 * 8 + 18 bytes: past 65535 (the "ping of death")
+	v.push_back({"fragment past 65535 bytes",
+		     [] { Ip4Opts o; o.frag = 8189; return udp_to_a_opts(o); },
+		     "ip4.drop_frag_oversize"});
 	v.push_back({"multicast source",
 		     [] { return eth(kMacA, kMacX, kEthIp4,
 				     ip4(0xe0010203, kIpA, 17,

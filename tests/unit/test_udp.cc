@@ -134,7 +134,8 @@ TEST_F(Udp, CloseStopsDeliveryAndFreesPort)
 	EXPECT_EQ(drops_changed(before, after),
 		  std::vector<std::string>({"udp.drop_no_port +1"}));
 	EXPECT_EQ(after.icmp4_tx_unreachable, before.icmp4_tx_unreachable + 1);
-	EXPECT_EQ(stats(A).icmp4_rx_other, 1u) << "A got the port unreachable";
+	EXPECT_EQ(stats(A).icmp4_rx_errors, 1u) << "A got the port unreachable";
+	EXPECT_EQ(stats(A).udp_rx_errors, 1u) << "for its pcb";
 
 	Rx r2;
 	tern_udp_pcb *p = open(B, 7000, &r2);

@@ -8,7 +8,7 @@ namespace {
 
 class Wire : public TwoStacks {
 protected:
-	void conf_stack(tern_stack_conf &c, int) override { c.arp_max_retries = 10; }
+	void conf_stack(tern_stack_conf &c, int) override { c.neigh_mcast_probes = 10; }
 };
 
 }  // namespace
@@ -65,7 +65,7 @@ TEST_F(Wire, ArpResolvesThroughEveryOtherFrameLost)
 	ASSERT_EQ(tern_neigh_lookup(A, kIfA, &b, &m), 0) << "resolved through retries";
 	EXPECT_EQ(mac_of(m), kMacB);
 	EXPECT_GE(stats(A).arp_tx_requests, 2u);
-	EXPECT_EQ(stats(A).arp_drop_unresolved, 0u);
+	EXPECT_EQ(stats(A).neigh_drop_unresolved, 0u);
 	// The losses are the wire's; the stacks dropped nothing.
 	EXPECT_EQ(drops_total(stats(A)), 0u);
 

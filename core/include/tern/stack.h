@@ -13,9 +13,13 @@
 
 #include <tern/addr.h>
 #include <tern/clock.h>
+#include <tern/fib.h>
 #include <tern/hooks.h>
+#include <tern/neigh.h>
 #include <tern/offload.h>
+#include <tern/route.h>
 #include <tern/stats.h>
+#include <tern/timer.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,18 +28,49 @@ extern "C" {
 struct tern_stack;
 
 #define TERN_MAX_IFACES 64	  /* interfaces per stack */
-#define TERN_IFACE_MAX_ADDRS 8	  /* IPv4 addresses per interface */
+#define TERN_MAX_IFINDEX 4096	  /* an ifindex is 1..4095 */
+#define TERN_IFACE_MAX_ADDRS 8	  /* addresses or ranges per interface */
+#define TERN_RANGE_MAX_HOSTS (1u << 20)	/* addresses in one range */
 #define TERN_IFNAMSIZ 16
 
 struct tern_stack_conf {
 	const char *name;		/* for logs; copied */
 	unsigned lcore;			/* informational */
+	int socket;			/* NUMA socket for the stack and its
+					 * tables (0 is a socket; SOCKET_ID_ANY
+					 * lets DPDK choose); falls back to any
+					 * socket when that one has no memory */
 	struct rte_mempool *pool;	/* mbufs the stack allocates (ARP, ICMP) */
 	struct tern_clock *clock;	/* not owned; must outlive the stack */
-	uint32_t arp_timeout_ms;	/* reachable entry lifetime; 0 = 60000 */
-	uint32_t arp_retry_ms;		/* request retransmit; 0 = 1000 */
-	uint32_t arp_max_retries;	/* before queued packets drop; 0 = 3 */
-	uint32_t arp_queue_len;		/* packets held per unresolved entry; 0 = 8 */
+	uint32_t timer_tick_ns;		/* timer wheel granularity; 0 = 100000
+					 * (100 us; architecture.md, Time) */
+	uint64_t seed;			/* pseudo-random choices (e.g. neighbour
+					 * ReachableTime); 0 = from lcore */
+	/* Neighbours (RFC 4861 section 10 names; 0 = the default). */
+	uint32_t neigh_max;		/* table entries; 0 = 4096 (min 8) */
+	uint32_t neigh_reachable_ms;	/* BaseReachableTime; 0 = 30000 */
+	uint32_t neigh_retrans_ms;	/* RetransTimer; 0 = 1000 */
+	uint32_t neigh_delay_ms;	/* DELAY_FIRST_PROBE_TIME; 0 = 5000 */
+	uint32_t neigh_mcast_probes;	/* MAX_MULTICAST_SOLICIT; 0 = 3 */
+	uint32_t neigh_ucast_probes;	/* MAX_UNICAST_SOLICIT; 0 = 3 */
+	uint32_t neigh_queue_len;	/* packets held per unresolved entry; 0 = 8 */
+	uint32_t neigh_pending_max;	/* ... and in all entries; 0 = 4096 */
+	/* Local ports for active opens (RFC 6335 section 6): this stack's
+	 * part of the range, the data plane giving each worker its own
+	 * (tern/rss.h). 0/0 = 49152..65535. */
+	uint16_t ephemeral_lo;
+	uint16_t ephemeral_hi;
+	/* Addresses: room for this many /24 blocks holding addresses of
+	 * ours (512 bytes each); 0 = 1024 (up to 256 Ki addresses). */
+	uint32_t local_blocks;
+	/* Routes: a fib shared with the other stacks of this host, which
+	 * its owner writes (connected and gateway routes included); NULL:
+	 * the stack makes its own and keeps its interfaces' routes in it. */
+	struct tern_fib *fib;
+	/* IPv4 reassembly: datagrams in progress (0 = 1024), and how long
+	 * one may take (0 = 30000 ms). */
+	uint32_t ip4_frag_max;
+	uint32_t ip4_frag_timeout_ms;
 };
 
 struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf);
@@ -43,6 +78,8 @@ struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf);
 void tern_stack_destroy(struct tern_stack *s);
 
 struct tern_clock *tern_stack_clock(struct tern_stack *s);
+/* The stack's route table (its own, or the shared one it was given). */
+struct tern_fib *tern_stack_fib(struct tern_stack *s);
 struct rte_mempool *tern_stack_pool(struct tern_stack *s);
 struct tern_hooks *tern_stack_hooks(struct tern_stack *s);
 uint64_t tern_stack_now(const struct tern_stack *s);
@@ -53,10 +90,7 @@ uint64_t tern_stack_now(const struct tern_stack *s);
 uint16_t tern_stack_input(struct tern_stack *s, uint16_t link,
 			  struct rte_mbuf **pkts, uint16_t n);
 
-/* Runs every due timer; returns how many ran. Call once per loop. */
-unsigned tern_stack_run_timers(struct tern_stack *s);
-/* Earliest pending timer expiry, UINT64_MAX if none. */
-uint64_t tern_stack_next_timer(const struct tern_stack *s);
+/* Timers: tern/timer.h (tern_stack_run_timers once per loop). */
 
 /* Allocates an mbuf from the stack's pool with headroom for every header
  * the stack prepends; counts mbuf_drop_alloc_fail and returns NULL. */
@@ -64,29 +98,6 @@ struct rte_mbuf *tern_stack_alloc(struct tern_stack *s);
 
 void tern_stack_stats_get(const struct tern_stack *s,
 			  struct tern_stack_stats *out);
-
-/* ---- timers -------------------------------------------------------- */
-
-struct tern_timer;
-typedef void (*tern_timer_fn)(struct tern_stack *s, struct tern_timer *t);
-
-struct tern_timer {
-	uint64_t expires_ns;
-	uint32_t heap_idx;	/* UINT32_MAX when not armed */
-	tern_timer_fn fn;
-	void *arg;
-};
-
-void tern_timer_init(struct tern_timer *t, tern_timer_fn fn, void *arg);
-/* Arms (or re-arms) t for absolute time expires_ns. -ENOSPC if the
- * stack's timer heap is full. */
-int tern_timer_arm(struct tern_stack *s, struct tern_timer *t,
-		   uint64_t expires_ns);
-void tern_timer_cancel(struct tern_stack *s, struct tern_timer *t);
-static inline bool tern_timer_pending(const struct tern_timer *t)
-{
-	return t->heap_idx != UINT32_MAX;
-}
 
 /* ---- interfaces ---------------------------------------------------- */
 
@@ -107,12 +118,47 @@ struct tern_iface_conf {
 	void *tx_ctx;
 };
 
-/* -EINVAL bad conf, -EEXIST ifindex in use, -ENOSPC table full. */
+/* -EINVAL bad conf (ifindex 0 or >= TERN_MAX_IFINDEX too), -EEXIST
+ * ifindex in use, -ENOSPC table full. With a fib of its own the stack adds
+ * the default route of conf.gateway. */
 int tern_iface_add(struct tern_stack *s, const struct tern_iface_conf *conf);
 /* Removes the interface, its addresses, routes and neighbours. -ENOENT. */
 int tern_iface_del(struct tern_stack *s, uint16_t ifindex);
-/* Adds an IPv4 address with its prefix (a connected route follows).
- * -ENOENT no iface, -EINVAL bad addr/prefix, -EEXIST, -ENOSPC. */
+
+/* Emulated hosts (DESIGN rule 6): count consecutive IPv4 addresses from
+ * base, all inside one subnet of prefix plen. Each answers ARP and sends
+ * and receives like an address of its own, at the same per-packet cost
+ * as one. With host_macs, host i uses MAC mac_base + i (mac_base zero:
+ * the interface's MAC), so each looks like a host of its own on the
+ * link; otherwise they share the interface's MAC. */
+struct tern_addr_range {
+	struct tern_addr base;		/* the first address */
+	uint32_t count;			/* 0 or 1: a single address */
+	uint8_t plen;			/* the subnet's prefix length */
+	bool host_macs;
+	struct rte_ether_addr mac_base;
+};
+
+/* 0, or -EINVAL with *why (when why is not NULL) naming the rule: an
+ * IPv4 base, plen 1..32, 1..TERN_RANGE_MAX_HOSTS addresses in one
+ * subnet, none of them 0/8, 127/8, multicast, class E, or the network or
+ * broadcast address of the subnet (plen <= 30), per-host MACs that stay
+ * unicast. Needs no stack: the control plane checks with it too. */
+int tern_addr_range_check(const struct tern_addr_range *r, const char **why);
+/* Adds a range (a connected route follows when the stack owns its fib).
+ * -ENOENT no iface, -EINVAL (tern_addr_range_check), -EEXIST an address
+ * already belongs to this stack, -ENOSPC too many ranges on the interface
+ * or no room left in the local address table. */
+int tern_iface_range_add(struct tern_stack *s, uint16_t ifindex,
+			 const struct tern_addr_range *r);
+/* Removes the range starting at base. -ENOENT. */
+int tern_iface_range_del(struct tern_stack *s, uint16_t ifindex,
+			 const struct tern_addr *base);
+/* The interface's ranges in the order added; returns how many (fills up
+ * to max); 0 when there is no such interface. */
+unsigned tern_iface_range_list(const struct tern_stack *s, uint16_t ifindex,
+			       struct tern_addr_range *out, unsigned max);
+/* One address: a range of one. */
 int tern_iface_addr_add(struct tern_stack *s, uint16_t ifindex,
 			const struct tern_addr *addr, uint8_t plen);
 int tern_iface_addr_del(struct tern_stack *s, uint16_t ifindex,
@@ -122,25 +168,12 @@ int tern_iface_announce(struct tern_stack *s, uint16_t ifindex,
 			const struct tern_addr *addr);
 /* Interface that owns addr, or -ENOENT. */
 int tern_iface_by_addr(const struct tern_stack *s, const struct tern_addr *addr);
+/* The MAC addr sends from (a host of a range with host_macs has its own)
+ * into *mac; -ENOENT when addr is not ours. */
+int tern_iface_mac_for(const struct tern_stack *s, const struct tern_addr *addr,
+		       struct rte_ether_addr *mac);
 int tern_iface_stats_get(const struct tern_stack *s, uint16_t ifindex,
 			 struct tern_iface_stats *out);
-
-/* ---- neighbours (ARP) ---------------------------------------------- */
-
-/* Called when this stack learns or changes a neighbour from the wire, so
- * the owner can share it with the other lcores' stacks (DESIGN rule 7). */
-typedef void (*tern_neigh_learn_fn)(void *arg, uint16_t ifindex,
-				    const struct tern_addr *ip,
-				    const struct rte_ether_addr *mac);
-void tern_stack_set_neigh_cb(struct tern_stack *s, tern_neigh_learn_fn fn,
-			     void *arg);
-/* Inserts or refreshes a reachable neighbour without calling the learn
- * callback, and sends what was queued waiting for it. */
-int tern_neigh_add(struct tern_stack *s, uint16_t ifindex,
-		   const struct tern_addr *ip, const struct rte_ether_addr *mac);
-/* 0 and *mac filled when ip is reachable on ifindex, else -ENOENT. */
-int tern_neigh_lookup(const struct tern_stack *s, uint16_t ifindex,
-		      const struct tern_addr *ip, struct rte_ether_addr *mac);
 
 /* ---- UDP (raw callback API on mbufs) ------------------------------ */
 
@@ -159,6 +192,15 @@ struct tern_udp_pcb *tern_udp_open(struct tern_stack *s,
 				   const struct tern_addr *local, uint16_t port,
 				   tern_udp_recv_fn fn, void *arg);
 void tern_udp_close(struct tern_stack *s, struct tern_udp_pcb *pcb);
+/* ICMP errors about datagrams the pcb sent (RFC 1122 4.1.3.3), after the
+ * RFC 5927 checks: err is the errno a BSD socket reports (ECONNREFUSED
+ * port unreachable, EHOSTUNREACH, ENETUNREACH, EMSGSIZE "fragmentation
+ * needed" with the new path MTU in info, ...); dst/dport: the datagram's
+ * destination. Without a callback errors are counted and dropped. */
+typedef void (*tern_udp_err_fn)(void *arg, struct tern_udp_pcb *pcb, int err,
+				const struct tern_addr *dst, uint16_t dport,
+				uint32_t info);
+void tern_udp_set_err_fn(struct tern_udp_pcb *pcb, tern_udp_err_fn fn);
 uint16_t tern_udp_local_port(const struct tern_udp_pcb *pcb);
 /* Sends m (data = payload) to dst:dport. Always takes m; 0, or -errno
  * with the drop counted (-EHOSTUNREACH no route, -EMSGSIZE too big). */

@@ -26,13 +26,20 @@ extern "C" {
 	X(arp, tx_requests)                                                    \
 	X(arp, tx_replies)                                                     \
 	X(arp, tx_gratuitous)                                                  \
-	X(arp, learned)                                                        \
 	X(arp, drop_malformed)                                                 \
 	X(arp, drop_unsupported)                                               \
 	X(arp, drop_not_for_us)                                                \
-	X(arp, drop_unresolved)                                                \
-	X(arp, drop_queue_full)                                                \
-	X(arp, drop_table_full)                                                \
+	X(arp, drop_bad_sender)                                                \
+	X(neigh, created)                                                      \
+	X(neigh, learned)                                                      \
+	X(neigh, confirmed)                                                    \
+	X(neigh, evicted)                                                      \
+	X(neigh, failed)                                                       \
+	X(neigh, drop_unresolved)                                              \
+	X(neigh, drop_queue_full)                                              \
+	X(neigh, drop_table_full)                                              \
+	X(neigh, drop_evicted)                                                 \
+	X(neigh, drop_flushed)                                                 \
 	X(ip4, rx_pkts)                                                        \
 	X(ip4, tx_pkts)                                                        \
 	X(ip4, drop_short)                                                     \
@@ -40,7 +47,15 @@ extern "C" {
 	X(ip4, drop_bad_hlen)                                                  \
 	X(ip4, drop_bad_len)                                                   \
 	X(ip4, drop_bad_cksum)                                                 \
-	X(ip4, drop_fragment)                                                  \
+	X(ip4, rx_fragments)                                                   \
+	X(ip4, reassembled)                                                    \
+	X(ip4, tx_fragmented)                                                  \
+	X(ip4, tx_fragments)                                                   \
+	X(ip4, pmtu_learned)                                                   \
+	X(ip4, drop_frag_bad_len)                                              \
+	X(ip4, drop_frag_oversize)                                             \
+	X(ip4, drop_frag_reasm)                                                \
+	X(ip4, drop_frag_timeout)                                              \
 	X(ip4, drop_bad_src)                                                   \
 	X(ip4, drop_not_for_us)                                                \
 	X(ip4, drop_unknown_proto)                                             \
@@ -49,6 +64,10 @@ extern "C" {
 	X(icmp4, rx_echo_requests)                                             \
 	X(icmp4, tx_echo_replies)                                              \
 	X(icmp4, rx_other)                                                     \
+	X(icmp4, rx_errors)                                                    \
+	X(icmp4, drop_err_short)                                               \
+	X(icmp4, drop_err_invalid)                                             \
+	X(icmp4, drop_err_unmatched)                                           \
 	X(icmp4, tx_unreachable)                                               \
 	X(icmp4, drop_short)                                                   \
 	X(icmp4, drop_bad_cksum)                                               \
@@ -60,6 +79,8 @@ extern "C" {
 	X(udp, drop_bad_len)                                                   \
 	X(udp, drop_bad_cksum)                                                 \
 	X(udp, drop_no_port)                                                   \
+	X(udp, rx_errors)                                                      \
+	X(mbuf, rx_unshared)                                                   \
 	X(mbuf, drop_alloc_fail)
 
 struct tern_stack_stats {

@@ -1,0 +1,68 @@
+/* Packet queues chained through the packets themselves: a dynamic mbuf
+ * field holds the next packet (m->next already chains the segments of one
+ * packet). A queue costs three words however long it is, so a neighbour
+ * entry, a reassembly or a held packet list needs no array sized in
+ * advance. The field's offset is registered once per process
+ * (rte_mbuf_dynfield_register() returns the same offset for the same
+ * name) and kept in each stack. */
+#ifndef TERN_PKTQ_H
+#define TERN_PKTQ_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+struct pktq {
+	struct rte_mbuf *head, *tail;
+	uint32_t n;
+};
+
+/* The offset of the "next packet" field, or -1 with rte_errno set. */
+int pktq_field_register(void);
+
+static inline struct rte_mbuf **pktq_nextp(int off, struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, off, struct rte_mbuf **);
+}
+
+static inline void pktq_init(struct pktq *q)
+{
+	q->head = q->tail = NULL;
+	q->n = 0;
+}
+
+static inline void pktq_push(int off, struct pktq *q, struct rte_mbuf *m)
+{
+	*pktq_nextp(off, m) = NULL;
+	if (q->tail != NULL)
+		*pktq_nextp(off, q->tail) = m;
+	else
+		q->head = m;
+	q->tail = m;
+	q->n++;
+}
+
+static inline struct rte_mbuf *pktq_pop(int off, struct pktq *q)
+{
+	struct rte_mbuf *m = q->head;
+	if (m == NULL)
+		return NULL;
+	q->head = *pktq_nextp(off, m);
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->n--;
+	return m;
+}
+
+/* Frees every packet; returns how many. */
+static inline uint32_t pktq_purge(int off, struct pktq *q)
+{
+	uint32_t n = q->n;
+	struct rte_mbuf *m;
+	while ((m = pktq_pop(off, q)) != NULL)
+		rte_pktmbuf_free(m);
+	return n;
+}
+
+#endif
