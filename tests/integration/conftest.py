@@ -49,6 +49,55 @@ def wait_for(pred, timeout=5.0, interval=0.05):
         time.sleep(interval)
 
 
+def live_subscriber(endpoint, topics=("event",), timeout=10.0):
+    """A Subscriber to `topics` (plus "stats") whose subscription is known
+    to have reached ternd. ZeroMQ's PUB drops what it publishes before a
+    SUB's subscription arrives (the slow joiner), and no fixed sleep
+    guarantees that it has; a message received does. ternd publishes
+    stats every --stats-interval-ms (1000 by default), so this waits for
+    the first message of any of the topics (kept as sub.first, a
+    (topic, msg) pair). Callers filter by topic: stats keep coming."""
+    want = tuple(topics)
+    sub = Subscriber(endpoint, topics=want + (() if "stats" in want else ("stats",)),
+                     timeout=5)
+    try:
+        sub.first = sub.recv(timeout=timeout)
+    except BaseException:
+        sub.close()
+        raise
+    return sub
+
+
+def recv_until(sub, pred, timeout=5.0, topic="event"):
+    """Reads messages of `topic` until pred(msg) holds; returns every
+    message of that topic read, in order (the last satisfies pred), or
+    what was read when `timeout` ran out."""
+    seen = []
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            t, msg = sub.recv(timeout=max(0.01, end - time.monotonic()))
+        except TimeoutError:
+            break
+        if t != topic:
+            continue
+        seen.append(msg)
+        if pred(msg):
+            break
+    return seen
+
+
+def gen_when(client, gid, pred, timeout=5.0):
+    """The generator's stats once pred(stats) holds (the last read when
+    `timeout` ran out: the caller's exact asserts then show why)."""
+    last = [None]
+
+    def check():
+        last[0] = client.generator_stats(gid)
+        return last[0] if pred(last[0]) else None
+    return wait_for(check, timeout=timeout) or last[0]
+
+
 class Ternd:
     """One ternd process with its own API/events endpoints and log files."""
 

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from conftest import wait_for
-from tern import Client, Subscriber, TernError
+from conftest import live_subscriber, wait_for
+from tern import Client, TernError
 
 INVALID_PARAMS, NOT_FOUND, EXISTS, BUSY = -32602, -32000, -32001, -32002
 
@@ -95,7 +95,8 @@ def test_stats_get(ring, ifaces):
     for k in ("ifindex", "name", "rx_pkts", "rx_bytes", "tx_pkts", "tx_bytes"):
         assert k in s["interfaces"][0], k
     for k in ("worker", "lcore", "loops", "busy_loops", "rx_pkts", "tx_pkts",
-              "tx_dropped", "msgs", "neigh_shared", "neigh_post_fail"):
+              "tx_deferred", "tx_held", "tx_dropped", "msgs", "neigh_shared",
+              "neigh_post_fail"):
         assert k in s["lcores"][0], k
     for proto in ("eth", "arp", "ip4", "icmp4", "udp", "mbuf"):
         assert proto in s["protocols"], proto
@@ -105,6 +106,18 @@ def test_stats_get(ring, ifaces):
     assert s["capture"] is None
     # the gratuitous ARPs of the interfaces went out
     assert s["protocols"]["arp"]["tx_gratuitous"] >= 2
+    # one channel call per worker per stats.get, however many interfaces
+    # (msgs counts a call once it ran: compare two consecutive stats.get;
+    # the periodic publication may add one, so look for a clean pair)
+    c = ring.client
+    pairs = []
+
+    def one_call_each():
+        m1 = [w["msgs"] for w in c.stats()["lcores"]]
+        m2 = [w["msgs"] for w in c.stats()["lcores"]]
+        pairs.append((m1, m2))
+        return all(b - a == 1 for a, b in zip(m1, m2))
+    assert wait_for(one_call_each, timeout=3), pairs
 
 
 def test_capture_start_stop(ring, tmp_path):
@@ -173,12 +186,12 @@ def test_generator_server_port_taken(ring, ifaces):
 
 def test_events(ring):
     c = ring.client
-    sub = Subscriber(ring.events, topics=("event", "stats"), timeout=5)
+    sub = live_subscriber(ring.events, topics=("event", "stats"))
     try:
-        time.sleep(0.5)                    # PUB/SUB slow joiner
         t = c.interface_create(ring.port1, "10.24.0.1/24", name="ev-if")
         c.interface_delete(t["ifindex"])
-        seen, stats = [], None
+        seen = []
+        stats = sub.first[1] if sub.first[0] == "stats" else None
         end = time.monotonic() + 5
         while time.monotonic() < end and (len(seen) < 2 or stats is None):
             topic, msg = sub.recv(timeout=3)

@@ -1,7 +1,6 @@
 """ternctl, the CLI, against ternd --ring-pair (no root)."""
 import json
 import subprocess
-import time
 
 from conftest import TERNCTL, free_port, run_ternctl, wait_for
 
@@ -45,12 +44,16 @@ def test_interfaces_generators_capture(ring, tmp_path):
     ring.ternctl("generator", "start", cli)
     r = ring.ternctl("generator", "stats", cli, "--watch", "--interval", "0.3", timeout=30)
     assert "done" in r.stdout, r.stdout
-    time.sleep(0.2)
-    s = j(ring, "generator", "stats", cli)
-    assert s["tx_pkts"] == 500 and s["rx_echoes"] == 500, s
+    # the last echoes may still be on their way back
+    s = wait_for(lambda: (lambda x: x if x["rx_echoes"] >= 500 else None)(
+        j(ring, "generator", "stats", cli)), timeout=5) or j(ring, "generator", "stats", cli)
+    assert s["tx_pkts"] == 500 and s["rx_echoes"] == 500 and s["lost"] == 0, s
     assert "rtt_us" in ring.ternctl("generator", "stats", cli).stdout
     stop = j(ring, "capture", "stop")
+    # 500 datagrams and 500 echoes on port0 (and the ARP exchange), all
+    # written, none missed
     assert stop["path"] == cap and stop["written"] >= 1000, stop
+    assert stop["missed"] == 0, stop
 
     st = j(ring, "stats")
     assert "protocols" in st
@@ -70,21 +73,32 @@ def test_interfaces_generators_capture(ring, tmp_path):
 
 
 def test_events_command(ring):
+    """`events --stats --count 3`: the first line (the once-a-second
+    stats) shows the subscription is live (PUB/SUB drops what comes before
+    it), then an interface is created; its event is among the next two
+    lines whichever of them the next stats takes, and the command exits
+    after the third."""
     p = subprocess.Popen(["/bin/sh", TERNCTL, "--api", ring.api, "--events", ring.events, "--json",
-                          "events", "--count", "1", "--wait", "10"],
+                          "events", "--stats", "--count", "3", "--wait", "10"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    i = None
     try:
-        time.sleep(0.7)
+        first = json.loads(p.stdout.readline())
         i = j(ring, "interface", "create", "--port", ring.port0, "--address", "10.71.0.1/24")
         out, err = p.communicate(timeout=15)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
-    ring.ternctl("interface", "delete", i["ifindex"])
+        if i is not None:
+            ring.ternctl("interface", "delete", i["ifindex"])
     assert p.returncode == 0, err
-    ev = json.loads(out.splitlines()[0])
-    assert ev["topic"] == "event" and ev["data"]["type"] == "interface.created"
+    assert first["topic"] in ("stats", "event"), first
+    lines = [json.loads(x) for x in out.splitlines() if x.strip()]
+    assert len(lines) == 2, out
+    evs = [x["data"] for x in lines if x["topic"] == "event"]
+    assert [e["type"] for e in evs] == ["interface.created"], lines
+    assert evs[0]["ifindex"] == i["ifindex"], evs
 
 
 def test_errors(ring):

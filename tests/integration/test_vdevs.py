@@ -4,11 +4,9 @@ that tcpdump reads)."""
 import os
 import shutil
 import subprocess
-import time
-
 import pytest
 
-from conftest import Ternd, wait_for
+from conftest import Ternd, wait_for, wait_gen_state
 
 
 def test_net_pcap_tx_and_net_null(tmp_path):
@@ -35,11 +33,19 @@ def test_net_pcap_tx_and_net_null(tmp_path):
         # for resolution and the ARP requests are retried, all on the wire.
         g = c.udp_client(ifx, "10.80.0.9", 9, count=3, rate=100)
         c.generator_start(g)
-        time.sleep(2.5)
-        st = c.stats()
+        # the first request and its first retry (arp_retry_ms later)
+        st = wait_for(lambda: (lambda x: x if x["protocols"]["arp"]["tx_requests"] >= 2
+                               else None)(c.stats()), timeout=10) or c.stats()
         proto = st["protocols"]
         assert proto["arp"]["tx_gratuitous"] >= 1, proto["arp"]
         assert proto["arp"]["tx_requests"] >= 2, proto["arp"]
+        # the 3 datagrams wait for resolution: sent by the generator,
+        # not dropped while the retries have not run out (the net_null
+        # port's RX garbage is dropped too, hence only these counters)
+        assert wait_gen_state(c, g, timeout=5)["tx_pkts"] == 3
+        waiting = [k for k in st["drops"] if k.split(".")[0] in ("arp", "neigh") and
+                   k.split(".")[1] in ("drop_unresolved", "drop_queue_full")]
+        assert waiting and all(st["drops"][k] == 0 for k in waiting), st["drops"]
         assert d.shutdown() == 0
     finally:
         d.kill()
