@@ -273,6 +273,28 @@ static void announce(struct ternd *d, struct gen *g, json_t *stats)
 			      "stats", stats));
 }
 
+/* Each worker's instance: its own local port (DESIGN rule 8) and what
+ * it sent and got back, from the snapshot gen_totals just took. */
+static json_t *workers_json(const struct gen *g)
+{
+	json_t *out = json_array();
+
+	for (unsigned w = 0; w < g->nslots; w++) {
+		const struct tern_udp_gen_stats *st = &g->slot[w].st;
+
+		if (g->slot[w].g == NULL)
+			continue;
+		json_array_append_new(out, json_pack("{sI sI so so so so}",
+			"worker", (json_int_t)w,
+			"local_port", (json_int_t)st->local_port,
+			"tx_pkts", ju_u64(st->tx_pkts),
+			"rx_pkts", ju_u64(st->rx_pkts),
+			"rx_echoes", ju_u64(st->rx_echoes),
+			"tx_fail", ju_u64(st->tx_fail)));
+	}
+	return out;
+}
+
 /* Totals and their JSON; NULL after filling e. */
 static json_t *gen_stats_json(struct ternd *d, struct gen *g,
 			      struct rpc_error *e)
@@ -286,6 +308,7 @@ static json_t *gen_stats_json(struct ternd *d, struct gen *g,
 		return NULL;
 	}
 	out = stats_json(g, &t);
+	json_object_set_new(out, "workers", workers_json(g));
 	announce(d, g, out);
 	return out;
 }

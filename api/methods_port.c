@@ -8,7 +8,7 @@ static json_t *port_json(const struct tern_port_info *pi)
 	char mac[18];
 
 	ju_fmt_mac(pi->mac.addr_bytes, mac);
-	return json_pack("{sI ss ss ss sI sb sI sI sb sI s{sb sb sb sb sb sI}}",
+	json_t *out = json_pack("{sI ss ss ss sI sb sI sI sb sI s{sb sb sb sb sb sI}}",
 		"port", (json_int_t)pi->port_id, "name", pi->name,
 		"driver", pi->driver, "mac", mac, "mtu", (json_int_t)pi->mtu,
 		"link_up", pi->link_up, "speed_mbps",
@@ -21,6 +21,9 @@ static json_t *port_json(const struct tern_port_info *pi)
 		"rx_ip4_cksum", pi->caps.rx_ip4_cksum,
 		"rx_l4_cksum", pi->caps.rx_l4_cksum,
 		"tso_max", (json_int_t)pi->caps.tso_max);
+	/* the RETA the stacks steer source ports by; 0: none (tern/rss.h) */
+	json_object_set_new(out, "reta_size", json_integer(pi->reta_size));
+	return out;
 }
 
 json_t *m_port_list(struct ternd *d, json_t *p, struct rpc_error *e)

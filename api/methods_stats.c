@@ -159,6 +159,16 @@ static json_t *capture_json(struct ternd *d)
 			 "missed", ju_u64(st.missed));
 }
 
+/* Frames handed between workers (DESIGN rule 8), on the lcore's entry. */
+static void steer_json(json_t *lc, const struct tern_worker_stats *ws)
+{
+	json_object_set_new(lc, "handover_out", ju_u64(ws->handover_out));
+	json_object_set_new(lc, "handover_in", ju_u64(ws->handover_in));
+	json_object_set_new(lc, "handover_drop", ju_u64(ws->handover_drop));
+	json_object_set_new(lc, "pair_steer_drop",
+			    ju_u64(ws->pair_steer_drop));
+}
+
 /* The worker's TX buffers (dpdk_port/txbuf.h), on the lcore's entry. */
 static void txbuf_json(json_t *lc, const struct tern_worker_stats *ws)
 {
@@ -208,6 +218,8 @@ json_t *stats_build(struct ternd *d, struct rpc_error *e)
 			"neigh_shared", ju_u64(ws.neigh_shared),
 			"neigh_post_fail", ju_u64(ws.neigh_post_fail)));
 		txbuf_json(json_array_get(lcores, json_array_size(lcores) - 1),
+			   &ws);
+		steer_json(json_array_get(lcores, json_array_size(lcores) - 1),
 			   &ws);
 	}
 	out = json_object();

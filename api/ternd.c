@@ -58,6 +58,11 @@ static void usage(FILE *f)
 "  --api ENDPOINT          JSON-RPC ROUTER socket (default tcp://127.0.0.1:9555)\n"
 "  --events ENDPOINT       PUB socket for stats and events (default tcp://127.0.0.1:9556)\n"
 "  --ring-pair             add two cross-connected net_ring ports (ring0<->ring1)\n"
+"  --ring-pair-rss MODE    how the pair spreads frames over queues: direct\n"
+"                          (queue q to queue q, default), toeplitz (RSS like a\n"
+"                          NIC, tern's key, 128-entry RETA), queue0 (all to 0)\n"
+"  --ephemeral-ports LO-HI local ports for active opens, split between the\n"
+"                          workers (default 49152-65535)\n"
 "  --idle-sleep-us N       workers sleep N us when idle (default 0: busy poll)\n"
 "  --mbufs N               mbufs per NUMA socket (default 16383)\n"
 "  --stats-interval-ms N   publish stats every N ms, 0 = never (default 1000)\n"
@@ -83,16 +88,51 @@ static int parse_uint(const char *opt, const char *s, unsigned max,
 	return 0;
 }
 
+static int parse_pair_rss(const char *s, enum tern_dp_pair_rss *out)
+{
+	if (strcmp(s, "direct") == 0)
+		*out = TERN_DP_PAIR_DIRECT;
+	else if (strcmp(s, "toeplitz") == 0)
+		*out = TERN_DP_PAIR_TOEPLITZ;
+	else if (strcmp(s, "queue0") == 0)
+		*out = TERN_DP_PAIR_QUEUE0;
+	else {
+		fprintf(stderr, "ternd: --ring-pair-rss: '%s' is not direct, "
+			"toeplitz or queue0\n", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* "LO-HI", 1 <= LO <= HI <= 65535. */
+static int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	unsigned a, b;
+	char tail;
+
+	if (sscanf(s, "%u-%u%c", &a, &b, &tail) != 2 || a == 0 || a > b ||
+	    b > 65535) {
+		fprintf(stderr, "ternd: --ephemeral-ports: '%s' is not "
+			"LO-HI with 1 <= LO <= HI <= 65535\n", s);
+		return -1;
+	}
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return 0;
+}
+
 /* argv here is {prog, ternd options...}. 0, 1 (printed help/version:
  * exit 0) or -1 (exit 2). */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_API = 256, O_EVENTS, O_RING, O_IDLE, O_MBUFS, O_STATS,
-	       O_HELP, O_VERSION };
+	       O_PAIR_RSS, O_EPH, O_HELP, O_VERSION };
 	static const struct option longopts[] = {
 		{ "api", required_argument, NULL, O_API },
 		{ "events", required_argument, NULL, O_EVENTS },
 		{ "ring-pair", no_argument, NULL, O_RING },
+		{ "ring-pair-rss", required_argument, NULL, O_PAIR_RSS },
+		{ "ephemeral-ports", required_argument, NULL, O_EPH },
 		{ "idle-sleep-us", required_argument, NULL, O_IDLE },
 		{ "mbufs", required_argument, NULL, O_MBUFS },
 		{ "stats-interval-ms", required_argument, NULL, O_STATS },
@@ -109,6 +149,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_API: o->api = optarg; break;
 		case O_EVENTS: o->events = optarg; break;
 		case O_RING: o->dp.ring_pair = true; break;
+		case O_PAIR_RSS:
+			if (parse_pair_rss(optarg, &o->dp.pair_rss) < 0)
+				return -1;
+			break;
+		case O_EPH:
+			if (parse_port_range(optarg, &o->dp.ephemeral_lo,
+					     &o->dp.ephemeral_hi) < 0)
+				return -1;
+			break;
 		case O_IDLE:
 			if (parse_uint("--idle-sleep-us", optarg, 1000000,
 				       &o->dp.idle_sleep_us) < 0)

@@ -55,6 +55,7 @@ static void dp_teardown(struct tern_dp *dp)
 		dp_worker_destroy(dp->workers[i]);
 		dp->workers[i] = NULL;
 	}
+	dp_pair_steer_free(dp);
 	dp_ports_close(dp);
 	dp_ring_pair_free(dp);
 	dp_pools_free(dp);
@@ -83,8 +84,12 @@ struct tern_dp *tern_dp_create(const struct tern_dp_conf *conf)
 	for (unsigned i = 0; i < RTE_MAX_ETHPORTS; i++)
 		dp->slot_of[i] = DP_NO_SLOT;
 
-	int rc = 0;
-	if (dp->conf.ring_pair) {
+	int rc = tern_eph_split_init(&dp->eph, dp->conf.ephemeral_lo,
+				     dp->conf.ephemeral_hi, nworkers);
+	if (rc < 0)
+		DP_LOG(ERR, "ephemeral ports %u-%u: fewer than %u workers",
+		       dp->conf.ephemeral_lo, dp->conf.ephemeral_hi, nworkers);
+	if (rc == 0 && dp->conf.ring_pair) {
 		/* Before the pools: the pair's sockets count as in use. */
 		dp->nworkers = nworkers;
 		rc = dp_ring_pair_create(dp);
@@ -111,6 +116,10 @@ struct tern_dp *tern_dp_create(const struct tern_dp_conf *conf)
 	}
 	if (rc == 0)
 		rc = dp_ports_setup(dp);
+	if (rc == 0)
+		rc = dp_pair_steer_setup(dp);
+	if (rc == 0)
+		rc = dp_stacks_set_rss(dp);
 	if (rc < 0) {
 		dp_teardown(dp);
 		rte_errno = -rc;
@@ -169,6 +178,7 @@ int tern_dp_port_info(const struct tern_dp *dp, unsigned idx,
 	info->caps = p->caps;
 	info->queues = p->queues;
 	info->rss = p->rss;
+	info->reta_size = p->rss && p->reta != NULL ? p->reta_size : 0;
 	if (rte_eth_dev_get_mtu(p->port_id, &mtu) < 0)
 		mtu = RTE_ETHER_MTU;
 	info->mtu = mtu;

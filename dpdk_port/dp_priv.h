@@ -17,6 +17,7 @@
 #include <tern/chan.h>
 #include <tern/clock.h>
 #include <tern/dp.h>
+#include <tern/rss.h>
 
 #include "txbuf.h"
 
@@ -32,6 +33,9 @@ extern int tern_dp_logtype;
 #define DP_CALL_TIMEOUT_MS 2000
 #define DP_RING_PAIR_SIZE 1024	/* slots per net_ring queue */
 #define DP_NO_SLOT UINT16_MAX
+
+#define DP_HANDOVER_SIZE 2048	/* frames waiting for their owner lcore */
+#define DP_PAIR_RETA_SIZE 128	/* the steered ring pair's RETA (ixgbe's) */
 
 struct tern_worker;
 
@@ -57,6 +61,8 @@ struct tern_worker {
 	 * in order, so once a later call completes no earlier one writes. */
 	struct tern_worker_snapshot snap;
 	struct dp_txbuf tx[TERN_DP_MAX_PORTS];	/* by port slot (txbuf.h) */
+	/* Frames other workers received for this one (handover.c). */
+	struct rte_ring *handover;
 };
 
 struct dp_port {
@@ -69,6 +75,13 @@ struct dp_port {
 	struct rte_ether_addr mac;	/* the port's, or one made up for it */
 	char name[64];
 	char driver[32];
+	/* RSS as the port applies it (rss true): what the stacks steer
+	 * by. reta NULL when it is unknown or not a power of two. */
+	uint8_t rss_key[TERN_RSS_KEY_MAX];
+	uint8_t rss_key_len;
+	bool hash_udp, hash_tcp;
+	uint16_t *reta;			/* rte_malloc'd, reta_size entries */
+	uint32_t reta_size;
 };
 
 struct dp_iface {
@@ -99,6 +112,16 @@ struct tern_dp {
 	uint16_t pair_port[2];
 	unsigned pair_queues;
 	struct rte_ring *pair_rings[2][TERN_DP_MAX_WORKERS];
+	/* --ring-pair-rss toeplitz|queue0 (pair_steer.c): frames ring<d>
+	 * receives on the wrong queue go through pair_steer[d][right one]. */
+	struct rte_ring *pair_steer[2][TERN_DP_MAX_WORKERS];
+	const struct rte_eth_rxtx_callback *pair_cb[2][TERN_DP_MAX_WORKERS];
+	struct dp_pair_rxq *pair_rxq;	/* [2][pair_queues], callback args */
+	struct tern_rss_key pair_key;
+	uint16_t pair_reta[DP_PAIR_RETA_SIZE];
+
+	/* Each worker's part of the ephemeral range (handover.c). */
+	struct tern_eph_split eph;
 
 	struct dp_iface ifaces[TERN_MAX_IFACES];	/* ifindex = idx + 1 */
 	uint16_t next_ifindex;				/* allocation cursor */
@@ -116,6 +139,29 @@ void dp_ring_pair_free(struct tern_dp *dp);
 int dp_ports_setup(struct tern_dp *dp);
 void dp_ports_close(struct tern_dp *dp);
 uint16_t dp_port_slot(const struct tern_dp *dp, uint16_t port_id);
+
+/* port.c: after the port started, what its RSS does (dp_port.reta...). */
+void dp_port_rss_read(struct tern_dp *dp, struct dp_port *p,
+		      const uint8_t *key, unsigned key_len, uint64_t rss_hf);
+
+/* pair_steer.c: the steered ring pair (after dp_ports_setup). */
+int dp_pair_steer_setup(struct tern_dp *dp);
+void dp_pair_steer_free(struct tern_dp *dp);
+
+/* handover.c */
+int dp_handover_create(struct tern_worker *w);
+void dp_handover_free(struct tern_worker *w);
+/* Hands the frames of pkts that another worker owns to it; returns how
+ * many stay (compacted at the front). Only with more than one worker. */
+uint16_t dp_handover_steer(struct tern_worker *w, uint16_t port_id,
+			   struct rte_mbuf **pkts, uint16_t n);
+/* Feeds what other workers handed over to this one's stack. */
+unsigned dp_handover_drain(struct tern_worker *w);
+/* Gives every stack its queue's view of every RSS port (before launch). */
+int dp_stacks_set_rss(struct tern_dp *dp);
+
+/* dp_impair.c: frees every impairment (loops stopped, stacks alive). */
+void dp_impair_free_all(struct tern_dp *dp);
 
 /* worker.c */
 struct tern_worker *dp_worker_create(struct tern_dp *dp, unsigned idx,

@@ -9,6 +9,7 @@
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include "dp_priv.h"
@@ -176,13 +177,68 @@ uint16_t dp_port_slot(const struct tern_dp *dp, uint16_t port_id)
 	return dp->slot_of[port_id];
 }
 
-/* The Microsoft RSS key with its 16-bit halves equal makes the Toeplitz
- * hash symmetric: both directions of a flow land on the same queue,
- * hence on the same lcore (DESIGN rule 8). */
-static void symmetric_key(uint8_t *key, unsigned len)
+/* What the port's RSS does, for the stacks to steer by (tern/rss.h): the
+ * RETA spread round-robin over the queues — programmed, so that it is
+ * known, or read back when the port will not take it — and the key and
+ * hash types read back (a PMD may adjust them). Without a usable RETA the
+ * stacks do not steer and the hand-over rings carry what lands wrong. */
+void dp_port_rss_read(struct tern_dp *dp, struct dp_port *p,
+		      const uint8_t *key, unsigned key_len, uint64_t rss_hf)
 {
-	for (unsigned i = 0; i < len; i++)
-		key[i] = (i & 1) ? 0x5a : 0x6d;
+	uint16_t pid = p->port_id;
+	struct rte_eth_dev_info di;
+	(void)dp;
+
+	if (rte_eth_dev_info_get(pid, &di) < 0)
+		return;
+	unsigned size = di.reta_size;
+	if (size == 0 || size > TERN_RSS_RETA_MAX || (size & (size - 1)) ||
+	    size % RTE_ETH_RETA_GROUP_SIZE != 0) {
+		DP_LOG(WARNING, "port %u (%s): RETA of %u entries; source "
+		       "ports are not steered, replies are handed over",
+		       pid, p->name, size);
+		return;
+	}
+	unsigned ngroups = size / RTE_ETH_RETA_GROUP_SIZE;
+	struct rte_eth_rss_reta_entry64 *rc = rte_zmalloc("tern_reta",
+		ngroups * sizeof(*rc), 0);
+	uint16_t *reta = rte_zmalloc("tern_reta", size * sizeof(*reta), 0);
+	if (rc == NULL || reta == NULL)
+		goto out;
+	for (unsigned i = 0; i < size; i++) {
+		rc[i / RTE_ETH_RETA_GROUP_SIZE].mask = UINT64_MAX;
+		rc[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			(uint16_t)(i % p->queues);
+	}
+	if (rte_eth_dev_rss_reta_update(pid, rc, (uint16_t)size) < 0 &&
+	    rte_eth_dev_rss_reta_query(pid, rc, (uint16_t)size) < 0) {
+		DP_LOG(WARNING, "port %u (%s): RETA unknown; source ports are "
+		       "not steered", pid, p->name);
+		goto out;
+	}
+	for (unsigned i = 0; i < size; i++)
+		reta[i] = rc[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+
+	uint8_t kbuf[TERN_RSS_KEY_MAX];
+	struct rte_eth_rss_conf hc = {.rss_key = kbuf, .rss_key_len = sizeof(kbuf)};
+	if (rte_eth_dev_rss_hash_conf_get(pid, &hc) == 0 &&
+	    hc.rss_key_len >= TERN_RSS_KEY_MIN && hc.rss_key_len <= sizeof(kbuf)) {
+		key = kbuf;
+		key_len = hc.rss_key_len;
+		rss_hf = hc.rss_hf;
+	}
+	if (key_len > sizeof(p->rss_key))
+		goto out;
+	memcpy(p->rss_key, key, key_len);
+	p->rss_key_len = (uint8_t)key_len;
+	p->hash_udp = (rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_UDP) != 0;
+	p->hash_tcp = (rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP) != 0;
+	p->reta = reta;
+	p->reta_size = size;
+	reta = NULL;
+out:
+	rte_free(rc);
+	rte_free(reta);
 }
 
 static int port_configure(struct tern_dp *dp, struct dp_port *p,
@@ -220,7 +276,7 @@ static int port_configure(struct tern_dp *dp, struct dp_port *p,
 	p->rss = nq > 1 && rss_hf != 0;
 	if (p->rss) {
 		unsigned klen = di.hash_key_size ? di.hash_key_size : 40;
-		symmetric_key(rss_key, klen);
+		tern_rss_key_symmetric(rss_key, klen);
 		ec.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		ec.rx_adv_conf.rss_conf.rss_key = rss_key;
 		ec.rx_adv_conf.rss_conf.rss_key_len = (uint8_t)klen;
@@ -283,6 +339,10 @@ static int port_configure(struct tern_dp *dp, struct dp_port *p,
 		return rc;
 	}
 	p->started = true;
+	if (p->rss)
+		dp_port_rss_read(dp, p, rss_key,
+				 ec.rx_adv_conf.rss_conf.rss_key_len,
+				 ec.rx_adv_conf.rss_conf.rss_hf);
 	return 0;
 }
 
@@ -357,6 +417,8 @@ void dp_ports_close(struct tern_dp *dp)
 		}
 		/* Closing frees the RX queues' mbufs before the leak check. */
 		rte_eth_dev_close(p->port_id);
+		rte_free(p->reta);
+		p->reta = NULL;
 		dp->slot_of[p->port_id] = DP_NO_SLOT;
 	}
 	dp->nports = 0;

@@ -25,6 +25,15 @@ echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   --vdev net_null0 --log-level=lib.eal:error \
   -- -t "$SECS" -s "$SIZE"
 
+# RSS steering: choosing a source port whose replies hash to our queue,
+# by linearity against hashing candidates until one fits (same run).
+echo
+ninja -C "$BUILD" bench/tern_bench_rss >/dev/null
+echo "command: $BUILD/bench/tern_bench_rss --no-huge --no-shconf --no-pci -m 128 -l $LCORE --no-telemetry --log-level=lib.eal:error -- -n 1000000"
+"$BUILD/bench/tern_bench_rss" \
+  --no-huge --no-shconf --no-pci -m 128 -l "$LCORE" --no-telemetry \
+  --log-level=lib.eal:error -- -n 1000000
+
 # The same job for the Linux kernel, side by side: UDP through the kernel
 # stack onto a device that discards frames as net_null does, on the same
 # core, with sendmmsg batches of 32. The device is `dummy` where the kernel

@@ -6,6 +6,7 @@
  * then zeros up to the frame size. The magic rides in seq because the
  * smallest frame (64 bytes) leaves only 18 bytes of payload. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -13,6 +14,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include <tern/rss.h>
 #include <tern/udp_gen.h>
 
 #define GEN_BURST 32		/* packets sent per poll at most */
@@ -295,8 +297,21 @@ struct tern_udp_gen *tern_udp_gen_create(struct tern_stack *s,
 		tern_addr_is_set(&conf->local) ? &conf->local : NULL;
 	struct tern_addr any;
 	memset(&any, 0, sizeof(any));
-	g->pcb = tern_udp_open(s, local ? local : &any, conf->local_port,
-			       gen_recv, g);
+	uint16_t port = conf->local_port;
+	if (conf->role == TERN_GEN_CLIENT && port == 0) {
+		/* This stack's own port, one whose echoes the NIC steers
+		 * back to this lcore (DESIGN rule 8): without it every
+		 * worker's client sent from the same 5-tuple. */
+		int rc = tern_stack_pick_port(s, IPPROTO_UDP, local,
+					      &conf->remote, conf->remote_port,
+					      &port);
+		if (rc < 0) {
+			rte_free(g);
+			rte_errno = -rc;
+			return NULL;
+		}
+	}
+	g->pcb = tern_udp_open(s, local ? local : &any, port, gen_recv, g);
 	if (g->pcb == NULL) {
 		int err = rte_errno;
 		rte_free(g);
@@ -340,6 +355,7 @@ void tern_udp_gen_stats_get(const struct tern_udp_gen *g,
 			    struct tern_udp_gen_stats *out)
 {
 	*out = g->st;
+	out->local_port = tern_udp_local_port(g->pcb);
 	out->active_ns = g->prior_ns;
 	if (g->st.state == TERN_GEN_RUNNING)
 		out->active_ns += tern_stack_now(g->s) - g->st.start_ns;

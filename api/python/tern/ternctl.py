@@ -137,7 +137,9 @@ def print_stats(s):
     print("lcores:")
     table(s.get("lcores", []), [("WORKER", "worker"), ("LCORE", "lcore"),
           ("LOOPS", "loops"), ("BUSY", "busy_loops"), ("RX", "rx_pkts"),
-          ("TX", "tx_pkts"), ("TX DROP", "tx_dropped"), ("MSGS", "msgs")], indent="  ")
+          ("TX", "tx_pkts"), ("TX DROP", "tx_dropped"), ("MSGS", "msgs"),
+          ("HO OUT", "handover_out"), ("HO IN", "handover_in"),
+          ("HO DROP", "handover_drop")], indent="  ")
     print("protocols:")
     for proto, counters in (s.get("protocols") or {}).items():
         nz = ["%s=%s" % (k, fmt(v)) for k, v in counters.items()

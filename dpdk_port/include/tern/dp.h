@@ -29,12 +29,25 @@ extern "C" {
 struct tern_dp;
 struct tern_worker;
 
+/* How the --ring-pair ports spread frames over their queues. */
+enum tern_dp_pair_rss {
+	TERN_DP_PAIR_DIRECT = 0,	/* TX queue q -> peer RX queue q */
+	TERN_DP_PAIR_TOEPLITZ,		/* like a NIC: Toeplitz (tern's key)
+					 * over a 128-entry RETA */
+	TERN_DP_PAIR_QUEUE0,		/* everything to queue 0 */
+};
+
 struct tern_dp_conf {
 	unsigned mbufs_per_socket;	/* 0 = 16383 */
 	unsigned rx_desc;		/* 0 = 1024 */
 	unsigned tx_desc;		/* 0 = 1024 */
 	unsigned idle_sleep_us;		/* 0 = busy poll; else sleep when idle */
+	uint32_t timer_tick_ns;		/* every stack's timer tick; 0 = core
+					 * default (tern_stack_conf) */
 	bool ring_pair;			/* also create ports ring0<->ring1 */
+	enum tern_dp_pair_rss pair_rss;	/* how the pair spreads frames */
+	uint16_t ephemeral_lo;		/* the range the workers split for */
+	uint16_t ephemeral_hi;		/* active opens; 0/0 = 49152..65535 */
 };
 
 /* After rte_eal_init(): creates pools, (ring pair,) configures and starts
@@ -56,6 +69,7 @@ struct tern_port_info {
 	struct tern_ol_caps caps;	/* offloads in use */
 	uint16_t queues;		/* RX = TX = number of workers */
 	bool rss;
+	uint32_t reta_size;		/* RETA the stacks steer by; 0: none */
 	uint16_t mtu;
 	bool link_up;
 	uint32_t speed_mbps;
@@ -121,6 +135,13 @@ struct tern_worker_stats {
 	uint64_t msgs;
 	uint64_t neigh_shared;		/* neighbours posted to other lcores */
 	uint64_t neigh_post_fail;	/* posts lost to a full channel */
+	/* Frames that landed here but belong to another worker's flow
+	 * (DESIGN rule 8): handed to it, lost to its full ring; and those
+	 * other workers handed to this one. */
+	uint64_t handover_out;
+	uint64_t handover_drop;
+	uint64_t handover_in;
+	uint64_t pair_steer_drop;	/* steered ring pair: steering ring full */
 	struct tern_stack_stats stack;
 };
 

@@ -61,6 +61,7 @@ struct tern_udp_gen_stats {
 	uint64_t active_ns;		/* running time over every run so far
 					 * (restarts add up; pauses don't) */
 	enum tern_gen_state state;
+	uint16_t local_port;		/* the port it sends from / listens on */
 };
 
 struct tern_udp_gen;
