@@ -65,6 +65,7 @@ static void usage(FILE *f)
 "                          workers (default 49152-65535)\n"
 "  --idle-sleep-us N       workers sleep N us when idle (default 0: busy poll)\n"
 "  --mbufs N               mbufs per NUMA socket (default 16383)\n"
+"  --timer-tick-us N       timer wheel tick of every stack (default 100)\n"
 "  --stats-interval-ms N   publish stats every N ms, 0 = never (default 1000)\n"
 "  --help                  this text\n"
 "  --version               print the version\n");
@@ -126,7 +127,7 @@ static int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_API = 256, O_EVENTS, O_RING, O_IDLE, O_MBUFS, O_STATS,
-	       O_PAIR_RSS, O_EPH, O_HELP, O_VERSION };
+	       O_TICK, O_PAIR_RSS, O_EPH, O_HELP, O_VERSION };
 	static const struct option longopts[] = {
 		{ "api", required_argument, NULL, O_API },
 		{ "events", required_argument, NULL, O_EVENTS },
@@ -135,6 +136,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "ephemeral-ports", required_argument, NULL, O_EPH },
 		{ "idle-sleep-us", required_argument, NULL, O_IDLE },
 		{ "mbufs", required_argument, NULL, O_MBUFS },
+		{ "timer-tick-us", required_argument, NULL, O_TICK },
 		{ "stats-interval-ms", required_argument, NULL, O_STATS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -168,6 +170,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				       &o->dp.mbufs_per_socket) < 0)
 				return -1;
 			break;
+		case O_TICK: {
+			unsigned us;
+			/* 1 us .. 1 s; 0 keeps the stack's default */
+			if (parse_uint("--timer-tick-us", optarg, 1000000,
+				       &us) < 0)
+				return -1;
+			o->dp.timer_tick_ns = us * (uint32_t)TERN_NS_PER_US;
+			break;
+		}
 		case O_STATS:
 			if (parse_uint("--stats-interval-ms", optarg,
 				       86400000, &o->stats_ms) < 0)

@@ -117,6 +117,8 @@ static struct result send_loop(struct tern_stack *s, struct tern_udp_pcb *pcb,
 	uint64_t deadline = start + (uint64_t)(o->seconds * (double)hz);
 	uint64_t now = start;
 	while (now < deadline) {
+		/* as the data plane does: one clock read per iteration */
+		tern_clock_update(tern_stack_clock(s));
 		for (unsigned i = 0; i < o->burst; i++) {
 			struct rte_mbuf *m = tern_stack_alloc(s);
 			if (!m) {

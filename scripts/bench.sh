@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the UDP send-path benchmark on net_null (and the two-stack loopback
-# over the in-memory wire) with sane defaults and prints the figures.
+# over the in-memory wire) and the timer benchmark (wheel against the old
+# heap) with sane defaults and prints the figures.
 #
 #   scripts/bench.sh [SECONDS] [FRAME_SIZE]      (defaults: 5 s, 64 bytes)
 #
@@ -16,7 +17,8 @@ LCORE=${TERN_BENCH_LCORE:-0}
 if [ ! -f "$BUILD/build.ninja" ]; then
   meson setup "$BUILD"
 fi
-ninja -C "$BUILD" bench/tern_bench_udp_null bench/linux_udp_dummy >/dev/null
+ninja -C "$BUILD" bench/tern_bench_udp_null bench/tern_bench_timers \
+  bench/linux_udp_dummy >/dev/null
 
 echo "== tern_bench_udp_null: ${SECS}s per figure, ${SIZE}-byte frames, lcore $LCORE, $(nproc) cores"
 echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
@@ -24,6 +26,14 @@ echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   --no-huge --no-shconf --no-pci -m 512 -l "$LCORE" --no-telemetry \
   --vdev net_null0 --log-level=lib.eal:error \
   -- -t "$SECS" -s "$SIZE"
+
+# Timer operations per second: the stack's wheel against the binary heap it
+# replaced, same workload, same run (virtual clock: only timer work counts).
+echo
+echo "command: $BUILD/bench/tern_bench_timers --no-huge --no-shconf --no-pci -m 256 -l $LCORE --no-telemetry --log-level=lib.eal:error -- -n 10000,1000000"
+"$BUILD/bench/tern_bench_timers" \
+  --no-huge --no-shconf --no-pci -m 256 -l "$LCORE" --no-telemetry \
+  --log-level=lib.eal:error -- -n 10000,1000000
 
 # RSS steering: choosing a source port whose replies hash to our queue,
 # by linearity against hashing candidates until one fits (same run).

@@ -2,7 +2,8 @@
  *
  * Payload layout (big-endian, so a capture or a foreign peer reads it):
  *   0  uint64 seq     top 16 bits GEN_MAGIC, low 48 bits the sequence
- *   8  uint64 tx_ns   stack clock when sent
+ *   8  uint64 tx_ns   stack clock when sent (a fresh reading, not the
+ *                     loop's cached time, so RTTs stay precise)
  * then zeros up to the frame size. The magic rides in seq because the
  * smallest frame (64 bytes) leaves only 18 bytes of payload. */
 #include <errno.h>
@@ -93,7 +94,7 @@ static void client_rx(struct tern_udp_gen *g, struct rte_mbuf *m)
 	if (h != NULL) {
 		uint64_t seq = rte_be_to_cpu_64(h[0]);
 		uint64_t tx_ns = rte_be_to_cpu_64(h[1]);
-		uint64_t now = tern_stack_now(g->s);
+		uint64_t now = tern_clock_read(tern_stack_clock(g->s));
 		if ((seq >> GEN_SEQ_BITS) == GEN_MAGIC && tx_ns <= now) {
 			seq &= GEN_SEQ_MASK;
 			g->st.rx_echoes++;
@@ -193,7 +194,7 @@ static uint8_t *gen_append(struct tern_stack *s, struct rte_mbuf *m,
 	return first;
 }
 
-static int gen_send_one(struct tern_udp_gen *g, uint64_t now)
+static int gen_send_one(struct tern_udp_gen *g, uint64_t stamp)
 {
 	struct rte_mbuf *m = tern_stack_alloc(g->s);
 	if (m == NULL)
@@ -207,7 +208,7 @@ static int gen_send_one(struct tern_udp_gen *g, uint64_t now)
 	uint64_t hdr[2] = {
 		rte_cpu_to_be_64((GEN_MAGIC << GEN_SEQ_BITS) |
 				 (g->seq & GEN_SEQ_MASK)),
-		rte_cpu_to_be_64(now),
+		rte_cpu_to_be_64(stamp),
 	};
 	memcpy(p, hdr, sizeof(hdr));
 	g->seq++;
@@ -237,8 +238,11 @@ static unsigned client_poll(struct tern_udp_gen *g, uint64_t now)
 		due = g->conf.count - g->run_sent;
 
 	unsigned sent = 0;
+	/* Pacing works on the loop's cached time; the RTT stamp is read
+	 * once per burst (the burst leaves together at the loop's flush). */
+	uint64_t stamp = due ? tern_clock_read(tern_stack_clock(g->s)) : 0;
 	for (uint64_t i = 0; i < due; i++) {
-		int rc = gen_send_one(g, now);
+		int rc = gen_send_one(g, stamp);
 		/* A failed attempt still uses its slot: retrying at once
 		 * would turn a missing route into a busy loop. */
 		g->pace_sent++;
