@@ -86,6 +86,23 @@ void rpc_err_errno(struct rpc_error *e, int err, const char *field,
 	rpc_err(e, code, field, "%s", reason != NULL ? reason : strerror(err));
 }
 
+void rpc_err_why(struct rpc_error *e, int err, const char *why,
+		 const char *fallback)
+{
+	char field[32] = "";
+	const char *colon = why != NULL ? strchr(why, ':') : NULL;
+
+	if (colon != NULL && (size_t)(colon - why) < sizeof(field)) {
+		memcpy(field, why, (size_t)(colon - why));
+		field[colon - why] = '\0';
+		why = colon + 1;
+		while (*why == ' ')
+			why++;
+	}
+	rpc_err_errno(e, err, field[0] != '\0' ? field : NULL,
+		      why != NULL ? why : fallback);
+}
+
 static json_t *get(json_t *params, const char *key, bool required,
 		   struct rpc_error *e)
 {

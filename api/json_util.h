@@ -35,6 +35,10 @@ void rpc_err(struct rpc_error *e, int code, const char *field,
  * NULL uses strerror. */
 void rpc_err_errno(struct rpc_error *e, int err, const char *field,
 		   const char *reason);
+/* rpc_err_errno() for the data plane's "field: reason" explanations:
+ * the field goes to error.data.field; fallback when why is NULL. */
+void rpc_err_why(struct rpc_error *e, int err, const char *why,
+		 const char *fallback);
 void rpc_err_clear(struct rpc_error *e);
 const char *rpc_code_text(int code);
 

@@ -66,6 +66,11 @@ static void usage(FILE *f)
 "  --idle-sleep-us N       workers sleep N us when idle (default 0: busy poll)\n"
 "  --mbufs N               mbufs per NUMA socket (default 16383)\n"
 "  --timer-tick-us N       timer wheel tick of every stack (default 100)\n"
+"  --neigh-max N           neighbour entries per worker (default 4096)\n"
+"  --neigh-reachable-ms N  neighbour BaseReachableTime, RFC 4861 (default 30000)\n"
+"  --local-blocks N        room for own addresses per worker, in /24 blocks\n"
+"                          (default 4096: 1 Mi addresses)\n"
+"  --max-routes N          route table size (default 1024)\n"
 "  --stats-interval-ms N   publish stats every N ms, 0 = never (default 1000)\n"
 "  --help                  this text\n"
 "  --version               print the version\n");
@@ -127,7 +132,8 @@ static int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_API = 256, O_EVENTS, O_RING, O_IDLE, O_MBUFS, O_STATS,
-	       O_TICK, O_PAIR_RSS, O_EPH, O_HELP, O_VERSION };
+	       O_TICK, O_PAIR_RSS, O_EPH, O_NEIGH_MAX, O_NEIGH_REACH,
+	       O_LOCAL_BLOCKS, O_MAX_ROUTES, O_HELP, O_VERSION };
 	static const struct option longopts[] = {
 		{ "api", required_argument, NULL, O_API },
 		{ "events", required_argument, NULL, O_EVENTS },
@@ -137,6 +143,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "idle-sleep-us", required_argument, NULL, O_IDLE },
 		{ "mbufs", required_argument, NULL, O_MBUFS },
 		{ "timer-tick-us", required_argument, NULL, O_TICK },
+		{ "neigh-max", required_argument, NULL, O_NEIGH_MAX },
+		{ "neigh-reachable-ms", required_argument, NULL, O_NEIGH_REACH },
+		{ "local-blocks", required_argument, NULL, O_LOCAL_BLOCKS },
+		{ "max-routes", required_argument, NULL, O_MAX_ROUTES },
 		{ "stats-interval-ms", required_argument, NULL, O_STATS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
@@ -179,6 +189,26 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->dp.timer_tick_ns = us * (uint32_t)TERN_NS_PER_US;
 			break;
 		}
+		case O_NEIGH_MAX:
+			if (parse_uint("--neigh-max", optarg, 1u << 24,
+				       &o->dp.neigh_max) < 0)
+				return -1;
+			break;
+		case O_NEIGH_REACH:
+			if (parse_uint("--neigh-reachable-ms", optarg, 3600000,
+				       &o->dp.neigh_reachable_ms) < 0)
+				return -1;
+			break;
+		case O_LOCAL_BLOCKS:
+			if (parse_uint("--local-blocks", optarg, 1u << 20,
+				       &o->dp.local_blocks) < 0)
+				return -1;
+			break;
+		case O_MAX_ROUTES:
+			if (parse_uint("--max-routes", optarg, 1u << 20,
+				       &o->dp.max_routes) < 0)
+				return -1;
+			break;
 		case O_STATS:
 			if (parse_uint("--stats-interval-ms", optarg,
 				       86400000, &o->stats_ms) < 0)

@@ -197,5 +197,8 @@ void arp_input(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 		drop(m);
 		return;
 	}
-	answer(s, ifc, m, &ifc->conf.mac);
+	/* each host of a range with MACs of its own answers with its own */
+	struct rte_ether_addr mac;
+	iface_src_mac(s, ifc, tip, &mac);
+	answer(s, ifc, m, &mac);
 }

@@ -289,6 +289,14 @@ unsigned tern_fib_del_ifindex(struct tern_fib *f, uint16_t ifindex)
 	return n;
 }
 
+bool tern_fib_has(const struct tern_fib *f, const struct tern_addr *prefix,
+		  uint8_t plen)
+{
+	if (prefix == NULL || prefix->family != TERN_AF_INET)
+		return false;
+	return best_for(f, prefix->v4, plen) >= 0;
+}
+
 static int cmp_info(const void *a, const void *b)
 {
 	const struct tern_route_info *x = a, *y = b;

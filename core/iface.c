@@ -9,34 +9,21 @@
 #include <string.h>
 
 #include <rte_arp.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
 
 #include "stack_priv.h"
 
-struct mac_key {
-	uint16_t link;
-	uint8_t mac[RTE_ETHER_ADDR_LEN];
-};
+/* (link, MAC) packed for the MAC map: link in the top 16 bits. */
+static uint64_t mac_key(uint16_t link, const struct rte_ether_addr *m)
+{
+	uint64_t v = (uint64_t)link;
+	for (int i = 0; i < RTE_ETHER_ADDR_LEN; i++)
+		v = v << 8 | m->addr_bytes[i];
+	return v;
+}
 
 int iface_init(struct tern_stack *s, const struct tern_stack_conf *c)
 {
-	char name[RTE_HASH_NAMESIZE];
-	snprintf(name, sizeof(name), "tern_mac_%p", (void *)s);
-	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = TERN_MAX_IFACES * 2,
-		.key_len = sizeof(struct mac_key),
-		.hash_func = rte_hash_crc,
-		.socket_id = s->socket,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-	s->macs = rte_hash_create(&hp);
-	if (s->macs == NULL && s->socket != SOCKET_ID_ANY) {
-		hp.socket_id = SOCKET_ID_ANY;
-		s->macs = rte_hash_create(&hp);
-	}
-	if (s->macs == NULL)
+	if (hmap_init(&s->macs, s, "tern_iface_macs", TERN_MAX_IFACES) != 0)
 		return -ENOMEM;
 	int rc = local_init(s, c->local_blocks);
 	if (rc < 0)
@@ -57,8 +44,7 @@ int iface_init(struct tern_stack *s, const struct tern_stack_conf *c)
 
 void iface_fini(struct tern_stack *s)
 {
-	rte_hash_free(s->macs);
-	s->macs = NULL;
+	hmap_fini(&s->macs);
 	local_fini(s);
 	if (s->fib_owned)
 		tern_fib_destroy(s->fib);
@@ -75,7 +61,7 @@ struct tern_fib *tern_stack_fib(struct tern_stack *s)
 const struct iface_range *local_range(struct tern_stack *s, rte_be32_t ip,
 				      struct iface **ifc, uint32_t *host)
 {
-	uint16_t id = local_lookup(s, ip);
+	uint16_t id = local_lookup_t(&s->local, ip);
 	if (id == LOCAL_NO_RANGE)
 		return NULL;
 	/* ids are slot * TERN_IFACE_MAX_ADDRS + range index + 1 */
@@ -88,23 +74,13 @@ const struct iface_range *local_range(struct tern_stack *s, rte_be32_t ip,
 	return r;
 }
 
-static void mac_key_make(struct mac_key *k, uint16_t link,
-			 const struct rte_ether_addr *mac)
-{
-	memset(k, 0, sizeof(*k));
-	k->link = link;
-	memcpy(k->mac, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
-}
-
 struct iface *iface_by_link_mac(struct tern_stack *s, uint16_t link,
 				const struct rte_ether_addr *mac)
 {
-	struct mac_key k;
-	void *data;
-	mac_key_make(&k, link, mac);
-	if (rte_hash_lookup_data(s->macs, &k, &data) < 0)
+	uint32_t slot;
+	if (hmap_get(&s->macs, mac_key(link, mac), &slot) != 0)
 		return NULL;
-	return &s->ifaces[(uintptr_t)data];
+	return &s->ifaces[slot];
 }
 
 static uint64_t mac_u64(const struct rte_ether_addr *m);
@@ -235,29 +211,24 @@ void iface_src_mac(struct tern_stack *s, const struct iface *ifc,
 
 static void mac_register(struct tern_stack *s, const struct iface *ifc)
 {
-	struct mac_key k;
-	mac_key_make(&k, ifc->conf.link, &ifc->conf.mac);
-	if (rte_hash_lookup(s->macs, &k) < 0)
-		rte_hash_add_key_data(s->macs, &k, (void *)(uintptr_t)ifc->slot);
+	/* the first interface with a (link, MAC) keeps it */
+	hmap_put(&s->macs, mac_key(ifc->conf.link, &ifc->conf.mac), ifc->slot);
 }
 
 /* ifc is going: its (link, MAC) moves to another interface sharing it,
- * or leaves the hash. */
+ * or leaves the map. */
 static void mac_unregister(struct tern_stack *s, const struct iface *ifc)
 {
-	struct mac_key k;
-	void *data;
-	mac_key_make(&k, ifc->conf.link, &ifc->conf.mac);
-	if (rte_hash_lookup_data(s->macs, &k, &data) < 0 ||
-	    (uintptr_t)data != ifc->slot)
+	uint64_t k = mac_key(ifc->conf.link, &ifc->conf.mac);
+	uint32_t slot;
+	if (hmap_get(&s->macs, k, &slot) != 0 || slot != ifc->slot)
 		return;
-	rte_hash_del_key(s->macs, &k);
+	hmap_del(&s->macs, k);
 	struct iface *o;
 	FOR_EACH_IFACE(s, o)
 		if (o != ifc && o->conf.link == ifc->conf.link &&
 		    rte_is_same_ether_addr(&o->conf.mac, &ifc->conf.mac)) {
-			rte_hash_add_key_data(s->macs, &k,
-					      (void *)(uintptr_t)o->slot);
+			hmap_put(&s->macs, k, o->slot);
 			return;
 		}
 }

@@ -2,8 +2,8 @@
  * Neighbour Discovery later (nothing here knows the family except the
  * solicitation, which goes to the family's wire code).
  *
- * Entries live in an rte_hash keyed by (interface, family, address); the
- * position rte_hash gives a key indexes two arrays: hot fields the
+ * Entries live in slots of two arrays, found through a hash map (hmap.h)
+ * keyed by (interface, family, address): hot fields the
  * transmit path reads (MAC, state, generation, last use) and cold ones
  * (timer, queue, LRU links, times). Each entry has one timer for its
  * state. The table is sized from the stack configuration; when it is full
@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include <rte_errno.h>
-#include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
@@ -36,7 +35,7 @@
 /* An entry in use moves to the LRU head at most this often (units). */
 #define LRU_TOUCH_UNITS 100
 
-#define NEIGH_MIN_ENTRIES 8	/* rte_hash refuses fewer */
+#define NEIGH_MIN_ENTRIES 8
 
 const char *tern_neigh_state_name(int state)
 {
@@ -65,6 +64,20 @@ static void key_make(struct neigh_key *k, uint16_t ifindex,
 		memcpy(k->addr, &a->v4, 4);
 	else
 		memcpy(k->addr, a->v6, 16);
+}
+
+/* The map's key: an IPv4 entry packs exactly (family, interface,
+ * address); an IPv6 one is a digest, checked against the full key. */
+static inline uint64_t key64(const struct neigh_key *k)
+{
+	if (likely(k->family == TERN_AF_INET)) {
+		uint32_t a;
+		memcpy(&a, k->addr, 4);
+		return (uint64_t)k->family << 56 | (uint64_t)k->ifindex << 32 | a;
+	}
+	uint64_t lo = rte_hash_crc(k->addr, 16, k->ifindex);
+	uint64_t hi = rte_hash_crc(k->addr, 16, 0x5bd1e995u ^ k->ifindex);
+	return (uint64_t)k->family << 56 | ((hi << 32 | lo) & ((1ull << 56) - 1));
 }
 
 static struct tern_addr key_addr(const struct neigh_key *k)
@@ -128,7 +141,6 @@ static void reachable_roll(struct tern_stack *s);
 int neigh_init(struct tern_stack *s, const struct tern_stack_conf *c)
 {
 	struct neigh_table *t = &s->neigh;
-	char name[RTE_HASH_NAMESIZE];
 
 	memset(t, 0, sizeof(*t));
 	t->cap = c->neigh_max ? c->neigh_max : 4096;
@@ -149,26 +161,15 @@ int neigh_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	t->next_off = s->pkt_next_off;
 	reachable_roll(s);
 
-	snprintf(name, sizeof(name), "tern_nb_%p", (void *)s);
-	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = t->cap,
-		.key_len = sizeof(struct neigh_key),
-		.hash_func = rte_hash_crc,
-		.hash_func_init_val = 0,
-		.socket_id = s->socket,
-		/* extendable buckets: every one of cap keys fits */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-	t->h = rte_hash_create(&hp);
-	if (t->h == NULL && s->socket != SOCKET_ID_ANY) {
-		hp.socket_id = SOCKET_ID_ANY;
-		t->h = rte_hash_create(&hp);
-	}
 	t->hot = stack_zalloc(s, "tern_neigh_hot", t->cap * sizeof(*t->hot));
 	t->cold = stack_zalloc(s, "tern_neigh_cold", t->cap * sizeof(*t->cold));
-	if (t->h == NULL || t->hot == NULL || t->cold == NULL)
+	t->free = stack_zalloc(s, "tern_neigh_free", t->cap * sizeof(*t->free));
+	if (t->hot == NULL || t->cold == NULL || t->free == NULL ||
+	    hmap_init(&t->map, s, "tern_neigh_map", t->cap) != 0)
 		return -ENOMEM;
+	for (uint32_t i = 0; i < t->cap; i++)
+		t->free[i] = t->cap - 1 - i;
+	t->nfree = t->cap;
 	for (uint32_t i = 0; i < t->cap; i++) {
 		t->cold[i].lru_prev = t->cold[i].lru_next = NEIGH_NONE;
 		tern_timer_init(&t->cold[i].timer, neigh_timer,
@@ -182,16 +183,18 @@ static void slot_free(struct tern_stack *s, uint32_t i, uint64_t *drops);
 void neigh_fini(struct tern_stack *s)
 {
 	struct neigh_table *t = &s->neigh;
-	if (t->hot != NULL && t->cold != NULL && t->h != NULL)
+	if (t->hot != NULL && t->cold != NULL && t->free != NULL &&
+	    t->map.slot != NULL)
 		for (uint32_t i = 0; i < t->cap; i++)
 			if (t->hot[i].state != NEIGH_FREE)
 				slot_free(s, i, &s->st.neigh_drop_flushed);
-	rte_hash_free(t->h);
+	hmap_fini(&t->map);
 	rte_free(t->hot);
 	rte_free(t->cold);
-	t->h = NULL;
+	rte_free(t->free);
 	t->hot = NULL;
 	t->cold = NULL;
+	t->free = NULL;
 }
 
 /* Frees slot i: its queue (counted in *drops), timer, key, LRU place.
@@ -204,11 +207,12 @@ static void slot_free(struct tern_stack *s, uint32_t i, uint64_t *drops)
 	*drops += n;
 	t->pending -= n;
 	tern_timer_cancel(s, &c->timer);
-	rte_hash_del_key(t->h, &c->key);
+	hmap_del(&t->map, key64(&c->key));
 	lru_unlink(t, i);
 	t->hot[i].state = NEIGH_FREE;
 	t->hot[i].gen++;
 	t->n--;
+	t->free[t->nfree++] = i;
 }
 
 /* A new slot for key, evicting the least recently used entry when the
@@ -221,14 +225,13 @@ static uint32_t slot_new(struct tern_stack *s, const struct neigh_key *k,
 		STAT_INC(s, neigh_evicted);
 		slot_free(s, t->lru_tail, &s->st.neigh_drop_evicted);
 	}
-	int32_t pos = rte_hash_add_key(t->h, k);
-	if (pos < 0 || (uint32_t)pos >= t->cap) {
-		if (pos >= 0)
-			rte_hash_del_key(t->h, k);
+	if (t->nfree == 0 ||
+	    hmap_put(&t->map, key64(k), t->free[t->nfree - 1]) != 0) {
+		/* full; or an IPv6 key whose 64-bit digest another holds */
 		STAT_INC(s, neigh_drop_table_full);
 		return NEIGH_NONE;
 	}
-	uint32_t i = (uint32_t)pos;
+	uint32_t i = t->free[--t->nfree];
 	struct neigh_hot *h = &t->hot[i];
 	struct neigh_cold *c = &t->cold[i];
 	memset(&h->mac, 0, sizeof(h->mac));
@@ -245,13 +248,38 @@ static uint32_t slot_new(struct tern_stack *s, const struct neigh_key *k,
 	return i;
 }
 
+/* The slot of k, or NEIGH_NONE. An IPv6 key's digest may match another
+ * key's: the full key in the cold array decides. */
+static inline uint32_t lookup(const struct neigh_table *t,
+			      const struct neigh_key *k)
+{
+	uint32_t i;
+	if (hmap_get(&t->map, key64(k), &i) != 0)
+		return NEIGH_NONE;
+	if (unlikely(k->family != TERN_AF_INET) &&
+	    memcmp(&t->cold[i].key, k, sizeof(*k)) != 0)
+		return NEIGH_NONE;
+	return i;
+}
+
+/* lookup() for IPv4 without building the whole key (transmit path). */
+static inline uint32_t lookup4(const struct neigh_table *t, uint16_t ifindex,
+			       rte_be32_t ip)
+{
+	uint32_t i;
+	uint64_t k = (uint64_t)TERN_AF_INET << 56 | (uint64_t)ifindex << 32 |
+		     (uint32_t)ip;
+	return hmap_get(&t->map, k, &i) == 0 ? i : NEIGH_NONE;
+}
+
 uint32_t neigh_find(const struct tern_stack *s, uint16_t ifindex,
 		    const struct tern_addr *ip)
 {
+	if (likely(ip->family == TERN_AF_INET))
+		return lookup4(&s->neigh, ifindex, ip->v4);
 	struct neigh_key k;
 	key_make(&k, ifindex, ip);
-	int32_t pos = rte_hash_lookup(s->neigh.h, &k);
-	return pos < 0 ? NEIGH_NONE : (uint32_t)pos;
+	return lookup(&s->neigh, &k);
 }
 
 /* ---- states -------------------------------------------------------- */
@@ -417,10 +445,9 @@ int neigh_output(struct tern_stack *s, struct iface *ifc,
 	struct neigh_key k;
 	uint64_t now = tern_stack_now(s);
 
-	key_make(&k, ifc->conf.ifindex, nexthop);
-	int32_t pos = rte_hash_lookup(t->h, &k);
-	if (likely(pos >= 0)) {
-		uint32_t i = (uint32_t)pos;
+	uint32_t pos = neigh_find(s, ifc->conf.ifindex, nexthop);
+	if (likely(pos != NEIGH_NONE)) {
+		uint32_t i = pos;
 		struct neigh_hot *h = &t->hot[i];
 		if (unlikely(h->state == TERN_NEIGH_INCOMPLETE))
 			return enqueue(s, i, m);
@@ -433,6 +460,7 @@ int neigh_output(struct tern_stack *s, struct iface *ifc,
 		eth_xmit(s, ifc, m);
 		return 0;
 	}
+	key_make(&k, ifc->conf.ifindex, nexthop);
 	uint32_t i = slot_new(s, &k, now);
 	if (i == NEIGH_NONE) {
 		drop(m);
@@ -456,10 +484,9 @@ void neigh_input(struct tern_stack *s, struct iface *ifc,
 	bool confirmed = flags & TERN_NEIGH_F_CONFIRMED;
 
 	key_make(&k, ifc->conf.ifindex, ip);
-	int32_t pos = rte_hash_lookup(t->h, &k);
-	uint32_t i;
+	uint32_t i = lookup(t, &k);
 	bool tell;
-	if (pos < 0) {
+	if (i == NEIGH_NONE) {
 		if (!(flags & TERN_NEIGH_F_CREATE))
 			return;
 		i = slot_new(s, &k, now);
@@ -473,7 +500,6 @@ void neigh_input(struct tern_stack *s, struct iface *ifc,
 		STAT_INC(s, neigh_learned);
 		tell = true;
 	} else {
-		i = (uint32_t)pos;
 		struct neigh_hot *h = &t->hot[i];
 		bool incomplete = h->state == TERN_NEIGH_INCOMPLETE;
 		bool changed = incomplete || !rte_is_same_ether_addr(&h->mac, mac);
@@ -615,37 +641,59 @@ static uint64_t ago(uint64_t now, uint64_t then)
 	return now >= then ? now - then : 0;
 }
 
+static void info_of(const struct tern_stack *s, uint32_t i,
+		    struct tern_neigh_info *info)
+{
+	const struct neigh_table *t = &s->neigh;
+	const struct neigh_hot *h = &t->hot[i];
+	const struct neigh_cold *c = &t->cold[i];
+	uint64_t now = tern_stack_now(s);
+	memset(info, 0, sizeof(*info));
+	info->ifindex = c->key.ifindex;
+	info->state = h->state;
+	info->probes = c->probes;
+	info->ip = key_addr(&c->key);
+	if (h->state != TERN_NEIGH_INCOMPLETE)
+		info->mac = h->mac;
+	info->queued = c->q.n;
+	info->updated_ago_ns = ago(now, c->updated_ns);
+	info->confirmed_ago_ns = c->confirmed_ns ?
+		ago(now, c->confirmed_ns) : UINT64_MAX;
+	info->used_ago_ns = (uint64_t)(units(t, now) - h->used_ms) << UNIT_SHIFT;
+}
+
 unsigned tern_neigh_walk(const struct tern_stack *s, uint16_t ifindex,
 			 tern_neigh_walk_fn fn, void *arg)
 {
 	const struct neigh_table *t = &s->neigh;
-	uint64_t now = tern_stack_now(s);
-	uint32_t now_u = units(t, now);
 	unsigned n = 0;
 	for (uint32_t i = 0; i < t->cap; i++) {
-		const struct neigh_hot *h = &t->hot[i];
-		const struct neigh_cold *c = &t->cold[i];
-		if (h->state == NEIGH_FREE ||
-		    (ifindex != 0 && c->key.ifindex != ifindex))
+		if (t->hot[i].state == NEIGH_FREE ||
+		    (ifindex != 0 && t->cold[i].key.ifindex != ifindex))
 			continue;
-		struct tern_neigh_info info;
-		memset(&info, 0, sizeof(info));
-		info.ifindex = c->key.ifindex;
-		info.state = h->state;
-		info.probes = c->probes;
-		info.ip = key_addr(&c->key);
-		if (h->state != TERN_NEIGH_INCOMPLETE)
-			info.mac = h->mac;
-		info.queued = c->q.n;
-		info.updated_ago_ns = ago(now, c->updated_ns);
-		info.confirmed_ago_ns = c->confirmed_ns ?
-			ago(now, c->confirmed_ns) : UINT64_MAX;
-		info.used_ago_ns = (uint64_t)(now_u - h->used_ms) << UNIT_SHIFT;
-		if (fn != NULL)
+		if (fn != NULL) {
+			struct tern_neigh_info info;
+			info_of(s, i, &info);
 			fn(arg, &info);
+		}
 		n++;
 	}
 	return n;
+}
+
+int tern_neigh_next(const struct tern_stack *s, uint32_t *cursor,
+		    struct tern_neigh_info *out)
+{
+	const struct neigh_table *t = &s->neigh;
+	for (uint32_t i = *cursor; i < t->cap; i++) {
+		if (t->hot[i].state == NEIGH_FREE)
+			continue;
+		info_of(s, i, out);
+		*cursor = i + 1;
+		return 0;
+	}
+	*cursor = t->cap;
+	return -ENOENT;
 }
 
 unsigned tern_neigh_count(const struct tern_stack *s, unsigned *capacity)

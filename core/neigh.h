@@ -12,12 +12,12 @@
 #include <tern/neigh.h>
 #include <tern/stack.h>	/* struct tern_timer */
 
+#include "hmap.h"
 #include "pktq.h"
 
 #define NEIGH_NONE UINT32_MAX
 #define NEIGH_FREE 0		/* state of an unused slot */
 
-struct rte_hash;
 struct tern_stack;
 struct tern_stack_conf;
 struct iface;
@@ -59,7 +59,9 @@ struct neigh_cold {
 };
 
 struct neigh_table {
-	struct rte_hash *h;
+	struct hmap map;	/* key -> slot */
+	uint32_t *free;		/* free slots (a stack) */
+	uint32_t nfree;
 	uint32_t cap;
 	uint32_t n;
 	struct neigh_hot *hot;

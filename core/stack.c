@@ -59,7 +59,7 @@ struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf)
 	s->icmp_credit_ns = ICMP_BURST * (TERN_NS_PER_S / ICMP_RATE_PER_S);
 	int rc = timer_init(s, conf->timer_tick_ns);
 	if (rc == 0)
-		rc = udp_init(s);
+		rc = udp_init(s, conf);
 	if (rc == 0)
 		rc = eph_init(s, conf);
 	if (rc == 0)
@@ -199,8 +199,14 @@ void eth_demux(struct tern_stack *s, uint16_t link, struct rte_mbuf *m)
 		return;
 	case RTE_ETHER_TYPE_IPV4: {
 		rte_be32_t dip;
-		if (ip4_dst_of(m, &dip))
+		if (ip4_dst_of(m, &dip)) {
 			ifc = ip4_owner(s, link, ucast ? dst : NULL, dip);
+			/* ours, but sent to a MAC that does not answer for
+			 * it (another emulated host's) */
+			if (ifc == NULL && ucast &&
+			    local_range(s, dip, NULL, NULL) != NULL)
+				break;
+		}
 		if (ifc == NULL)
 			ifc = ucast ? iface_mac_owner(s, link, dst) :
 				      iface_first_on_link(s, link);

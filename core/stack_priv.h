@@ -14,7 +14,6 @@
 #include "local.h"
 #include "neigh.h"
 
-#define UDP_MAX_PCBS 4096
 #define ICMP_RATE_PER_S 1000	/* like Linux net.ipv4.icmp_msgs_per_sec */
 #define ICMP_BURST 50
 
@@ -76,7 +75,7 @@ struct tern_stack {
 	struct iface *active[TERN_MAX_IFACES];
 	unsigned nactive;
 	uint8_t ifslot[TERN_MAX_IFINDEX];	/* ifindex -> slot + 1 */
-	struct rte_hash *macs;	/* (link, MAC) -> slot: Ethernet demux */
+	struct hmap macs;	/* (link, MAC) -> slot: Ethernet demux */
 	unsigned host_mac_ranges;	/* ranges with MACs of their own */
 	struct local_table local;	/* our addresses (local.h) */
 
@@ -106,8 +105,13 @@ struct tern_stack {
 	uint64_t icmp_last_ns;
 
 	/* UDP */
-	struct tern_udp_pcb *pcbs;	/* UDP_MAX_PCBS */
-	uint32_t *port_head;		/* 65536 entries: pcb index + 1 */
+	struct tern_udp_pcb *pcbs;	/* udp_max */
+	uint32_t udp_max;
+	uint32_t *udp_free;		/* free pcb indices (a stack) */
+	uint32_t udp_nfree;
+	uint32_t *port_head;		/* 65536: wildcard pcbs, index + 1 */
+	uint16_t *port_exact;		/* 65536: pcbs bound to one address */
+	struct hmap udp_exact;		/* (address, port) -> pcb index */
 
 	/* ephemeral ports and RSS steering (ephemeral.c) */
 	struct eph_state *eph;
@@ -253,7 +257,7 @@ void icmp4_send_unreach(struct tern_stack *s, struct iface *ifc,
 			const struct rte_mbuf *m, uint8_t code);
 
 /* udp.c */
-int udp_init(struct tern_stack *s);
+int udp_init(struct tern_stack *s, const struct tern_stack_conf *c);
 void udp_fini(struct tern_stack *s);
 /* A pcb bound to port would clash with one bound to (local, port). */
 bool udp_port_busy(struct tern_stack *s, const struct tern_addr *local,

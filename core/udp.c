@@ -1,7 +1,9 @@
-/* UDP (RFC 768) with a raw callback API on mbufs. Demux is one array
- * index by destination port, then a short chain of pcbs bound to that
- * port (specific local address first, then wildcard). */
+/* UDP (RFC 768) with a raw callback API on mbufs. Demux for thousands of
+ * emulated hosts stays O(1): pcbs bound to one address sit in a hash of
+ * (address, port); pcbs bound to any address chain from a per-port head
+ * (one per port in practice); an exact binding beats the wildcard. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -11,19 +13,41 @@
 #include "stack_priv.h"
 #include "wirefmt.h"
 
-int udp_init(struct tern_stack *s)
+/* (address, port) packed for the map of exact bindings. */
+static inline uint64_t udp_key(rte_be32_t addr, uint16_t port)
 {
-	s->pcbs = rte_zmalloc("tern_udp_pcbs", UDP_MAX_PCBS * sizeof(*s->pcbs), 0);
-	s->port_head = rte_zmalloc("tern_udp_ports", 65536 * sizeof(uint32_t), 0);
-	return (s->pcbs && s->port_head) ? 0 : -ENOMEM;
+	return (uint64_t)addr << 16 | port;
+}
+
+int udp_init(struct tern_stack *s, const struct tern_stack_conf *c)
+{
+	s->udp_max = c->udp_max_pcbs ? c->udp_max_pcbs : 4096;
+	s->pcbs = stack_zalloc(s, "tern_udp_pcbs", s->udp_max * sizeof(*s->pcbs));
+	s->udp_free = stack_zalloc(s, "tern_udp_free",
+				   s->udp_max * sizeof(*s->udp_free));
+	s->port_head = stack_zalloc(s, "tern_udp_ports", 65536 * sizeof(uint32_t));
+	s->port_exact = stack_zalloc(s, "tern_udp_exact",
+				     65536 * sizeof(*s->port_exact));
+	if (!s->pcbs || !s->udp_free || !s->port_head || !s->port_exact ||
+	    hmap_init(&s->udp_exact, s, "tern_udp_exact", s->udp_max) != 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->udp_max; i++)
+		s->udp_free[i] = s->udp_max - 1 - i;
+	s->udp_nfree = s->udp_max;
+	return 0;
 }
 
 void udp_fini(struct tern_stack *s)
 {
+	hmap_fini(&s->udp_exact);
 	rte_free(s->pcbs);
+	rte_free(s->udp_free);
 	rte_free(s->port_head);
+	rte_free(s->port_exact);
 	s->pcbs = NULL;
+	s->udp_free = NULL;
 	s->port_head = NULL;
+	s->port_exact = NULL;
 }
 
 static struct tern_udp_pcb *pcb_at(struct tern_stack *s, uint32_t idx1)
@@ -35,28 +59,22 @@ static struct tern_udp_pcb *pcb_at(struct tern_stack *s, uint32_t idx1)
 static struct tern_udp_pcb *udp_lookup(struct tern_stack *s, rte_be32_t dst,
 				       uint16_t port)
 {
-	struct tern_udp_pcb *any = NULL;
-	for (struct tern_udp_pcb *p = pcb_at(s, s->port_head[port]); p;
-	     p = pcb_at(s, p->next)) {
-		if (p->local.family == TERN_AF_NONE)
-			any = p;
-		else if (p->local.v4 == dst)
-			return p;
-	}
-	return any;
+	uint32_t i;
+	if (s->port_exact[port] != 0 &&
+	    hmap_get(&s->udp_exact, udp_key(dst, port), &i) == 0)
+		return &s->pcbs[i];
+	return pcb_at(s, s->port_head[port]);
 }
 
 bool udp_port_busy(struct tern_stack *s, const struct tern_addr *local,
 		   uint16_t port)
 {
-	for (struct tern_udp_pcb *p = pcb_at(s, s->port_head[port]); p;
-	     p = pcb_at(s, p->next)) {
-		if (p->local.family == TERN_AF_NONE ||
-		    local->family == TERN_AF_NONE ||
-		    p->local.v4 == local->v4)
-			return true;
-	}
-	return false;
+	if (s->port_head[port] != 0)
+		return true;	/* a wildcard holds every address */
+	if (local->family == TERN_AF_NONE)
+		return s->port_exact[port] != 0;
+	uint32_t i;
+	return hmap_get(&s->udp_exact, udp_key(local->v4, port), &i) == 0;
 }
 
 struct tern_udp_pcb *tern_udp_open(struct tern_stack *s,
@@ -89,35 +107,50 @@ struct tern_udp_pcb *tern_udp_open(struct tern_stack *s,
 		rte_errno = EADDRINUSE;
 		return NULL;
 	}
-	for (uint32_t i = 0; i < UDP_MAX_PCBS; i++) {
-		struct tern_udp_pcb *p = &s->pcbs[i];
-		if (p->used)
-			continue;
-		memset(p, 0, sizeof(*p));
-		p->used = true;
-		p->port = port;
-		p->local = *local;
-		p->fn = fn;
-		p->arg = arg;
+	if (s->udp_nfree == 0) {
+		rte_errno = ENOSPC;
+		return NULL;
+	}
+	uint32_t i = s->udp_free[s->udp_nfree - 1];
+	if (local->family == TERN_AF_INET) {
+		if (hmap_put(&s->udp_exact, udp_key(local->v4, port), i) != 0) {
+			rte_errno = ENOSPC;
+			return NULL;
+		}
+		s->port_exact[port]++;
+	}
+	s->udp_nfree--;
+	struct tern_udp_pcb *p = &s->pcbs[i];
+	memset(p, 0, sizeof(*p));
+	p->used = true;
+	p->port = port;
+	p->local = *local;
+	p->fn = fn;
+	p->arg = arg;
+	if (local->family == TERN_AF_NONE) {
 		p->next = s->port_head[port];
 		s->port_head[port] = i + 1;
-		return p;
 	}
-	rte_errno = ENOSPC;
-	return NULL;
+	return p;
 }
 
 void tern_udp_close(struct tern_stack *s, struct tern_udp_pcb *pcb)
 {
 	if (pcb == NULL || !pcb->used)
 		return;
-	uint32_t idx1 = (uint32_t)(pcb - s->pcbs) + 1;
-	uint32_t *link = &s->port_head[pcb->port];
-	while (*link != 0 && *link != idx1)
-		link = &s->pcbs[*link - 1].next;
-	if (*link == idx1)
-		*link = pcb->next;
+	uint32_t idx = (uint32_t)(pcb - s->pcbs);
+	if (pcb->local.family == TERN_AF_INET) {
+		hmap_del(&s->udp_exact, udp_key(pcb->local.v4, pcb->port));
+		s->port_exact[pcb->port]--;
+	} else {
+		uint32_t *link = &s->port_head[pcb->port];
+		while (*link != 0 && *link != idx + 1)
+			link = &s->pcbs[*link - 1].next;
+		if (*link == idx + 1)
+			*link = pcb->next;
+	}
 	memset(pcb, 0, sizeof(*pcb));
+	s->udp_free[s->udp_nfree++] = idx;
 }
 
 uint16_t tern_udp_local_port(const struct tern_udp_pcb *pcb)

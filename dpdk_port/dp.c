@@ -49,6 +49,7 @@ static void dp_teardown(struct tern_dp *dp)
 		tern_capture_close(dp->cap);
 		dp->cap = NULL;
 	}
+	dp_impair_free_all(dp);	/* before the stacks: they hold mbufs */
 	/* Stacks first: they return queued mbufs; then the ports return
 	 * their RX descriptors' mbufs; then the rings what is in flight. */
 	for (unsigned i = 0; i < dp->nworkers; i++) {
@@ -59,6 +60,7 @@ static void dp_teardown(struct tern_dp *dp)
 	dp_ports_close(dp);
 	dp_ring_pair_free(dp);
 	dp_pools_free(dp);
+	dp_routes_free(dp);	/* after the stacks that read it */
 	rte_free(dp);
 }
 
@@ -97,6 +99,8 @@ struct tern_dp *tern_dp_create(const struct tern_dp_conf *conf)
 	}
 	if (rc == 0)
 		rc = dp_pools_create(dp);
+	if (rc == 0)
+		rc = dp_routes_create(dp, nworkers);
 
 	unsigned lcore, idx = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {

@@ -36,6 +36,64 @@ static bool is_net_or_bcast(const struct tern_addr *a, uint8_t plen)
 	return (h & ~m) == 0 || (h & ~m) == ~m;
 }
 
+static uint32_t first_host(const struct tern_addr_range *r)
+{
+	return rte_be_to_cpu_32(r->base.v4);
+}
+
+/* -EEXIST when r meets an address of any interface (one stack holds
+ * every interface, and an address has one owner). */
+static int overlap_check(struct tern_dp *dp, const struct tern_addr_range *r,
+			 const char **why)
+{
+	uint64_t a = first_host(r), an = a + (r->count ? r->count : 1);
+	for (unsigned i = 0; i < TERN_MAX_IFACES; i++) {
+		const struct dp_iface *e = &dp->ifaces[i];
+		if (!e->used)
+			continue;
+		for (unsigned j = 0; j < e->info.naddrs; j++) {
+			const struct tern_addr_range *o = &e->info.addrs[j];
+			uint64_t b = first_host(o), bn = b + o->count;
+			if (a < bn && b < an) {
+				*why = "address: already an address of an "
+				       "interface";
+				return -EEXIST;
+			}
+		}
+	}
+	return 0;
+}
+
+static uint64_t mac_num(const struct rte_ether_addr *m)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < RTE_ETHER_ADDR_LEN; i++)
+		v = v << 8 | m->addr_bytes[i];
+	return v;
+}
+
+/* True when [mac, mac + n) holds the MAC (or a host MAC) of another
+ * interface with MACs of their own: two hosts would answer for one MAC. */
+static bool host_macs_clash(struct tern_dp *dp, const struct rte_ether_addr *mac,
+			    uint32_t n, const struct dp_iface *self)
+{
+	if (n <= 1)
+		return false;
+	uint64_t a = mac_num(mac), an = a + n;
+	for (unsigned i = 0; i < TERN_MAX_IFACES; i++) {
+		const struct dp_iface *e = &dp->ifaces[i];
+		if (!e->used || e == self)
+			continue;
+		uint64_t b = mac_num(&e->info.conf.mac), bn = b + 1;
+		for (unsigned j = 0; j < e->info.naddrs; j++)
+			if (e->info.addrs[j].host_macs)
+				bn = RTE_MAX(bn, b + e->info.addrs[j].count);
+		if (a < bn && b < an)
+			return true;
+	}
+	return false;
+}
+
 /* Every rule an interface conf must meet; *why names the field. */
 static int validate(struct tern_dp *dp, const struct tern_dp_iface_conf *c,
 		    struct tern_dp_iface_conf *out, const char **why)
@@ -47,21 +105,13 @@ static int validate(struct tern_dp *dp, const struct tern_dp_iface_conf *c,
 	}
 	*out = *c;
 
-	if (c->addr.family != TERN_AF_INET || c->plen < 1 || c->plen > 32) {
-		*why = "address: not an IPv4 prefix like 10.0.0.2/24";
+	struct tern_addr_range r = {
+		.base = c->addr, .count = c->count ? c->count : 1,
+		.plen = c->plen, .host_macs = c->host_macs,
+	};
+	if (tern_addr_range_check(&r, why) < 0)
 		return -EINVAL;
-	}
-	uint32_t h = rte_be_to_cpu_32(c->addr.v4);
-	if (h == 0 || (h >> 24) == 127 || (h >> 28) >= 14) {
-		*why = "address: not a unicast host address (0.0.0.0, 127/8, "
-		       "multicast and class E are refused)";
-		return -EINVAL;
-	}
-	if (is_net_or_bcast(&c->addr, c->plen)) {
-		*why = "address: is the network or broadcast address of its prefix";
-		return -EINVAL;
-	}
-
+	out->count = r.count;
 	if (tern_addr_is_set(&c->gateway)) {
 		if (c->gateway.family != TERN_AF_INET ||
 		    !tern_addr_same_prefix(&c->gateway, &c->addr, c->plen) ||
@@ -108,15 +158,12 @@ static int validate(struct tern_dp *dp, const struct tern_dp_iface_conf *c,
 			*why = "name: taken by another interface";
 			return -EEXIST;
 		}
-		if (e->info.conf.port_id == c->port_id &&
-		    rte_is_same_ether_addr(&e->info.conf.mac, &out->mac) &&
-		    tern_addr_eq(&e->info.conf.addr, &out->addr)) {
-			*why = "address: this MAC and address are already on "
-			       "the port";
-			return -EEXIST;
-		}
 	}
-	return 0;
+	if (host_macs_clash(dp, &out->mac, r.host_macs ? r.count : 1, NULL)) {
+		*why = "mac: the per-host MACs meet another interface's MAC";
+		return -EEXIST;
+	}
+	return overlap_check(dp, &r, why);
 }
 
 /* Lowest-effort reuse: the cursor moves on, so an ifindex just deleted is
@@ -160,7 +207,7 @@ static int iface_add_fn(void *ctx, struct tern_msg *msg)
 	int rc = tern_iface_add(w->stack, &ic);
 	if (rc < 0)
 		return rc;
-	rc = tern_iface_addr_add(w->stack, ic.ifindex, &c->addr, c->plen);
+	rc = tern_iface_range_add(w->stack, ic.ifindex, &e->info.addrs[0]);
 	if (rc < 0) {
 		tern_iface_del(w->stack, ic.ifindex);
 		return rc;
@@ -173,6 +220,52 @@ static int iface_add_fn(void *ctx, struct tern_msg *msg)
 	}
 	return 0;
 }
+
+/* The range to add or remove travels in the message (base, count, plen,
+ * host_macs); the MAC base is the interface's. */
+struct range_msg {
+	uint16_t ifindex;
+	uint8_t plen;
+	bool host_macs;
+	uint32_t count;
+	rte_be32_t base;
+	struct rte_ether_addr mac_base;
+};
+
+static void range_of_msg(const struct range_msg *m, struct tern_addr_range *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->base = tern_addr_v4(m->base);
+	r->count = m->count;
+	r->plen = m->plen;
+	r->host_macs = m->host_macs;
+	r->mac_base = m->mac_base;
+}
+
+static int range_add_fn(void *ctx, struct tern_msg *msg)
+{
+	struct tern_worker *w = ctx;
+	struct range_msg m;
+	struct tern_addr_range r;
+	memcpy(&m, msg->data, sizeof(m));
+	range_of_msg(&m, &r);
+	int rc = tern_iface_range_add(w->stack, m.ifindex, &r);
+	if (rc == 0 && w->idx == 0)
+		tern_iface_announce(w->stack, m.ifindex, &r.base);
+	return rc;
+}
+
+static int range_del_fn(void *ctx, struct tern_msg *msg)
+{
+	struct tern_worker *w = ctx;
+	struct range_msg m;
+	memcpy(&m, msg->data, sizeof(m));
+	struct tern_addr base = tern_addr_v4(m.base);
+	return tern_iface_range_del(w->stack, m.ifindex, &base);
+}
+
+_Static_assert(sizeof(struct range_msg) <= TERN_MSG_DATA,
+	       "a range must fit in a message");
 
 static int iface_del_fn(void *ctx, struct tern_msg *msg)
 {
@@ -231,6 +324,11 @@ int tern_dp_iface_create(struct tern_dp *dp,
 	e->slot = dp_port_slot(dp, c.port_id);
 	e->info.ifindex = (uint16_t)ifx;
 	e->info.conf = c;
+	e->info.naddrs = 1;
+	e->info.addrs[0] = (struct tern_addr_range){
+		.base = c.addr, .count = c.count, .plen = c.plen,
+		.host_macs = c.host_macs, .mac_base = c.mac,
+	};
 
 	for (unsigned i = 0; i < dp->nworkers; i++) {
 		rc = tern_dp_call(dp, i, iface_add_fn, e);
@@ -241,6 +339,24 @@ int tern_dp_iface_create(struct tern_dp *dp,
 			del_from_workers(dp, (uint16_t)ifx, upto);
 			return rc;
 		}
+	}
+	/* The routes every worker reads, once the interface exists on
+	 * every worker (a route to an interface a worker lacks would drop). */
+	rc = dp_routes_iface_add(dp, (uint16_t)ifx, &e->info.addrs[0]);
+	if (rc == 0 && tern_addr_is_set(&c.gateway)) {
+		struct tern_route_info gw = {
+			.prefix = tern_addr_v4(0), .plen = 0,
+			.kind = TERN_ROUTE_GATEWAY, .ifindex = (uint16_t)ifx,
+			.gateway = c.gateway,
+		};
+		rc = tern_fib_add(dp->fib, &gw);
+	}
+	if (rc < 0) {
+		tern_fib_del_ifindex(dp->fib, (uint16_t)ifx);
+		del_from_workers(dp, (uint16_t)ifx, dp->nworkers);
+		if (why != NULL)
+			*why = "address: the route table is full";
+		return rc;
 	}
 	e->used = true;
 	if (ifindex != NULL)
@@ -256,6 +372,8 @@ int tern_dp_iface_delete(struct tern_dp *dp, uint16_t ifindex)
 	struct dp_iface *e = &dp->ifaces[idx];
 	if (e->refs > 0)
 		return -EBUSY;
+	/* Routes first: no worker may pick the interface on its way out. */
+	tern_fib_del_ifindex(dp->fib, ifindex);
 	int rc = del_from_workers(dp, ifindex, dp->nworkers);
 	/* Even when a worker timed out the delete is queued behind; the
 	 * registry forgets the interface either way. */
@@ -297,4 +415,105 @@ void tern_dp_iface_ref(struct tern_dp *dp, uint16_t ifindex, int delta)
 	e->refs += delta;
 	if (e->refs < 0)
 		e->refs = 0;
+}
+
+/* ---- more addresses ------------------------------------------------ */
+
+/* Runs fn with m on workers [0, n); *done: how many may have run it (a
+ * timed-out call may still run: its channel is FIFO, so an undo posted
+ * after it runs after it). */
+static int range_call(struct tern_dp *dp, tern_msg_fn fn,
+		      const struct range_msg *m, unsigned n, unsigned *done)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int rc = tern_chan_call_data(dp->workers[i]->chan, fn, NULL, m,
+					     sizeof(*m), DP_CALL_TIMEOUT_MS);
+		if (rc < 0) {
+			*done = rc == -ETIMEDOUT ? i + 1 : i;
+			return rc;
+		}
+	}
+	*done = n;
+	return 0;
+}
+
+int tern_dp_iface_addr_add(struct tern_dp *dp, uint16_t ifindex,
+			   const struct tern_addr_range *in, const char **why)
+{
+	const char *w = NULL;
+	if (why == NULL)
+		why = &w;
+	*why = NULL;
+	int idx = iface_idx(dp, ifindex);
+	if (idx < 0) {
+		*why = "ifindex: no such interface";
+		return -ENOENT;
+	}
+	struct dp_iface *e = &dp->ifaces[idx];
+	struct tern_addr_range r = *in;
+	if (r.count == 0)
+		r.count = 1;
+	r.mac_base = e->info.conf.mac;
+	if (tern_addr_range_check(&r, why) < 0)
+		return -EINVAL;
+	if (e->info.naddrs == TERN_IFACE_MAX_ADDRS) {
+		*why = "address: the interface has 8 addresses or ranges";
+		return -ENOSPC;
+	}
+	int rc = overlap_check(dp, &r, why);
+	if (rc < 0)
+		return rc;
+	if (r.host_macs && host_macs_clash(dp, &r.mac_base, r.count, e)) {
+		*why = "host_macs: the per-host MACs meet another interface's MAC";
+		return -EEXIST;
+	}
+	struct range_msg m = {
+		.ifindex = ifindex, .plen = r.plen, .host_macs = r.host_macs,
+		.count = r.count, .base = r.base.v4, .mac_base = r.mac_base,
+	};
+	unsigned done, undone;
+	rc = range_call(dp, range_add_fn, &m, dp->nworkers, &done);
+	if (rc == 0)
+		rc = dp_routes_iface_add(dp, ifindex, &r);
+	if (rc < 0) {
+		range_call(dp, range_del_fn, &m, done, &undone);
+		if (*why == NULL)
+			*why = rc == -ENOSPC ? "count: no room left in the "
+					       "stacks' address tables" :
+					       "address: a worker refused it";
+		return rc;
+	}
+	e->info.addrs[e->info.naddrs++] = r;
+	return 0;
+}
+
+int tern_dp_iface_addr_del(struct tern_dp *dp, uint16_t ifindex,
+			   const struct tern_addr *base)
+{
+	int idx = iface_idx(dp, ifindex);
+	if (idx < 0 || base == NULL)
+		return -ENOENT;
+	struct dp_iface *e = &dp->ifaces[idx];
+	unsigned j;
+	for (j = 0; j < e->info.naddrs; j++)
+		if (tern_addr_eq(&e->info.addrs[j].base, base))
+			break;
+	if (j == e->info.naddrs)
+		return -ENOENT;
+	if (e->info.naddrs == 1)
+		return -EBUSY;
+	const struct tern_addr_range *r = &e->info.addrs[j];
+	dp_routes_iface_del(dp, ifindex, r, e);
+	struct range_msg m = {.ifindex = ifindex, .base = r->base.v4};
+	unsigned done;
+	int rc = range_call(dp, range_del_fn, &m, dp->nworkers, &done);
+	memmove(&e->info.addrs[j], &e->info.addrs[j + 1],
+		(e->info.naddrs - j - 1) * sizeof(e->info.addrs[0]));
+	e->info.naddrs--;
+	/* the first range is what conf describes */
+	e->info.conf.addr = e->info.addrs[0].base;
+	e->info.conf.plen = e->info.addrs[0].plen;
+	e->info.conf.count = e->info.addrs[0].count;
+	e->info.conf.host_macs = e->info.addrs[0].host_macs;
+	return rc == -ETIMEDOUT ? rc : 0;
 }

@@ -17,6 +17,18 @@
 #include <tern/chan.h>
 #include <tern/clock.h>
 #include <tern/dp.h>
+
+#include "txbuf.h"
+
+#include "txbuf.h"
+
+#include "txbuf.h"
+
+#include "txbuf.h"
+
+#include "txbuf.h"
+
+#include "txbuf.h"
 #include <tern/rss.h>
 
 #include "txbuf.h"
@@ -34,6 +46,7 @@ extern int tern_dp_logtype;
 #define DP_RING_PAIR_SIZE 1024	/* slots per net_ring queue */
 #define DP_NO_SLOT UINT16_MAX
 
+#define DP_NEIGH_CHUNK 64	/* neighbours a listing message carries */
 #define DP_HANDOVER_SIZE 2048	/* frames waiting for their owner lcore */
 #define DP_PAIR_RETA_SIZE 128	/* the steered ring pair's RETA (ixgbe's) */
 
@@ -63,6 +76,11 @@ struct tern_worker {
 	struct dp_txbuf tx[TERN_DP_MAX_PORTS];	/* by port slot (txbuf.h) */
 	/* Frames other workers received for this one (handover.c). */
 	struct rte_ring *handover;
+	/* Result of a neighbour listing message: a chunk of the table from
+	 * a cursor (dp_neigh.c); here for the same reason as snap. */
+	struct tern_neigh_info neigh_chunk[DP_NEIGH_CHUNK];
+	unsigned neigh_n;
+	uint32_t neigh_next;
 };
 
 struct dp_port {
@@ -123,11 +141,20 @@ struct tern_dp {
 	/* Each worker's part of the ephemeral range (handover.c). */
 	struct tern_eph_split eph;
 
+	/* The route table every worker reads (one per host: routes are
+	 * configuration), written here on the control thread; workers
+	 * report quiescent states to qsbr every loop so tbl8 groups and
+	 * route slots are reused safely (dp_route.c). */
+	struct tern_fib *fib;
+	struct rte_rcu_qsbr *qsbr;
+
 	struct dp_iface ifaces[TERN_MAX_IFACES];	/* ifindex = idx + 1 */
 	uint16_t next_ifindex;				/* allocation cursor */
 
 	struct tern_capture *cap;
 	char cap_path[PATH_MAX];
+
+	struct dp_impair *impairs[TERN_DP_MAX_IMPAIRS];	/* dp_impair.c */
 };
 
 /* port.c */
@@ -147,6 +174,23 @@ void dp_port_rss_read(struct tern_dp *dp, struct dp_port *p,
 /* pair_steer.c: the steered ring pair (after dp_ports_setup). */
 int dp_pair_steer_setup(struct tern_dp *dp);
 void dp_pair_steer_free(struct tern_dp *dp);
+
+/* dp_route.c */
+int dp_routes_create(struct tern_dp *dp, unsigned nworkers);
+void dp_routes_free(struct tern_dp *dp);
+/* Adds/removes the connected route of r (and, when gw is set, the
+ * interface's default route). */
+int dp_routes_iface_add(struct tern_dp *dp, uint16_t ifindex,
+			const struct tern_addr_range *r);
+/* Removes r's connected route unless another range of e (the registry
+ * entry, r among its addresses) is in the same subnet. */
+void dp_routes_iface_del(struct tern_dp *dp, uint16_t ifindex,
+			 const struct tern_addr_range *r,
+			 const struct dp_iface *e);
+/* Worker side: reporting to the RCU variable. */
+void dp_rcu_online(struct tern_worker *w);
+void dp_rcu_offline(struct tern_worker *w);
+void dp_rcu_quiescent(struct tern_worker *w);
 
 /* handover.c */
 int dp_handover_create(struct tern_worker *w);

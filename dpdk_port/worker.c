@@ -12,6 +12,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 
 #include "dp_priv.h"
 
@@ -184,6 +185,10 @@ struct tern_worker *dp_worker_create(struct tern_dp *dp, unsigned idx,
 	sc.pool = dp_pool_for_socket(dp, (int)socket);
 	sc.clock = &w->clock;
 	sc.timer_tick_ns = dp->conf.timer_tick_ns;
+	sc.fib = dp->fib;	/* one route table for the host */
+	sc.neigh_max = dp->conf.neigh_max;
+	sc.neigh_reachable_ms = dp->conf.neigh_reachable_ms;
+	sc.local_blocks = dp->conf.local_blocks ? dp->conf.local_blocks : 4096;
 	/* Its own ports for active opens: the destination port of a reply
 	 * names the worker that owns the flow (handover.c). */
 	tern_eph_split_range(&dp->eph, idx, &sc.ephemeral_lo,
@@ -247,6 +252,9 @@ int dp_worker_main(void *arg)
 	struct tern_dp *dp = w->dp;
 	unsigned idle_us = dp->conf.idle_sleep_us;
 
+	/* The route table is read lock-free: report quiescent states so
+	 * that the control thread knows when a removed route is unused. */
+	dp_rcu_online(w);
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
 		/* One TSC read per iteration: everything below works at
 		 * this time (tern/clock.h). */
@@ -262,11 +270,17 @@ int dp_worker_main(void *arg)
 		worker_flush_all(w);
 
 		w->st.loops++;
-		if (work)
+		dp_rcu_quiescent(w);
+		if (work) {
 			w->st.busy_loops++;
-		else if (idle_us > 0)
+		} else if (idle_us > 0) {
+			/* asleep, it holds no route: nobody waits for it */
+			rte_rcu_qsbr_thread_offline(dp->qsbr, w->idx);
 			rte_delay_us_sleep(idle_us);
+			rte_rcu_qsbr_thread_online(dp->qsbr, w->idx);
+		}
 	}
+	dp_rcu_offline(w);
 	worker_flush_final(w);
 	return 0;
 }

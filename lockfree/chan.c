@@ -173,6 +173,14 @@ static uint64_t mono_ns(void)
 int tern_chan_call(struct tern_chan *c, tern_msg_fn fn, void *arg,
 		   unsigned timeout_ms)
 {
+	return tern_chan_call_data(c, fn, arg, NULL, 0, timeout_ms);
+}
+
+int tern_chan_call_data(struct tern_chan *c, tern_msg_fn fn, void *arg,
+			const void *data, size_t len, unsigned timeout_ms)
+{
+	if (len > TERN_MSG_DATA)
+		return -EINVAL;
 	struct tern_completion *d;
 	if (rte_mempool_get(c->done_pool, (void **)&d) != 0)
 		return -ENOBUFS;
@@ -186,6 +194,8 @@ int tern_chan_call(struct tern_chan *c, tern_msg_fn fn, void *arg,
 	m.fn = fn;
 	m.arg = arg;
 	m.done = d;
+	if (len > 0)
+		memcpy(m.data, data, len);
 	if (rte_ring_enqueue_elem(c->ring, &m, sizeof(m)) != 0) {
 		rte_mempool_put(c->done_pool, d);
 		return -ENOBUFS;

@@ -177,10 +177,47 @@ class Client:
     port_list = ports
 
     def interface_create(self, port, address, mac=None, gateway=None,
-                         mtu=None, name=None):
+                         mtu=None, name=None, count=None, host_macs=None):
+        """address "10.1.0.1/16"; count: emulated hosts from it (a range);
+        host_macs: each host its own MAC (mac + i)."""
         return self.call("interface.create", _drop_none(dict(
             port=port, address=address, mac=mac, gateway=gateway, mtu=mtu,
-            name=name)))
+            name=name, count=count, host_macs=host_macs)))
+
+    def interface_address_add(self, ifindex, address, count=None,
+                              host_macs=None):
+        return self.call("interface.address.add", _drop_none(dict(
+            ifindex=ifindex, address=address, count=count,
+            host_macs=host_macs)))
+
+    def interface_address_delete(self, ifindex, address):
+        return self.call("interface.address.delete", ifindex=ifindex,
+                         address=address)
+
+    def route_add(self, prefix, gateway=None, ifindex=None):
+        """prefix "192.168.0.0/16" or "default"."""
+        return self.call("route.add", _drop_none(dict(
+            prefix=prefix, gateway=gateway, ifindex=ifindex)))
+
+    def route_delete(self, prefix):
+        return self.call("route.delete", prefix=prefix)
+
+    def routes(self):
+        return self.call("route.list")
+
+    route_list = routes
+
+    def neighbours(self, worker=None, ifindex=None, state=None,
+                   count_only=None):
+        """{"count": n, "neighbours": [...]}"""
+        return self.call("neighbour.list", _drop_none(dict(
+            worker=worker, ifindex=ifindex, state=state,
+            count_only=count_only)))
+
+    neighbour_list = neighbours
+
+    def neighbour_flush(self, ifindex=None):
+        return self.call("neighbour.flush", _drop_none(dict(ifindex=ifindex)))
 
     def interfaces(self):
         return self.call("interface.list")
@@ -203,6 +240,27 @@ class Client:
 
     def capture_stop(self):
         return self.call("capture.stop")
+
+    # -- impairment ---------------------------------------------------------------
+
+    def impairment_set(self, direction, port=None, ifindex=None, **conf):
+        """impairment.set on a port or an interface ("in" or "out"); conf
+        as docs/api.md (seed, loss, ge_p, ge_r, ge_loss_good, ge_loss_bad,
+        delay_us, jitter_us, reorder, reorder_us, duplicate, corrupt,
+        rate_bps, rate_queue, limit). Returns what impairment.get does."""
+        return self.call("impairment.set", _drop_none(dict(
+            conf, port=port, ifindex=ifindex, direction=direction)))
+
+    def impairment_get(self, direction=None, port=None, ifindex=None):
+        """One impairment's conf and counters; with no argument, every
+        impairment ({"impairments": [...]})."""
+        return self.call("impairment.get", _drop_none(dict(
+            port=port, ifindex=ifindex, direction=direction)))
+
+    def impairment_clear(self, direction, port=None, ifindex=None):
+        """Removes it; returns its last conf and counters."""
+        return self.call("impairment.clear", _drop_none(dict(
+            port=port, ifindex=ifindex, direction=direction)))
 
     # -- generators -------------------------------------------------------------
 

@@ -102,10 +102,21 @@ def cmd_port_list(c, a):
 
 def cmd_iface_create(c, a):
     r = c.interface_create(a.port, a.address, mac=a.mac, gateway=a.gateway,
-                           mtu=a.mtu, name=a.name)
+                           mtu=a.mtu, name=a.name, count=a.count,
+                           host_macs=True if a.host_macs else None)
     if a.json:
         return emit_json(r)
     print("interface %s (%s) created, mac %s" % (r.get("ifindex"), r.get("name"), r.get("mac")))
+
+
+def range_text(rg):
+    """10.1.0.1/16 or 10.1.0.1/16 +9999 (..10.1.39.16) [host macs]"""
+    t = rg.get("address", "?")
+    if rg.get("count", 1) > 1:
+        t += " +%d (..%s)" % (rg["count"] - 1, rg.get("last"))
+    if rg.get("host_macs"):
+        t += " [host macs]"
+    return t
 
 
 def cmd_iface_list(c, a):
@@ -113,8 +124,78 @@ def cmd_iface_list(c, a):
     if a.json:
         return emit_json(r)
     table(r, [("IFINDEX", "ifindex"), ("NAME", "name"), ("PORT", "port"),
-              ("MAC", "mac"), ("ADDRESS", "address"), ("GATEWAY", "gateway"),
-              ("MTU", "mtu")])
+              ("MAC", "mac"),
+              ("ADDRESSES", lambda i: ", ".join(range_text(x) for x in
+                                               i.get("addresses") or [])
+               or i.get("address")),
+              ("HOSTS", "hosts"), ("GATEWAY", "gateway"), ("MTU", "mtu")])
+
+
+def cmd_iface_addr_add(c, a):
+    r = c.interface_address_add(a.ifindex, a.address, count=a.count,
+                                host_macs=True if a.host_macs else None)
+    if a.json:
+        return emit_json(r)
+    print("interface %d: added %s" % (a.ifindex, range_text(r)))
+
+
+def cmd_iface_addr_del(c, a):
+    r = c.interface_address_delete(a.ifindex, a.address)
+    if a.json:
+        return emit_json(r)
+    print("interface %d: deleted %s" % (a.ifindex, a.address))
+
+
+def cmd_route_list(c, a):
+    r = c.routes()
+    if a.json:
+        return emit_json(r)
+    table(r, [("PREFIX", "prefix"), ("GATEWAY", lambda x: x.get("gateway") or "-"),
+              ("IFINDEX", "ifindex"), ("KIND", "kind"),
+              ("ACTIVE", lambda x: "yes" if x.get("active") else "no")])
+
+
+def cmd_route_add(c, a):
+    r = c.route_add(a.prefix, gateway=a.via, ifindex=a.ifindex)
+    if a.json:
+        return emit_json(r)
+    print("route %s via %s dev %s added" % (r.get("prefix"), r.get("gateway") or "-",
+                                             r.get("ifindex")))
+
+
+def cmd_route_del(c, a):
+    r = c.route_delete(a.prefix)
+    if a.json:
+        return emit_json(r)
+    print("route %s deleted" % a.prefix)
+
+
+def cmd_neigh(c, a):
+    """Like `ip neigh`: address, interface, MAC, state, per worker."""
+    r = c.neighbours(worker=a.worker, ifindex=a.ifindex, state=a.state,
+                     count_only=True if a.count else None)
+    if a.json:
+        return emit_json(r)
+    if a.count:
+        print(r.get("count"))
+        return
+
+    def ago(v):
+        return "-" if v is None or v < 0 else "%.1fs" % (v / 1000.0)
+    table(r.get("neighbours", []),
+          [("ADDRESS", "address"), ("IFINDEX", "ifindex"), ("WORKER", "worker"),
+           ("MAC", lambda n: n.get("mac") or "-"), ("STATE", "state"),
+           ("PROBES", "probes"), ("QUEUED", "queued"),
+           ("UPDATED", lambda n: ago(n.get("updated_ms_ago"))),
+           ("CONFIRMED", lambda n: ago(n.get("confirmed_ms_ago"))),
+           ("USED", lambda n: ago(n.get("used_ms_ago")))])
+
+
+def cmd_neigh_flush(c, a):
+    r = c.neighbour_flush(ifindex=a.ifindex)
+    if a.json:
+        return emit_json(r)
+    print("%d neighbour entries flushed" % r.get("flushed", 0))
 
 
 def cmd_iface_delete(c, a):
@@ -220,6 +301,131 @@ def cmd_capture_stop(c, a):
         return emit_json(r)
     print("capture stopped: %s, %s packets written, %s missed" % (
         r.get("path"), fmt(r.get("written")), fmt(r.get("missed"))))
+
+
+# -- impairment ------------------------------------------------------------------
+
+def prob(s):
+    """A probability: 0.05 or 5%."""
+    try:
+        v = float(s[:-1]) / 100 if s.endswith("%") else float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a probability (0.05 or 5%%)" % s)
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError("%r is not in [0, 1] (0%%..100%%)" % s)
+    return v
+
+
+def duration_us(s):
+    """A time in microseconds: 10ms, 500us, 1.5s (a bare number is us)."""
+    for suffix, mult in (("us", 1), ("ms", 1000), ("s", 1000000)):
+        if s.endswith(suffix):
+            num, m = s[:-len(suffix)], mult
+            break
+    else:
+        num, m = s, 1
+    try:
+        v = float(num) * m
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a time (10ms, 500us, 1s)" % s)
+    if v < 0:
+        raise argparse.ArgumentTypeError("%r is negative" % s)
+    return int(round(v))
+
+
+def rate_bps(s):
+    """Bits per second: 10M, 1.5G, 800k, 10mbit (a bare number is bit/s)."""
+    t = s.lower()
+    for suffix in ("bit", "bps"):
+        if t.endswith(suffix):
+            t = t[:-len(suffix)]
+    mult = {"k": 1e3, "m": 1e6, "g": 1e9}.get(t[-1:], 1)
+    if mult != 1:
+        t = t[:-1]
+    try:
+        v = float(t) * mult
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a rate (10M, 1G, 800k)" % s)
+    return int(round(v))
+
+
+def impair_target(a):
+    if (a.port is None) == (a.ifindex is None):
+        raise SystemExit("%s: give exactly one of --port and --ifindex" % PROG)
+    return {"port": a.port, "ifindex": a.ifindex, "direction": a.dir}
+
+
+def print_impairment(r):
+    where = ("port %s" % r["port"]) if "port" in r else ("interface %s" % r["ifindex"])
+    conf = r.get("conf", {})
+    parts = []
+    for k in ("loss", "reorder", "duplicate", "corrupt"):
+        if conf.get(k):
+            parts.append("%s %g%%" % (k, conf[k] * 100))
+    if conf.get("ge_p"):
+        parts.append("bursts p=%g r=%g loss good/bad %g/%g" % (
+            conf["ge_p"], conf["ge_r"], conf["ge_loss_good"], conf["ge_loss_bad"]))
+    if conf.get("delay_us"):
+        parts.append("delay %gms +-%gms" % (conf["delay_us"] / 1000, conf.get("jitter_us", 0) / 1000))
+    if conf.get("reorder"):
+        parts.append("reorder hold %gms" % (conf["reorder_us"] / 1000))
+    if conf.get("rate_bps"):
+        parts.append("rate %sbit/s queue %s" % (si(conf["rate_bps"]), conf["rate_queue"]))
+    print("%s %s: seed %s, %s" % (where, r["direction"], conf.get("seed"),
+                                  ", ".join(parts) or "no impairment (counting only)"))
+    cnt = r.get("counters", {})
+    print("  " + "  ".join("%s=%s" % (k, fmt(v)) for k, v in cnt.items()))
+
+
+def cmd_impair_set(c, a):
+    conf = dict(seed=a.seed, loss=a.loss, delay_us=a.delay, jitter_us=a.jitter,
+                reorder=a.reorder, reorder_us=a.reorder_delay, duplicate=a.duplicate,
+                corrupt=a.corrupt, rate_bps=a.rate, rate_queue=a.rate_queue, limit=a.limit)
+    if a.ge:
+        try:
+            ge = [prob(x) for x in a.ge.split(",")]
+        except argparse.ArgumentTypeError as e:
+            raise SystemExit("%s: --ge: %s" % (PROG, e))
+        if not 2 <= len(ge) <= 4:
+            raise SystemExit("%s: --ge takes P,R[,LOSS_BAD[,LOSS_GOOD]]" % PROG)
+        conf.update(ge_p=ge[0], ge_r=ge[1])
+        if len(ge) > 2:
+            conf["ge_loss_bad"] = ge[2]
+        if len(ge) > 3:
+            conf["ge_loss_good"] = ge[3]
+    t = impair_target(a)
+    r = c.impairment_set(t["direction"], port=t["port"], ifindex=t["ifindex"], **conf)
+    if a.json:
+        return emit_json(r)
+    print_impairment(r)
+
+
+def cmd_impair_get(c, a):
+    if a.port is None and a.ifindex is None:
+        r = c.impairment_get()
+        if a.json:
+            return emit_json(r)
+        if not r["impairments"]:
+            print("no impairments")
+        for i in r["impairments"]:
+            print_impairment(i)
+        return
+    if a.dir is None:
+        raise SystemExit("%s: --dir is needed with --port/--ifindex" % PROG)
+    t = impair_target(a)
+    r = c.impairment_get(t["direction"], port=t["port"], ifindex=t["ifindex"])
+    if a.json:
+        return emit_json(r)
+    print_impairment(r)
+
+
+def cmd_impair_clear(c, a):
+    t = impair_target(a)
+    r = c.impairment_clear(t["direction"], port=t["port"], ifindex=t["ifindex"])
+    if a.json:
+        return emit_json(r)
+    print("cleared; last counters:")
+    print_impairment(r)
 
 
 def cmd_gen_create(c, a):
@@ -381,11 +587,58 @@ def build_parser():
     ic.add_argument("--gateway")
     ic.add_argument("--mtu", type=int)
     ic.add_argument("--name")
+    ic.add_argument("--count", type=int,
+                    help="emulated hosts: COUNT addresses from --address")
+    ic.add_argument("--host-macs", action="store_true",
+                    help="each host its own MAC (the interface's + i)")
     ic.set_defaults(fn=cmd_iface_create)
     iface.add_parser("list", help="list interfaces").set_defaults(fn=cmd_iface_list)
     idel = iface.add_parser("delete", help="delete an interface")
     idel.add_argument("ifindex", type=int)
     idel.set_defaults(fn=cmd_iface_delete)
+    iadr = iface.add_parser("address", aliases=["addr"], help="more addresses or ranges")
+    iadr = iadr.add_subparsers(dest="sub2", metavar="ACTION")
+    iadr.required = True
+    iaa = iadr.add_parser("add", help="add an address or a range to an interface")
+    iaa.add_argument("ifindex", type=int)
+    iaa.add_argument("address", help="IPv4 prefix, e.g. 10.2.0.1/16")
+    iaa.add_argument("--count", type=int)
+    iaa.add_argument("--host-macs", action="store_true")
+    iaa.set_defaults(fn=cmd_iface_addr_add)
+    iad = iadr.add_parser("delete", aliases=["del"], help="remove a range (by its first address)")
+    iad.add_argument("ifindex", type=int)
+    iad.add_argument("address")
+    iad.set_defaults(fn=cmd_iface_addr_del)
+
+    rt = sub.add_parser("route", help="routes (route.*)").add_subparsers(dest="sub", metavar="ACTION")
+    rt.required = True
+    rt.add_parser("list", aliases=["show"], help="every route").set_defaults(fn=cmd_route_list)
+    ra = rt.add_parser("add", help="add a static route")
+    ra.add_argument("prefix", help='e.g. 192.168.0.0/16, or "default"')
+    ra.add_argument("--via", help="gateway address (on a connected subnet)")
+    ra.add_argument("--ifindex", type=int, help="interface (on-link route without --via)")
+    ra.set_defaults(fn=cmd_route_add)
+    rd = rt.add_parser("delete", aliases=["del"], help="delete a static route")
+    rd.add_argument("prefix")
+    rd.set_defaults(fn=cmd_route_del)
+
+    ng = sub.add_parser("neigh", aliases=["neighbour", "neighbor"],
+                        help="neighbour tables, like ip neigh (neighbour.*)")
+    ng.add_argument("--worker", type=int)
+    ng.add_argument("--ifindex", type=int)
+    ng.add_argument("--state", choices=["incomplete", "reachable", "stale", "delay", "probe"])
+    ng.add_argument("--count", action="store_true", help="only how many")
+    ng.set_defaults(fn=cmd_neigh)
+    ngs = ng.add_subparsers(dest="sub", metavar="ACTION")
+    ngl = ngs.add_parser("list", aliases=["show"], help="list entries (the default)")
+    ngl.add_argument("--worker", type=int)
+    ngl.add_argument("--ifindex", type=int)
+    ngl.add_argument("--state", choices=["incomplete", "reachable", "stale", "delay", "probe"])
+    ngl.add_argument("--count", action="store_true")
+    ngl.set_defaults(fn=cmd_neigh)
+    ngf = ngs.add_parser("flush", help="empty the tables")
+    ngf.add_argument("--ifindex", type=int)
+    ngf.set_defaults(fn=cmd_neigh_flush)
 
     st = sub.add_parser("stats", help="statistics (stats.get)")
     st.add_argument("--watch", action="store_true", help="print rates every interval")
@@ -401,6 +654,40 @@ def build_parser():
     cs.add_argument("--snaplen", type=int)
     cs.set_defaults(fn=cmd_capture_start)
     cap.add_parser("stop", help="stop the capture").set_defaults(fn=cmd_capture_stop)
+
+    imp = sub.add_parser("impair", help="make a link bad: loss, delay, reordering... "
+                         "(impairment.*)").add_subparsers(dest="sub", metavar="ACTION")
+    imp.required = True
+
+    def imp_target(sp, dir_required=True):
+        sp.add_argument("--port", type=int, help="a port (all its frames)")
+        sp.add_argument("--ifindex", type=int, help="an interface (its packets)")
+        sp.add_argument("--dir", choices=["in", "out"], required=dir_required,
+                        help="direction, as tern sees it")
+
+    iset = imp.add_parser("set", help="impair a port or interface (replaces what it had)")
+    imp_target(iset)
+    iset.add_argument("--seed", type=int, help="PRNG seed (default 1): same seed, same decisions")
+    iset.add_argument("--loss", type=prob, help="independent loss: 0.05 or 5%%")
+    iset.add_argument("--ge", metavar="P,R[,LOSS_BAD[,LOSS_GOOD]]",
+                      help="bursty loss (Gilbert-Elliott): good->bad P, bad->good R")
+    iset.add_argument("--delay", type=duration_us, help="delay: 10ms, 500us")
+    iset.add_argument("--jitter", type=duration_us, help="delay +- this (<= delay)")
+    iset.add_argument("--reorder", type=prob, help="share of packets held back")
+    iset.add_argument("--reorder-delay", type=duration_us,
+                      help="how long they are held back (default 1ms)")
+    iset.add_argument("--duplicate", type=prob, help="share of packets sent twice")
+    iset.add_argument("--corrupt", type=prob, help="share of packets with one byte changed")
+    iset.add_argument("--rate", type=rate_bps, help="link rate: 10M, 1G (bit/s)")
+    iset.add_argument("--rate-queue", type=int, help="packets waiting for the link at most")
+    iset.add_argument("--limit", type=int, help="packets held at most (default 1000)")
+    iset.set_defaults(fn=cmd_impair_set)
+    iget = imp.add_parser("get", help="conf and counters (all impairments without --port/--ifindex)")
+    imp_target(iget, dir_required=False)
+    iget.set_defaults(fn=cmd_impair_get)
+    iclr = imp.add_parser("clear", help="remove an impairment")
+    imp_target(iclr)
+    iclr.set_defaults(fn=cmd_impair_clear)
 
     gen = sub.add_parser("generator", aliases=["gen"], help="traffic generators")
     gen = gen.add_subparsers(dest="sub", metavar="ACTION")

@@ -67,6 +67,9 @@ int tern_fib_del(struct tern_fib *fib, const struct tern_addr *prefix,
 		 uint8_t plen, uint8_t kind, uint16_t ifindex);
 /* Removes every route of ifindex; returns how many. */
 unsigned tern_fib_del_ifindex(struct tern_fib *fib, uint16_t ifindex);
+/* True when some route (of any kind) is for prefix/plen. */
+bool tern_fib_has(const struct tern_fib *fib, const struct tern_addr *prefix,
+		  uint8_t plen);
 /* Fills up to max routes (sorted by prefix length, longest first);
  * returns how many there are. */
 unsigned tern_fib_list(const struct tern_fib *fib,

@@ -101,6 +101,12 @@ typedef void (*tern_neigh_walk_fn)(void *arg,
  * many. fn must not change the table. */
 unsigned tern_neigh_walk(const struct tern_stack *s, uint16_t ifindex,
 			 tern_neigh_walk_fn fn, void *arg);
+/* Iteration in slot order: fills *out with the first entry at or after
+ * *cursor (start at 0) and moves *cursor past it; -ENOENT at the end.
+ * Safe across messages (an entry added or removed meanwhile may or may
+ * not be seen). */
+int tern_neigh_next(const struct tern_stack *s, uint32_t *cursor,
+		    struct tern_neigh_info *out);
 /* Entries in use, and the table's capacity. */
 unsigned tern_neigh_count(const struct tern_stack *s, unsigned *capacity);
 

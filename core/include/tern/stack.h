@@ -71,6 +71,7 @@ struct tern_stack_conf {
 	 * one may take (0 = 30000 ms). */
 	uint32_t ip4_frag_max;
 	uint32_t ip4_frag_timeout_ms;
+	uint32_t udp_max_pcbs;		/* UDP pcbs; 0 = 4096 */
 };
 
 struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf);

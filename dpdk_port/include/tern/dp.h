@@ -15,6 +15,7 @@
 #include <tern/addr.h>
 #include <tern/capture.h>
 #include <tern/chan.h>
+#include <tern/impair.h>
 #include <tern/offload.h>
 #include <tern/stack.h>
 
@@ -48,6 +49,11 @@ struct tern_dp_conf {
 	enum tern_dp_pair_rss pair_rss;	/* how the pair spreads frames */
 	uint16_t ephemeral_lo;		/* the range the workers split for */
 	uint16_t ephemeral_hi;		/* active opens; 0/0 = 49152..65535 */
+	uint32_t neigh_max;		/* neighbour entries per stack; 0 = 4096 */
+	uint32_t neigh_reachable_ms;	/* BaseReachableTime; 0 = 30000 */
+	uint32_t local_blocks;		/* /24 blocks of own addresses per
+					 * stack; 0 = 4096 (1 Mi addresses) */
+	uint32_t max_routes;		/* 0 = 1024 */
 };
 
 /* After rte_eal_init(): creates pools, (ring pair,) configures and starts
@@ -90,8 +96,10 @@ struct tern_dp_iface_conf {
 	uint16_t port_id;
 	bool mac_set;			/* false: the port's MAC */
 	struct rte_ether_addr mac;
-	struct tern_addr addr;		/* IPv4 */
+	struct tern_addr addr;		/* IPv4: the first address */
 	uint8_t plen;
+	uint32_t count;			/* emulated hosts from addr; 0 = 1 */
+	bool host_macs;			/* host i sends and answers as mac + i */
 	struct tern_addr gateway;	/* family NONE: none */
 	uint16_t mtu;			/* 0: port MTU */
 	char name[TERN_IFNAMSIZ];	/* "" : "if<N>" */
@@ -99,15 +107,18 @@ struct tern_dp_iface_conf {
 
 struct tern_dp_iface_info {
 	uint16_t ifindex;
-	struct tern_dp_iface_conf conf;
+	struct tern_dp_iface_conf conf;	/* addr/plen/count: the first range */
+	unsigned naddrs;		/* ranges, the first included */
+	struct tern_addr_range addrs[TERN_IFACE_MAX_ADDRS];
 };
 
-/* Adds the interface to every worker's stack and announces its address.
- * -ENODEV bad port, -EINVAL bad conf, -EEXIST MAC+address already used on
- * that port or name taken, -ENOSPC too many, -ETIMEDOUT a worker did not
- * answer. For -ENODEV/-EINVAL/-EEXIST, *why (when why is not NULL) names
- * the field and the rule: "field: reason". These are the only semantic
- * checks of an interface; callers check syntax only. */
+/* Adds the interface to every worker's stack, its connected (and
+ * gateway) routes to the shared route table, and announces its first
+ * address. -ENODEV bad port, -EINVAL bad conf, -EEXIST an address already
+ * on an interface or name taken, -ENOSPC too many, -ETIMEDOUT a worker did
+ * not answer. For -ENODEV/-EINVAL/-EEXIST/-ENOSPC, *why (when why is not
+ * NULL) names the field and the rule: "field: reason". These are the only
+ * semantic checks of an interface; callers check syntax only. */
 int tern_dp_iface_create(struct tern_dp *dp,
 			 const struct tern_dp_iface_conf *conf,
 			 uint16_t *ifindex, const char **why);
@@ -120,6 +131,45 @@ int tern_dp_iface_get(const struct tern_dp *dp, uint16_t ifindex,
 		      struct tern_dp_iface_info *out);
 /* Marks an interface used by (count) generators; delete refuses while >0. */
 void tern_dp_iface_ref(struct tern_dp *dp, uint16_t ifindex, int delta);
+/* Another address or range on an interface (with its connected route).
+ * -ENOENT no interface; -EINVAL/-EEXIST/-ENOSPC with *why as above. */
+int tern_dp_iface_addr_add(struct tern_dp *dp, uint16_t ifindex,
+			   const struct tern_addr_range *r, const char **why);
+/* Removes the range that starts at base; the interface keeps at least
+ * one. -ENOENT, -EBUSY (the last one). */
+int tern_dp_iface_addr_del(struct tern_dp *dp, uint16_t ifindex,
+			   const struct tern_addr *base);
+
+/* ---- routes (control thread; the table every worker reads) ---------- */
+
+/* A static route to prefix/plen through gateway (which must be on one of
+ * the interfaces' subnets; ifindex 0: that interface) or, without a
+ * gateway, on-link on ifindex. -EINVAL/-EEXIST/-ENOENT/-ENOSPC with *why
+ * naming the field. */
+int tern_dp_route_add(struct tern_dp *dp, const struct tern_addr *prefix,
+		      uint8_t plen, const struct tern_addr *gateway,
+		      uint16_t ifindex, const char **why);
+/* Removes the static route for prefix/plen. -ENOENT; -EPERM for a
+ * connected or gateway route (remove the address or interface). */
+int tern_dp_route_del(struct tern_dp *dp, const struct tern_addr *prefix,
+		      uint8_t plen);
+/* Every route (connected, gateway, static); fills up to max, returns how
+ * many. */
+unsigned tern_dp_route_list(const struct tern_dp *dp,
+			    struct tern_route_info *out, unsigned max);
+
+/* ---- neighbours (per worker: each lcore has its table) -------------- */
+
+typedef void (*tern_dp_neigh_fn)(void *arg, unsigned worker,
+				 const struct tern_neigh_info *info);
+/* Calls fn on the control thread for every entry of worker w (every
+ * worker when w < 0), of ifindex when it is not 0. -EINVAL, -ETIMEDOUT. */
+int tern_dp_neigh_list(struct tern_dp *dp, int w, uint16_t ifindex,
+		       tern_dp_neigh_fn fn, void *arg);
+/* Empties every worker's table (of ifindex when it is not 0); *flushed
+ * gets how many entries went. -ETIMEDOUT. */
+int tern_dp_neigh_flush(struct tern_dp *dp, uint16_t ifindex,
+			unsigned *flushed);
 
 /* ---- statistics (control thread, snapshots via messages) ------------ */
 
@@ -188,6 +238,43 @@ int tern_worker_poller_add(struct tern_worker *w, tern_poller_fn fn,
 			   void *arg);
 int tern_worker_poller_del(struct tern_worker *w, tern_poller_fn fn,
 			   void *arg);
+
+/* ---- impairment (hooks/impair.h) ----------------------------------- */
+
+#define TERN_DP_MAX_IMPAIRS 16
+
+enum tern_dp_impair_dir { TERN_DP_IMPAIR_IN = 0, TERN_DP_IMPAIR_OUT = 1 };
+
+/* A port (its frames at ETH_INPUT / ETH_OUTPUT) or an interface (out: its
+ * frames at ETH_OUTPUT; in: its IPv4 packets at IP_INPUT), one direction. */
+struct tern_dp_impair_target {
+	bool iface;		/* false: id is a port id; true: an ifindex */
+	uint16_t id;
+	enum tern_dp_impair_dir dir;
+};
+
+/* Impairs target on every worker: one engine each (worker w seeded with
+ * conf->seed + w * 0x9e3779b97f4a7c15), its hook and a poller resuming
+ * held packets. Replaces what target had (its held packets are freed).
+ * -EINVAL bad conf or direction, -ENODEV no such port or interface (both
+ * with *why "field: reason"), -ENOSPC 16 impairments already or a full
+ * hook chain, -ENOMEM, -ETIMEDOUT a worker did not answer. */
+int tern_dp_impair_set(struct tern_dp *dp,
+		       const struct tern_dp_impair_target *target,
+		       const struct tern_impair_conf *conf, const char **why);
+/* The conf (defaults filled in) and counters, summed and, when per_worker
+ * is not NULL, per worker (tern_dp_worker_count entries). -ENOENT none. */
+int tern_dp_impair_get(struct tern_dp *dp,
+		       const struct tern_dp_impair_target *target,
+		       struct tern_impair_conf *conf,
+		       struct tern_impair_stats *sum,
+		       struct tern_impair_stats *per_worker);
+/* Removes it; what it held is freed. -ENOENT, -ETIMEDOUT. */
+int tern_dp_impair_clear(struct tern_dp *dp,
+			 const struct tern_dp_impair_target *target);
+/* Fills up to max targets; returns how many impairments exist. */
+unsigned tern_dp_impair_list(const struct tern_dp *dp,
+			     struct tern_dp_impair_target *out, unsigned max);
 
 /* ---- capture ------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
 #ifndef TERN_CHAN_H
 #define TERN_CHAN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -48,6 +49,11 @@ int tern_chan_post(struct tern_chan *c, const struct tern_msg *msg);
  * long-lived args or wait). Control thread only: it sleeps while waiting. */
 int tern_chan_call(struct tern_chan *c, tern_msg_fn fn, void *arg,
 		   unsigned timeout_ms);
+/* tern_chan_call() with len (<= TERN_MSG_DATA, else -EINVAL) bytes of
+ * data copied into the message: a request that needs nothing else stays
+ * valid however late the lcore runs it. */
+int tern_chan_call_data(struct tern_chan *c, tern_msg_fn fn, void *arg,
+			const void *data, size_t len, unsigned timeout_ms);
 
 /* Receiving lcore: runs up to max pending messages; returns how many. */
 unsigned tern_chan_drain(struct tern_chan *c, void *lcore_ctx, unsigned max);
