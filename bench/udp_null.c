@@ -37,6 +37,7 @@ struct opts {
 	double seconds;
 	unsigned frame;	/* bytes incl. FCS */
 	unsigned burst;
+	unsigned hosts;	/* emulated hosts for the many-addresses figure */
 };
 
 struct port_tx {
@@ -78,7 +79,9 @@ static struct tern_stack *make_stack(const char *name, struct rte_mempool *mp,
 				     struct tern_clock *clk)
 {
 	struct tern_stack_conf sc = {.name = name, .pool = mp, .clock = clk,
-				     .lcore = rte_lcore_id()};
+				     .lcore = rte_lcore_id(),
+				     .udp_max_pcbs = 65536,
+				     .socket = (int)rte_socket_id()};
 	struct tern_stack *s = tern_stack_create(&sc);
 	if (!s)
 		die("tern_stack_create");
@@ -137,6 +140,46 @@ static struct result send_loop(struct tern_stack *s, struct tern_udp_pcb *pcb,
 			tern_wire_pump(pump, 4);
 		if (ptx)
 			rte_eth_tx_buffer_flush(ptx->port, 0, ptx->buf);
+		tern_stack_run_timers(s);
+		now = rte_rdtsc();
+	}
+	r.cycles = now - start;
+	r.secs = (double)r.cycles / (double)hz;
+	return r;
+}
+
+/* The same loop, each packet from the next of n pcbs (n emulated hosts,
+ * one bound socket each), round robin. */
+static struct result send_loop_hosts(struct tern_stack *s,
+				     struct tern_udp_pcb **pcbs, unsigned n,
+				     const struct opts *o, struct port_tx *ptx)
+{
+	struct result r = {0};
+	struct tern_addr dst = tern_addr_v4h(0x0a000002);
+	unsigned payload = o->frame - FCS - HDRS, k = 0;
+	uint64_t hz = rte_get_tsc_hz();
+	uint64_t start = rte_rdtsc();
+	uint64_t deadline = start + (uint64_t)(o->seconds * (double)hz);
+	uint64_t now = start;
+	while (now < deadline) {
+		tern_clock_update(tern_stack_clock(s));
+		for (unsigned i = 0; i < o->burst; i++) {
+			struct rte_mbuf *m = tern_stack_alloc(s);
+			if (!m) {
+				r.failed++;
+				break;
+			}
+			char *d = rte_pktmbuf_append(m, payload);
+			if (d)
+				memset(d, 0x5a, payload);
+			if (tern_udp_sendto(s, pcbs[k], &dst, 9, m) == 0)
+				r.pkts++;
+			else
+				r.failed++;
+			if (++k == n)
+				k = 0;
+		}
+		rte_eth_tx_buffer_flush(ptx->port, 0, ptx->buf);
 		tern_stack_run_timers(s);
 		now = rte_rdtsc();
 	}
@@ -208,6 +251,52 @@ static struct result run_port(struct rte_mempool *mp, const struct tern_ol_caps 
 	return r;
 }
 
+/* n hosts 10.1.0.1.. (a range, /16) on one interface of a port, each
+ * with a pcb bound to it; they all send to one neighbour. */
+static struct result run_hosts(struct rte_mempool *mp, unsigned n,
+			       const struct opts *o)
+{
+	struct port_tx ptx = {.port = 0};
+	ptx.buf = rte_zmalloc_socket("bench_txbuf", RTE_ETH_TX_BUFFER_SIZE(TX_BUF), 0,
+				     rte_socket_id());
+	if (!ptx.buf)
+		die("tx buffer");
+	rte_eth_tx_buffer_init(ptx.buf, TX_BUF);
+	rte_eth_tx_buffer_set_err_callback(ptx.buf, count_unsent, &ptx);
+	struct tern_clock clk;
+	tern_clock_init_tsc(&clk);
+	struct tern_stack *s = make_stack("hosts", mp, &clk);
+	struct tern_ol_caps none;
+	memset(&none, 0, sizeof(none));
+	add_iface(s, 1, 0, 1, 0x0a000001, &none, port_tx, &ptx);
+	struct tern_addr_range r = {.base = tern_addr_v4h(0x0a010001),
+				    .count = n, .plen = 16};
+	if (tern_iface_range_add(s, 1, &r) != 0)
+		die("tern_iface_range_add");
+	struct tern_addr peer = tern_addr_v4h(0x0a000002);
+	struct rte_ether_addr pmac = {{0x02, 0, 0, 0, 0, 2}};
+	if (tern_neigh_add(s, 1, &peer, &pmac) != 0)
+		die("tern_neigh_add");
+	/* 10.0.0.2 is on the interface's 10.0.0.1/24: every host reaches it
+	 * directly (route.c: the interface of the source). */
+	struct tern_udp_pcb **pcbs = calloc(n, sizeof(*pcbs));
+	struct sink unused = {0};
+	for (unsigned i = 0; i < n; i++) {
+		struct tern_addr a = tern_addr_v4h(0x0a010001 + i);
+		pcbs[i] = tern_udp_open(s, &a, 9000, sink_rx, &unused);
+		if (pcbs[i] == NULL)
+			die("tern_udp_open");
+	}
+	struct result res = send_loop_hosts(s, pcbs, n, o, &ptx);
+	rte_eth_tx_buffer_flush(0, 0, ptx.buf);
+	for (unsigned i = 0; i < n; i++)
+		tern_udp_close(s, pcbs[i]);
+	free(pcbs);
+	tern_stack_destroy(s);
+	rte_free(ptx.buf);
+	return res;
+}
+
 static struct result run_loopback(struct rte_mempool *mp, const struct opts *o,
 				  uint64_t *received)
 {
@@ -274,19 +363,24 @@ int main(int argc, char **argv)
 		die("rte_eal_init");
 	}
 
-	struct opts o = {.seconds = 5, .frame = 64, .burst = 32};
+	struct opts o = {.seconds = 5, .frame = 64, .burst = 32, .hosts = 10000};
 	int c;
 	optind = 1;
-	while ((c = getopt(app_argc, app_argv, "t:s:n:")) != -1) {
+	while ((c = getopt(app_argc, app_argv, "t:s:n:a:")) != -1) {
 		switch (c) {
 		case 't': o.seconds = atof(optarg); break;
 		case 's': o.frame = (unsigned)atoi(optarg); break;
 		case 'n': o.burst = (unsigned)atoi(optarg); break;
+		case 'a': o.hosts = (unsigned)atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [EAL args] [-- -t SECONDS -s FRAME_SIZE -n BURST]\n",
+			fprintf(stderr, "usage: %s [EAL args] [-- -t SECONDS -s FRAME_SIZE -n BURST -a HOSTS]\n",
 				argv[0]);
 			return 2;
 		}
+	}
+	if (o.hosts < 1 || o.hosts > 65000) {
+		fprintf(stderr, "tern_bench_udp_null: need 1 <= -a <= 65000\n");
+		return 2;
 	}
 	if (o.frame < 64 || o.frame > 1518 || o.burst == 0 || o.burst > BURST_MAX ||
 	    o.seconds <= 0) {
@@ -331,6 +425,18 @@ int main(int argc, char **argv)
 	caps_str(&port_caps, cs, sizeof(cs));
 	snprintf(label, sizeof(label), "port, %s caps (%s)", di.driver_name, cs);
 	report(label, &r, &o);
+
+	/* Flat per-packet cost whatever the number of emulated hosts: the
+	 * same send path from 1 host, then from each of o.hosts in turn. */
+	struct result one = run_hosts(mp, 1, &o);
+	report("port, 1 host (bound pcb), software cksum", &one, &o);
+	struct result many = run_hosts(mp, o.hosts, &o);
+	snprintf(label, sizeof(label), "port, %u hosts round robin, software cksum",
+		 o.hosts);
+	report(label, &many, &o);
+	double a = one.pkts / one.secs, b = many.pkts / many.secs;
+	printf("  (%u hosts: %+.1f%% packets/s against 1 host)\n", o.hosts,
+	       (b - a) / a * 100.0);
 
 	uint64_t received = 0;
 	r = run_loopback(mp, &o, &received);
