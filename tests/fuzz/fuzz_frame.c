@@ -159,6 +159,63 @@ static size_t build(const uint8_t *in, size_t n, unsigned mode, uint8_t *f)
 }
 
 static struct rte_mbuf *to_mbuf(struct rte_mempool *mp, const uint8_t *f,
+				size_t len, size_t split);
+
+/* Mode 6: a sequence of IPv4 fragments of one datagram, with time passing
+ * between them (see fuzz_frame.h): overlaps, gaps, duplicates, oversize,
+ * too many, timeouts. */
+static void inject_fragments(struct tern_stack *s, struct rte_mempool *mp,
+			     struct tern_clock *clk, const uint8_t *in, size_t n,
+			     size_t split, uint64_t ol)
+{
+	static const uint8_t protos[3] = {17, 17, 1};
+	static uint8_t frame[FRAME_MAX];
+	if (n < 3)
+		return;
+	uint8_t proto = protos[in[0] % 3];
+	uint16_t id = in[1];
+	unsigned nrec = in[2] % 33;
+	const uint8_t *rec = in + 3;
+	size_t avail = (n - 3) / 4;
+	if (nrec > avail)
+		nrec = (unsigned)avail;
+	const uint8_t *body = rec + 4 * nrec;
+	size_t blen = n - 3 - 4 * (size_t)nrec;
+	for (unsigned r = 0; r < nrec; r++, rec += 4) {
+		uint16_t fo = (uint16_t)(rec[0] << 8 | rec[1]) & 0x3fff;
+		size_t len = 8u * rec[2] + (rec[3] >> 6);
+		if (len == 0)
+			len = 1;
+		if (len > FRAME_MAX - 14 - 20)
+			len = FRAME_MAX - 14 - 20;
+		size_t off = put_eth(frame, 0x0800);
+		off += put_ip4(frame + off, proto, len);
+		uint8_t *ip = frame + 14;
+		put16(ip + 4, id);
+		put16(ip + 6, fo);
+		put16(ip + 10, 0);
+		put16(ip + 10, cksum(ip, 20, 0));
+		size_t from = (size_t)(fo & 0x1fff) * 8;
+		for (size_t i = 0; i < len; i++)
+			frame[off + i] = from + i < blen ? body[from + i] : 0;
+		struct rte_mbuf *m = to_mbuf(mp, frame, off + len, split);
+		if (m == NULL)
+			return;
+		m->ol_flags = ol;
+		tern_stack_input(s, 0, &m, 1);
+		for (unsigned t = 0; t < (rec[3] & 63u); t++) {
+			tern_clock_advance(clk, 1000000000ull);
+			tern_stack_run_timers(s);
+		}
+	}
+	/* Past the reassembly timeout: whatever waits is dropped, counted. */
+	for (int t = 0; t < 35; t++) {
+		tern_clock_advance(clk, 1000000000ull);
+		tern_stack_run_timers(s);
+	}
+}
+
+static struct rte_mbuf *to_mbuf(struct rte_mempool *mp, const uint8_t *f,
 				size_t len, size_t split)
 {
 	struct rte_mbuf *head = rte_pktmbuf_alloc(mp);
@@ -253,6 +310,11 @@ int tern_fuzz_frame(const uint8_t *data, size_t len)
 	    !tern_udp_open(s, &any, 9, sink_rx, NULL))
 		goto out;
 
+	if (mode == 6) {
+		inject_fragments(s, mp, &clk, data + 2, len - 2, split, ol);
+		rc = 0;
+		goto out;
+	}
 	size_t flen = build(data + 2, len - 2, mode, frame);
 	struct rte_mbuf *m = to_mbuf(mp, frame, flen, split);
 	if (!m)

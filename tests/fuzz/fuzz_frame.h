@@ -16,7 +16,15 @@ extern "C" {
  *   0 the whole frame;            1 ARP after a valid Ethernet header;
  *   2 IPv4 after Ethernet;        3 L4 after a valid IPv4 header (byte 2
  *   picks ICMP/UDP/other);        4 UDP payload after valid headers to
- *   port 7 (echo) or 9 (sink);    5 ICMP after valid IPv4 (checksum fixed).
+ *   port 7 (echo) or 9 (sink);    5 ICMP after valid IPv4 (checksum fixed);
+ *   6 IPv4 fragments: byte 2 the protocol (UDP, UDP, ICMP), byte 3 the
+ *   datagram id, byte 4 how many fragments (up to 32), then 4 bytes per
+ *   fragment: the flags/offset field (2 bytes: MF 0x2000, offset in 8-byte
+ *   units), its length in 8-byte units, then a byte whose top 2 bits add
+ *   0..3 bytes to the length (at least 1 in all) and whose low 6 bits are
+ *   the seconds that pass after it; the bytes after the records are
+ *   the datagram the fragments slice (zeros past its end). 35 s pass at
+ *   the end, past the reassembly timeout.
  * Byte 0 bit 5: the peer is resolved; bit 6: the port offloads checksums;
  * bit 7: every other transmit burst is refused (tx full).
  * Byte 1: bits 0-5 split the frame into a chain at that offset (0: one
@@ -24,7 +32,7 @@ extern "C" {
  * Returns 0, or -1 when mbufs leaked (the caller aborts or fails). */
 int tern_fuzz_frame(const uint8_t *data, size_t len);
 
-#define TERN_FUZZ_MODES 6
+#define TERN_FUZZ_MODES 7
 
 #ifdef __cplusplus
 }

@@ -50,6 +50,33 @@ def arp(op, tpa=IP_US, htype=1, hlen=6, plen=4):
     return struct.pack("!HHBBH", htype, 0x0800, hlen, plen, op) + PEER + IP_PEER + bytes(6) + tpa
 
 
+def frags(proto_sel, ident, dgram, parts):
+    """Mode 6 input: parts are (offset in bytes, length or 0 for the rest,
+    more fragments after it, seconds to let pass after it); dgram is the
+    datagram they slice. A record carries at most 2043 bytes, so a longer
+    part becomes several records (the last keeps the part's MF flag)."""
+    recs = []
+    for p in parts:
+        off, ln, mf = p[:3]
+        wait = p[3] if len(p) > 3 else 0
+        if ln == 0:
+            ln = max(1, len(dgram) - off)
+        while ln > 0:
+            take = min(ln, 255 * 8)
+            last = take == ln
+            assert take % 8 <= 3, "a record adds at most 3 bytes to 8-byte units"
+            fo = (0x2000 if (mf or not last) else 0) | (off // 8)
+            recs.append(struct.pack("!HBB", fo, take // 8,
+                                    (take % 8) << 6 | (wait if last else 0)))
+            off += take
+            ln -= take
+    assert len(recs) <= 32, len(recs)
+    return bytes([proto_sel, ident, len(recs)]) + b"".join(recs) + dgram
+
+
+UDP_4000 = udp(4000, 7, bytes(i % 251 for i in range(4000 - 8)))
+ICMP_3000 = icmp(8, 0, 5, 6, bytes(i % 7 for i in range(3000 - 8)))
+
 seeds = {
     # mode 0: whole frames
     "raw_arp_request": (0, 0, eth(0x0806, arp(1), dst=b"\xff" * 6)),
@@ -92,6 +119,23 @@ seeds = {
     "icmp_echo": (5, 0, icmp(8, 0, 3, 4, b"12345678")),
     "icmp_unreach": (5, 0, icmp(3, 3, 0, 0, ip4(17, udp(7, 4000, b"q"))[:28])),
     "icmp_short": (5, 0, b"\x08\x00"),
+    # mode 6: IPv4 fragments (see fuzz_frame.h)
+    "frag_in_order": (6, 0, frags(0, 1, UDP_4000, [(0, 1488, True), (1488, 0, False)])),
+    "frag_reverse": (6, 0, frags(0, 2, UDP_4000, [(2000, 0, False), (1000, 1000, True),
+                                                   (0, 1000, True)])),
+    "frag_overlap": (6, 0, frags(0, 3, UDP_4000, [(0, 1024, True), (512, 1024, True),
+                                                   (1024, 0, False)])),
+    "frag_duplicate": (6, 0, frags(0, 4, UDP_4000, [(0, 1024, True), (0, 1024, True),
+                                                     (1024, 0, False)])),
+    "frag_gap_timeout": (6, 0, frags(0, 5, UDP_4000, [(0, 1000, True, 31),
+                                                       (2000, 0, False)])),
+    "frag_oversize": (6, 0, frags(0, 6, UDP_4000, [(65512, 40, False)])),
+    "frag_too_many": (6, 0, frags(0, 7, UDP_4000[:1000], [(i * 64, 64, True) for i in range(11)]
+                                  + [(704, 0, False)])),
+    "frag_odd_middle": (6, 0, frags(0, 8, UDP_4000, [(0, 19, True), (24, 0, False)])),
+    "frag_icmp_echo": (6, 0, frags(2, 9, ICMP_3000, [(0, 1480, True), (1480, 1480, True),
+                                                      (2960, 0, False)])),
+    "frag_split_chain": (6, 30, frags(1, 10, UDP_4000, [(0, 1024, True), (1024, 0, False)])),
 }
 
 os.makedirs(OUT, exist_ok=True)
