@@ -68,6 +68,7 @@ static void usage(FILE *f)
 "  --timer-tick-us N       timer wheel tick of every stack (default 100)\n"
 "  --neigh-max N           neighbour entries per worker (default 4096)\n"
 "  --neigh-reachable-ms N  neighbour BaseReachableTime, RFC 4861 (default 30000)\n"
+"  --neigh-delay-ms N      neighbour DELAY_FIRST_PROBE_TIME (default 5000)\n"
 "  --local-blocks N        room for own addresses per worker, in /24 blocks\n"
 "                          (default 4096: 1 Mi addresses)\n"
 "  --max-routes N          route table size (default 1024)\n"
@@ -132,7 +133,7 @@ static int parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_API = 256, O_EVENTS, O_RING, O_IDLE, O_MBUFS, O_STATS,
-	       O_TICK, O_PAIR_RSS, O_EPH, O_NEIGH_MAX, O_NEIGH_REACH,
+	       O_TICK, O_PAIR_RSS, O_EPH, O_NEIGH_MAX, O_NEIGH_REACH, O_NEIGH_DELAY,
 	       O_LOCAL_BLOCKS, O_MAX_ROUTES, O_HELP, O_VERSION };
 	static const struct option longopts[] = {
 		{ "api", required_argument, NULL, O_API },
@@ -145,6 +146,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "timer-tick-us", required_argument, NULL, O_TICK },
 		{ "neigh-max", required_argument, NULL, O_NEIGH_MAX },
 		{ "neigh-reachable-ms", required_argument, NULL, O_NEIGH_REACH },
+		{ "neigh-delay-ms", required_argument, NULL, O_NEIGH_DELAY },
 		{ "local-blocks", required_argument, NULL, O_LOCAL_BLOCKS },
 		{ "max-routes", required_argument, NULL, O_MAX_ROUTES },
 		{ "stats-interval-ms", required_argument, NULL, O_STATS },
@@ -197,6 +199,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_NEIGH_REACH:
 			if (parse_uint("--neigh-reachable-ms", optarg, 3600000,
 				       &o->dp.neigh_reachable_ms) < 0)
+				return -1;
+			break;
+		case O_NEIGH_DELAY:
+			if (parse_uint("--neigh-delay-ms", optarg, 3600000,
+				       &o->dp.neigh_delay_ms) < 0)
 				return -1;
 			break;
 		case O_LOCAL_BLOCKS:

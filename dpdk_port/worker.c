@@ -188,6 +188,7 @@ struct tern_worker *dp_worker_create(struct tern_dp *dp, unsigned idx,
 	sc.fib = dp->fib;	/* one route table for the host */
 	sc.neigh_max = dp->conf.neigh_max;
 	sc.neigh_reachable_ms = dp->conf.neigh_reachable_ms;
+	sc.neigh_delay_ms = dp->conf.neigh_delay_ms;
 	sc.local_blocks = dp->conf.local_blocks ? dp->conf.local_blocks : 4096;
 	/* Its own ports for active opens: the destination port of a reply
 	 * names the worker that owns the flow (handover.c). */

@@ -51,6 +51,7 @@ struct tern_dp_conf {
 	uint16_t ephemeral_hi;		/* active opens; 0/0 = 49152..65535 */
 	uint32_t neigh_max;		/* neighbour entries per stack; 0 = 4096 */
 	uint32_t neigh_reachable_ms;	/* BaseReachableTime; 0 = 30000 */
+	uint32_t neigh_delay_ms;	/* DELAY_FIRST_PROBE_TIME; 0 = 5000 */
 	uint32_t local_blocks;		/* /24 blocks of own addresses per
 					 * stack; 0 = 4096 (1 Mi addresses) */
 	uint32_t max_routes;		/* 0 = 1024 */
