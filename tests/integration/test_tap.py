@@ -94,8 +94,9 @@ def test_arp_both_ways(tap):
     assert tap.mac.lower() in line, "namespace has no ARP entry with tern's MAC %s: %r" % (
         tap.mac, r.stdout)
     assert re.search(r"reachable|stale|delay|probe", line), line
-    arp = tap.client.stats()["protocols"]["arp"]
-    assert arp["learned"] >= 1, arp
+    protos = tap.client.stats()["protocols"]
+    arp = protos["arp"]
+    assert protos["neigh"]["learned"] >= 1, protos["neigh"]
     assert arp["tx_replies"] >= 1 or arp["rx_replies"] >= 1, arp
 
 
@@ -215,7 +216,10 @@ def test_udp_flood_to_closed_port_is_counted_and_rate_limited(tap):
     # every datagram is accounted for: tern's drop, the port's miss, or the
     # kernel's own queue drop before tern could see it
     assert udp_drops + missed + kdrops == n, (udp_drops, missed, kdrops)
-    assert udp_drops > n // 2, udp_drops
+    # tern saw more than the bucket can answer during the flood, so the
+    # limit below must have acted (how much the kernel dropped first
+    # depends on the machine's load: that share is not asserted)
+    assert udp_drops > 50 + 1000 * (float(secs) + 1), (udp_drops, secs)
     unreach = (after["protocols"]["icmp4"]["tx_unreachable"] -
                before["protocols"]["icmp4"]["tx_unreachable"])
     limited = (after["protocols"]["icmp4"]["drop_ratelimit"] -
