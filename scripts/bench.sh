@@ -25,7 +25,7 @@ echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 "$BUILD/bench/tern_bench_udp_null" \
   --no-huge --no-shconf --no-pci -m 512 -l "$LCORE" --no-telemetry \
   --vdev net_null0 --log-level=lib.eal:error \
-  -- -t "$SECS" -s "$SIZE"
+  -- -t "$SECS" -s "$SIZE" -a 10000
 
 # Timer operations per second: the stack's wheel against the binary heap it
 # replaced, same workload, same run (virtual clock: only timer work counts).
@@ -34,6 +34,15 @@ echo "command: $BUILD/bench/tern_bench_timers --no-huge --no-shconf --no-pci -m 
 "$BUILD/bench/tern_bench_timers" \
   --no-huge --no-shconf --no-pci -m 256 -l "$LCORE" --no-telemetry \
   --log-level=lib.eal:error -- -n 10000,1000000
+
+# Neighbour lookups: the RFC 4861 table against the ARP cache it replaced
+# (same lookups, same run), and the table at 100,000 entries.
+echo
+ninja -C "$BUILD" bench/tern_bench_neigh >/dev/null
+echo "command: $BUILD/bench/tern_bench_neigh --no-huge --no-shconf --no-pci -m 512 -l $LCORE --no-telemetry --log-level=lib.eal:error -- -n 10000000"
+"$BUILD/bench/tern_bench_neigh" \
+  --no-huge --no-shconf --no-pci -m 512 -l "$LCORE" --no-telemetry \
+  --log-level=lib.eal:error -- -n 10000000
 
 # RSS steering: choosing a source port whose replies hash to our queue,
 # by linearity against hashing candidates until one fits (same run).
