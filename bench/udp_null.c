@@ -106,53 +106,12 @@ static void add_iface(struct tern_stack *s, uint16_t ifindex, uint16_t link,
 	}
 }
 
-/* Sends bursts of UDP frames from pcb until the time is up; pump, when
- * given, runs after each burst (the loopback variant). */
-static struct result send_loop(struct tern_stack *s, struct tern_udp_pcb *pcb,
-			       const struct opts *o, struct tern_wire *pump,
-			       struct port_tx *ptx)
-{
-	struct result r = {0};
-	struct tern_addr dst = tern_addr_v4h(0x0a000002);
-	unsigned payload = o->frame - FCS - HDRS;
-	uint64_t hz = rte_get_tsc_hz();
-	uint64_t start = rte_rdtsc();
-	uint64_t deadline = start + (uint64_t)(o->seconds * (double)hz);
-	uint64_t now = start;
-	while (now < deadline) {
-		/* as the data plane does: one clock read per iteration */
-		tern_clock_update(tern_stack_clock(s));
-		for (unsigned i = 0; i < o->burst; i++) {
-			struct rte_mbuf *m = tern_stack_alloc(s);
-			if (!m) {
-				r.failed++;
-				break;
-			}
-			char *d = rte_pktmbuf_append(m, payload);
-			if (d)
-				memset(d, 0x5a, payload);
-			if (tern_udp_sendto(s, pcb, &dst, 9, m) == 0)
-				r.pkts++;
-			else
-				r.failed++;
-		}
-		if (pump)
-			tern_wire_pump(pump, 4);
-		if (ptx)
-			rte_eth_tx_buffer_flush(ptx->port, 0, ptx->buf);
-		tern_stack_run_timers(s);
-		now = rte_rdtsc();
-	}
-	r.cycles = now - start;
-	r.secs = (double)r.cycles / (double)hz;
-	return r;
-}
-
-/* The same loop, each packet from the next of n pcbs (n emulated hosts,
- * one bound socket each), round robin. */
-static struct result send_loop_hosts(struct tern_stack *s,
-				     struct tern_udp_pcb **pcbs, unsigned n,
-				     const struct opts *o, struct port_tx *ptx)
+/* Sends bursts of UDP frames until the time is up, each from the next of
+ * the n pcbs in turn (n emulated hosts, one bound socket each; n = 1: one
+ * flow); pump, when given, runs after each burst (the loopback variant). */
+static struct result send_loop(struct tern_stack *s, struct tern_udp_pcb **pcbs,
+			       unsigned n, const struct opts *o,
+			       struct tern_wire *pump, struct port_tx *ptx)
 {
 	struct result r = {0};
 	struct tern_addr dst = tern_addr_v4h(0x0a000002);
@@ -162,6 +121,7 @@ static struct result send_loop_hosts(struct tern_stack *s,
 	uint64_t deadline = start + (uint64_t)(o->seconds * (double)hz);
 	uint64_t now = start;
 	while (now < deadline) {
+		/* as the data plane does: one clock read per iteration */
 		tern_clock_update(tern_stack_clock(s));
 		for (unsigned i = 0; i < o->burst; i++) {
 			struct rte_mbuf *m = tern_stack_alloc(s);
@@ -179,7 +139,10 @@ static struct result send_loop_hosts(struct tern_stack *s,
 			if (++k == n)
 				k = 0;
 		}
-		rte_eth_tx_buffer_flush(ptx->port, 0, ptx->buf);
+		if (pump)
+			tern_wire_pump(pump, 4);
+		if (ptx)
+			rte_eth_tx_buffer_flush(ptx->port, 0, ptx->buf);
 		tern_stack_run_timers(s);
 		now = rte_rdtsc();
 	}
@@ -241,7 +204,7 @@ static struct result run_port(struct rte_mempool *mp, const struct tern_ol_caps 
 	if (!pcb)
 		die("tern_udp_open");
 
-	struct result r = send_loop(s, pcb, o, NULL, &ptx);
+	struct result r = send_loop(s, &pcb, 1, o, NULL, &ptx);
 	rte_eth_tx_buffer_flush(0, 0, ptx.buf);
 	tern_udp_close(s, pcb);
 	tern_stack_destroy(s);
@@ -287,7 +250,7 @@ static struct result run_hosts(struct rte_mempool *mp, unsigned n,
 		if (pcbs[i] == NULL)
 			die("tern_udp_open");
 	}
-	struct result res = send_loop_hosts(s, pcbs, n, o, &ptx);
+	struct result res = send_loop(s, pcbs, n, o, NULL, &ptx);
 	rte_eth_tx_buffer_flush(0, 0, ptx.buf);
 	for (unsigned i = 0; i < n; i++)
 		tern_udp_close(s, pcbs[i]);
@@ -320,7 +283,7 @@ static struct result run_loopback(struct rte_mempool *mp, const struct opts *o,
 	struct tern_udp_pcb *pb = tern_udp_open(b, &any, 9, sink_rx, &sink);
 	if (!pa || !pb)
 		die("tern_udp_open");
-	struct result r = send_loop(a, pa, o, w, NULL);
+	struct result r = send_loop(a, &pa, 1, o, w, NULL);
 	tern_wire_pump(w, 16);
 	*received = sink.rx;
 	tern_wire_destroy(w);

@@ -48,71 +48,68 @@ void eth_tx(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 
 /* ---- continuations for held packets ---------------------------------- */
 
-static void cont_eth_input(void *owner, struct rte_mbuf *m,
-			   const struct tern_hook_ctx *ctx, enum tern_verdict v)
+/* What every continuation checks first: the verdict of the hooks after
+ * the one that held m (a drop is counted against the point's direction),
+ * and, when ifc is wanted, that the interface still exists (it may have
+ * gone while the packet was held). NULL when m was dropped. */
+static struct tern_stack *cont_begin(void *owner, struct rte_mbuf *m,
+				     const struct tern_hook_ctx *ctx,
+				     enum tern_verdict v, bool output,
+				     struct iface **ifc)
 {
 	struct tern_stack *s = owner;
 	if (v != TERN_HOOK_CONTINUE) {
-		STAT_INC(s, eth_drop_hook_input);
+		if (output)
+			STAT_INC(s, eth_drop_hook_output);
+		else
+			STAT_INC(s, eth_drop_hook_input);
 		drop(m);
-		return;
+		return NULL;
 	}
-	eth_demux(s, ctx->link, m);
+	if (ifc == NULL)
+		return s;
+	*ifc = iface_get(s, ctx->ifindex);
+	if (unlikely(*ifc == NULL)) {
+		STAT_INC(s, eth_drop_no_iface);
+		drop(m);
+		return NULL;
+	}
+	return s;
+}
+
+static void cont_eth_input(void *owner, struct rte_mbuf *m,
+			   const struct tern_hook_ctx *ctx, enum tern_verdict v)
+{
+	struct tern_stack *s = cont_begin(owner, m, ctx, v, false, NULL);
+	if (s != NULL)
+		eth_demux(s, ctx->link, m);
 }
 
 static void cont_eth_output(void *owner, struct rte_mbuf *m,
 			    const struct tern_hook_ctx *ctx, enum tern_verdict v)
 {
-	struct tern_stack *s = owner;
-	if (v != TERN_HOOK_CONTINUE) {
-		STAT_INC(s, eth_drop_hook_output);
-		drop(m);
-		return;
-	}
-	/* The interface may have gone while the packet was held. */
-	struct iface *ifc = iface_get(s, ctx->ifindex);
-	if (unlikely(ifc == NULL)) {
-		STAT_INC(s, eth_drop_no_iface);
-		drop(m);
-		return;
-	}
-	eth_tx(s, ifc, m);
+	struct iface *ifc;
+	struct tern_stack *s = cont_begin(owner, m, ctx, v, true, &ifc);
+	if (s != NULL)
+		eth_tx(s, ifc, m);
 }
 
 static void cont_ip_input(void *owner, struct rte_mbuf *m,
 			  const struct tern_hook_ctx *ctx, enum tern_verdict v)
 {
-	struct tern_stack *s = owner;
-	if (v != TERN_HOOK_CONTINUE) {
-		STAT_INC(s, eth_drop_hook_input);
-		drop(m);
-		return;
-	}
-	struct iface *ifc = iface_get(s, ctx->ifindex);
-	if (unlikely(ifc == NULL)) {
-		STAT_INC(s, eth_drop_no_iface);
-		drop(m);
-		return;
-	}
-	ip4_deliver(s, ifc, m);
+	struct iface *ifc;
+	struct tern_stack *s = cont_begin(owner, m, ctx, v, false, &ifc);
+	if (s != NULL)
+		ip4_deliver(s, ifc, m);
 }
 
 static void cont_ip_output(void *owner, struct rte_mbuf *m,
 			   const struct tern_hook_ctx *ctx, enum tern_verdict v)
 {
-	struct tern_stack *s = owner;
-	if (v != TERN_HOOK_CONTINUE) {
-		STAT_INC(s, eth_drop_hook_output);
-		drop(m);
-		return;
-	}
-	struct iface *ifc = iface_get(s, ctx->ifindex);
-	if (unlikely(ifc == NULL)) {
-		STAT_INC(s, eth_drop_no_iface);
-		drop(m);
-		return;
-	}
-	ip4_output_resume(s, ifc, m);
+	struct iface *ifc;
+	struct tern_stack *s = cont_begin(owner, m, ctx, v, true, &ifc);
+	if (s != NULL)
+		ip4_output_resume(s, ifc, m);
 }
 
 void eth_hooks_init(struct tern_stack *s)

@@ -58,7 +58,7 @@ const char *tern_route_kind_name(int kind)
 
 static rte_be32_t mask4(uint8_t plen)
 {
-	return plen == 0 ? 0 : rte_cpu_to_be_32(~0u << (32 - plen));
+	return plen == 0 || plen > 32 ? 0 : rte_cpu_to_be_32(~0u << (32 - plen));
 }
 
 struct tern_fib *tern_fib_create(const struct tern_fib_conf *conf)

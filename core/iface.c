@@ -308,7 +308,7 @@ int tern_iface_del(struct tern_stack *s, uint16_t ifindex)
 
 static uint32_t hmask(uint8_t plen)
 {
-	return plen == 0 ? 0 : ~0u << (32 - plen);
+	return plen == 0 || plen > 32 ? 0 : ~0u << (32 - plen);
 }
 
 int tern_addr_range_check(const struct tern_addr_range *r, const char **why)

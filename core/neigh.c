@@ -372,10 +372,14 @@ static void neigh_timer(struct tern_stack *s, struct tern_timer *tm)
 
 	switch (t->hot[i].state) {
 	case TERN_NEIGH_INCOMPLETE:
-		/* 7.2.2: MAX_MULTICAST_SOLICIT solicitations, then the
-		 * queued packets go (an ICMP error is optional; a generator
-		 * sees its tx counters instead). */
-		if (c->probes >= t->mcast_probes)
+	case TERN_NEIGH_PROBE:
+		/* 7.2.2: MAX_MULTICAST_SOLICIT solicitations, then the queued
+		 * packets go (an ICMP error is optional; a generator sees its
+		 * tx counters instead). 7.3.3: MAX_UNICAST_SOLICIT unanswered
+		 * probes, then the entry goes and the next packet resolves it
+		 * afresh by broadcast. */
+		if (c->probes >= (t->hot[i].state == TERN_NEIGH_PROBE ?
+				  t->ucast_probes : t->mcast_probes))
 			fail(s, i);
 		else
 			solicit(s, i, now);
@@ -401,14 +405,6 @@ static void neigh_timer(struct tern_stack *s, struct tern_timer *tm)
 		}
 		set_state(s, i, TERN_NEIGH_PROBE, now);
 		solicit(s, i, now);
-		break;
-	case TERN_NEIGH_PROBE:
-		/* 7.3.3: MAX_UNICAST_SOLICIT unanswered probes: the entry
-		 * goes; the next packet resolves it afresh by broadcast. */
-		if (c->probes >= t->ucast_probes)
-			fail(s, i);
-		else
-			solicit(s, i, now);
 		break;
 	default:
 		break;

@@ -340,7 +340,7 @@ static inline bool ip4_is_loopback(rte_be32_t ip)
 
 static inline rte_be32_t ip4_mask(uint8_t plen)
 {
-	return plen == 0 ? 0 : rte_cpu_to_be_32(~0u << (32 - plen));
+	return plen == 0 || plen > 32 ? 0 : rte_cpu_to_be_32(~0u << (32 - plen));
 }
 
 #endif

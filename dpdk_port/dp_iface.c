@@ -23,7 +23,7 @@ static int iface_idx(const struct tern_dp *dp, uint16_t ifindex)
 
 static uint32_t prefix_mask(uint8_t plen)
 {
-	return plen == 0 ? 0 : ~0u << (32 - plen);
+	return plen == 0 || plen > 32 ? 0 : ~0u << (32 - plen);
 }
 
 /* Host part all zeros (the network) or all ones (broadcast); /31 and /32
