@@ -39,7 +39,7 @@ echo "command: $BUILD/bench/tern_bench_timers --no-huge --no-shconf --no-pci -m 
 # (same lookups, same run), and the table at 100,000 entries.
 echo
 ninja -C "$BUILD" bench/tern_bench_neigh >/dev/null
-echo "command: $BUILD/bench/tern_bench_neigh --no-huge --no-shconf --no-pci -m 512 -l $LCORE --no-telemetry --log-level=lib.eal:error -- -n 10000000"
+# (the benchmark prints its own command line)
 "$BUILD/bench/tern_bench_neigh" \
   --no-huge --no-shconf --no-pci -m 512 -l "$LCORE" --no-telemetry \
   --log-level=lib.eal:error -- -n 10000000
