@@ -219,18 +219,6 @@ json_t *stats_build(struct ternd *d, struct rpc_error *e)
 			"neigh_post_fail", ju_u64(ws.neigh_post_fail)));
 		txbuf_json(json_array_get(lcores, json_array_size(lcores) - 1),
 			   &ws);
-		txbuf_json(json_array_get(lcores, json_array_size(lcores) - 1),
-			   &ws);
-		txbuf_json(json_array_get(lcores, json_array_size(lcores) - 1),
-			   &ws);
-		txbuf_json(json_array_get(lcores, json_array_size(lcores) - 1),
-			   &ws);
-		txbuf_json(json_array_get(lcores, json_array_size(lcores) - 1),
-			   &ws);
-		txbuf_json(json_array_get(lcores, json_array_size(lcores) - 1),
-			   &ws);
-		txbuf_json(json_array_get(lcores, json_array_size(lcores) - 1),
-			   &ws);
 		steer_json(json_array_get(lcores, json_array_size(lcores) - 1),
 			   &ws);
 	}

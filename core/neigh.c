@@ -434,6 +434,22 @@ static int enqueue(struct tern_stack *s, uint32_t i, struct rte_mbuf *m)
 	return 0;
 }
 
+/* m goes to the resolved entry i's MAC; a STALE entry that traffic uses
+ * starts its DELAY (7.3.3). */
+static int send_resolved(struct tern_stack *s, struct iface *ifc, uint32_t i,
+			 uint64_t now, struct rte_mbuf *m)
+{
+	struct neigh_table *t = &s->neigh;
+	struct neigh_hot *h = &t->hot[i];
+	if (unlikely(h->state == TERN_NEIGH_STALE))
+		set_state(s, i, TERN_NEIGH_DELAY, now);
+	mark_used(t, i, now);
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	rte_ether_addr_copy(&h->mac, &eh->dst_addr);
+	eth_xmit(s, ifc, m);
+	return 0;
+}
+
 int neigh_output(struct tern_stack *s, struct iface *ifc,
 		 const struct tern_addr *nexthop, struct rte_mbuf *m)
 {
@@ -444,17 +460,9 @@ int neigh_output(struct tern_stack *s, struct iface *ifc,
 	uint32_t pos = neigh_find(s, ifc->conf.ifindex, nexthop);
 	if (likely(pos != NEIGH_NONE)) {
 		uint32_t i = pos;
-		struct neigh_hot *h = &t->hot[i];
-		if (unlikely(h->state == TERN_NEIGH_INCOMPLETE))
+		if (unlikely(t->hot[i].state == TERN_NEIGH_INCOMPLETE))
 			return enqueue(s, i, m);
-		if (unlikely(h->state == TERN_NEIGH_STALE))
-			set_state(s, i, TERN_NEIGH_DELAY, now); /* 7.3.3 */
-		mark_used(t, i, now);
-		struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m,
-						struct rte_ether_hdr *);
-		rte_ether_addr_copy(&h->mac, &eh->dst_addr);
-		eth_xmit(s, ifc, m);
-		return 0;
+		return send_resolved(s, ifc, i, now, m);
 	}
 	key_make(&k, ifc->conf.ifindex, nexthop);
 	uint32_t i = slot_new(s, &k, now);
@@ -710,16 +718,7 @@ int neigh_output_cached(struct tern_stack *s, struct iface *ifc,
 	 * unless it is still INCOMPLETE. */
 	if (likely(i < t->cap && t->hot[i].gen == *gen &&
 		   t->hot[i].state >= TERN_NEIGH_REACHABLE)) {
-		struct neigh_hot *h = &t->hot[i];
-		uint64_t now = tern_stack_now(s);
-		if (unlikely(h->state == TERN_NEIGH_STALE))
-			set_state(s, i, TERN_NEIGH_DELAY, now); /* 7.3.3 */
-		mark_used(t, i, now);
-		struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m,
-						struct rte_ether_hdr *);
-		rte_ether_addr_copy(&h->mac, &eh->dst_addr);
-		eth_xmit(s, ifc, m);
-		return 0;
+		return send_resolved(s, ifc, i, tern_stack_now(s), m);
 	}
 	int rc = neigh_output(s, ifc, nexthop, m);
 	i = neigh_find(s, ifc->conf.ifindex, nexthop);
