@@ -23,12 +23,6 @@
 #include "txbuf.h"
 
 #include "txbuf.h"
-
-#include "txbuf.h"
-
-#include "txbuf.h"
-
-#include "txbuf.h"
 #include <tern/rss.h>
 
 #include "txbuf.h"
