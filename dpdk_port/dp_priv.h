@@ -17,12 +17,6 @@
 #include <tern/chan.h>
 #include <tern/clock.h>
 #include <tern/dp.h>
-
-#include "txbuf.h"
-
-#include "txbuf.h"
-
-#include "txbuf.h"
 #include <tern/rss.h>
 
 #include "txbuf.h"
