@@ -9,6 +9,7 @@ PKGS=(
   libzmq3-dev libjansson-dev libgtest-dev
   python3 python3-zmq python3-pytest
   iproute2 iputils-ping tcpdump netcat-openbsd procps
+  bison flex liblwip-dev curl nginx wrk hping3
 )
 
 missing=()
