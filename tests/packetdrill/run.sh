@@ -112,72 +112,89 @@ done
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
-# name shown for a script: its path under tests/packetdrill when it is there
-show_name() {
-  local abs
-  abs=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-  case "$abs" in "$here"/*) echo "${abs#"$here"/}" ;; *) echo "$1" ;; esac
-}
+# Throwaway network namespace per script: unshare(1) makes one that dies
+# with the process; `ip netns` is the fallback.
+use_unshare=0
+if [ "$mode" = kernel ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
+  use_unshare=1
+fi
 
-# Runs one script once; output to $2, exit status returned.
+# Names shown for the scripts: their paths under tests/packetdrill when
+# they are there. (Plain bash below: forking is slow on small VMs.)
+names=(); dirs=(); bases=()
+for s in "${scripts[@]}"; do
+  case "$s" in /*) abs=$s ;; *) abs=$PWD/$s ;; esac
+  abs=${abs//\/.\//\/}
+  dirs+=("${abs%/*}"); bases+=("${abs##*/}")
+  case "$abs" in "$here"/*) names+=("${abs#"$here"/}") ;; *) names+=("$s") ;; esac
+done
+
+# Runs script number $1 once; output to $2; returns packetdrill's status.
 run_once() {
-  local script=$1 out=$2 dir base ns rc
-  dir=$(cd "$(dirname "$script")" && pwd); base=$(basename "$script")
-  if [ "$mode" = kernel ]; then
-    ns="pd$$-$3-$RANDOM"
+  local i=$1 out=$2 ns rc
+  if [ "$mode" = so ]; then
+    ( cd "${dirs[$i]}" && exec timeout "$timeout_s" "$pd" --so_filename="$so_path" \
+        --local_ip="$local_ip" --so_flags="$so_flags" "${bases[$i]}" ) >"$out" 2>&1
+  elif [ "$use_unshare" = 1 ]; then
+    ( cd "${dirs[$i]}" && exec timeout "$timeout_s" unshare -n \
+        "$pd" --local_ip="$local_ip" "${bases[$i]}" ) >"$out" 2>&1
+  else
+    ns="pd$$-$i-$RANDOM"
     ip netns add "$ns" || return 125
-    ip -n "$ns" link set lo up
-    ( cd "$dir" && timeout "$timeout_s" ip netns exec "$ns" \
-        "$pd" --local_ip="$local_ip" "$base" ) >"$out" 2>&1
+    ( cd "${dirs[$i]}" && exec timeout "$timeout_s" ip netns exec "$ns" \
+        "$pd" --local_ip="$local_ip" "${bases[$i]}" ) >"$out" 2>&1
     rc=$?
     ip netns del "$ns"
-  else
-    ( cd "$dir" && timeout "$timeout_s" "$pd" --so_filename="$so_path" \
-        --local_ip="$local_ip" --so_flags="$so_flags" "$base" ) >"$out" 2>&1
-    rc=$?
+    return $rc
   fi
-  return $rc
 }
 
-# Runs script number $1 and writes results/$1.{status,out,time}.
+# Runs script number $1 and writes results/$1.{status,reason,time,out}.
 run_one() {
-  local i=$1 script=${scripts[$1]} name status="PASS" try=0 rc t0 t1 reason=""
-  name=$(show_name "$script")
+  local i=$1 name=${names[$1]} status=PASS try=0 rc=0 t0 t1 reason="" line out
+  out="$results/$i.out"
+  t0=$EPOCHREALTIME
   if [ "$mode" = so ] && [[ "/$name" == */linux-sysctl/* ]]; then
-    status=SKIP; reason="sets Linux sysctls: --kernel only"; : >"$results/$i.out"; t0=0; t1=0
+    status=SKIP; reason="sets Linux sysctls: --kernel only"; : >"$out"
   else
-    t0=$(date +%s.%N)
     while :; do
-      run_once "$script" "$results/$i.out" "$i"; rc=$?
+      run_once "$i" "$out"; rc=$?
       [ $rc -eq 0 ] && break
       try=$((try + 1))
       [ $try -le "$retries" ] || break
     done
-    t1=$(date +%s.%N)
     if [ $rc -ne 0 ]; then
       status=FAIL
       [ $rc -eq 124 ] && reason="timed out after ${timeout_s}s"
       # packetdrill names the failing line as "FILE.pkt:LINE: ...".
-      [ -n "$reason" ] || reason=$(grep -m1 -E '\.pkt:[0-9]+:' "$results/$i.out")
-      [ -n "$reason" ] || reason=$(grep -m1 -v '^[[:space:]]*$' "$results/$i.out")
+      if [ -z "$reason" ]; then
+        while IFS= read -r line; do
+          case "$line" in *.pkt:[0-9]*:*) reason=$line; break ;; esac
+          [ -n "$reason" ] || [ -z "${line//[[:space:]]/}" ] || reason=$line
+        done <"$out"
+      fi
       [ -n "$reason" ] || reason="exit status $rc"
     elif [ $try -gt 0 ]; then
       reason="passed on try $((try + 1))"
     fi
   fi
+  t1=$EPOCHREALTIME
+  t0=${t0/./}; t1=${t1/./}
   printf '%s\n' "$status" >"$results/$i.status"
   printf '%s\n' "$reason" >"$results/$i.reason"
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >"$results/$i.time"
+  printf '%d.%03d\n' $(((t1 - t0) / 1000000)) $(((t1 - t0) / 1000 % 1000)) >"$results/$i.time"
   # One write per line so parallel jobs do not interleave.
   if [ -n "$reason" ]; then
     printf '%s %s  (%s)\n' "$status" "$name" "$reason"
   else
     printf '%s %s\n' "$status" "$name"
   fi
-  if [ "$status" = FAIL ] && [ "$verbose" = 1 ]; then sed 's/^/    /' "$results/$i.out"; fi
+  if [ "$status" = FAIL ] && [ "$verbose" = 1 ]; then
+    while IFS= read -r line; do printf '    %s\n' "$line"; done <"$out"
+  fi
 }
 
-start=$(date +%s)
+start=$EPOCHSECONDS
 echo "packetdrill: $pd ($mode mode${so_path:+, $so_path}), ${#scripts[@]} scripts, $jobs jobs"
 running=0
 for i in "${!scripts[@]}"; do
@@ -189,32 +206,39 @@ wait
 
 pass=0; fail=0; skip=0
 for i in "${!scripts[@]}"; do
-  case "$(cat "$results/$i.status" 2>/dev/null)" in
+  st=FAIL; [ -f "$results/$i.status" ] && st=$(<"$results/$i.status")
+  case "$st" in
     PASS) pass=$((pass + 1)) ;;
     SKIP) skip=$((skip + 1)) ;;
     *) fail=$((fail + 1)) ;;
   esac
 done
-elapsed=$(( $(date +%s) - start ))
+elapsed=$((EPOCHSECONDS - start))
 
+xml_escape() {
+  local s=$1
+  s=${s//&/&amp;}; s=${s//</&lt;}; s=${s//>/&gt;}; s=${s//\"/&quot;}
+  printf '%s' "${s//[$'\001'-$'\010'$'\013'$'\014'$'\016'-$'\037']/}"
+}
 if [ -n "$junit" ]; then
-  xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g' | tr -d '\000-\010\013\014\016-\037'; }
   {
     echo '<?xml version="1.0" encoding="UTF-8"?>'
     printf '<testsuites>\n<testsuite name="packetdrill-%s" tests="%d" failures="%d" skipped="%d" time="%d">\n' \
       "$mode" "${#scripts[@]}" "$fail" "$skip" "$elapsed"
     for i in "${!scripts[@]}"; do
-      name=$(show_name "${scripts[$i]}")
-      cls="packetdrill.$(dirname "$name" | tr '/' '.')"
-      st=$(cat "$results/$i.status" 2>/dev/null || echo FAIL)
+      name=${names[$i]}
+      cls=packetdrill; [[ "$name" == */* ]] && cls="packetdrill.${name%/*}"
+      cls=${cls//\//.}
+      st=FAIL; [ -f "$results/$i.status" ] && st=$(<"$results/$i.status")
+      tm=0; [ -f "$results/$i.time" ] && tm=$(<"$results/$i.time")
+      rs=""; [ -f "$results/$i.reason" ] && rs=$(<"$results/$i.reason")
       printf '  <testcase classname="%s" name="%s" time="%s">\n' \
-        "$(printf '%s' "$cls" | xml_escape)" "$(basename "$name" | xml_escape)" "$(cat "$results/$i.time" 2>/dev/null || echo 0)"
+        "$(xml_escape "$cls")" "$(xml_escape "${name##*/}")" "$tm"
       if [ "$st" = FAIL ]; then
-        printf '    <failure message="%s"><![CDATA[' "$(xml_escape <"$results/$i.reason")"
-        sed 's/]]>/]]]]><![CDATA[>/g' "$results/$i.out" | tr -d '\000-\010\013\014\016-\037'
-        printf ']]></failure>\n'
+        body=""; [ -f "$results/$i.out" ] && body=$(<"$results/$i.out")
+        printf '    <failure message="%s">%s</failure>\n' "$(xml_escape "$rs")" "$(xml_escape "$body")"
       elif [ "$st" = SKIP ]; then
-        printf '    <skipped message="%s"/>\n' "$(xml_escape <"$results/$i.reason")"
+        printf '    <skipped message="%s"/>\n' "$(xml_escape "$rs")"
       fi
       printf '  </testcase>\n'
     done
