@@ -15,6 +15,9 @@
 #   -j N              scripts run at once (default 2)
 #   --retries N       run a failing script up to N more times (default 0)
 #   --timeout SECS    per-script limit (default 60)
+#   --tolerance USECS packetdrill's timing tolerance (default: its own,
+#                     4 ms, in --so mode; 20 ms in --kernel mode, where
+#                     250 Hz timers and a busy 2-core machine add jitter)
 #   -v                print packetdrill's whole output for failures
 #
 # Without script arguments every *.pkt under this folder runs. Scripts under
@@ -39,9 +42,10 @@ jobs=2
 retries=0
 timeout_s=60
 verbose=0
+tolerance=""
 args=()
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 die_skip() { echo "run.sh: SKIP: $*" >&2; exit 77; }
 
 while [ $# -gt 0 ]; do
@@ -57,6 +61,7 @@ while [ $# -gt 0 ]; do
     -j*) jobs=${1#-j} ;;
     --retries) retries=${2:?}; shift ;;
     --timeout) timeout_s=${2:?}; shift ;;
+    --tolerance) tolerance=${2:?}; shift ;;
     -v|--verbose) verbose=1 ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -94,6 +99,9 @@ else
   so_path=$(cd "$(dirname "$so_path")" && pwd)/$(basename "$so_path")
 fi
 command -v timeout >/dev/null || die_skip "needs coreutils' timeout"
+[ -n "$tolerance" ] || { [ "$mode" = kernel ] && tolerance=20000; }
+pd_opts=(--local_ip="$local_ip")
+[ -z "$tolerance" ] || pd_opts+=(--tolerance_usecs="$tolerance")
 
 # --- the scripts -----------------------------------------------------------
 scripts=()
@@ -134,15 +142,15 @@ run_once() {
   local i=$1 out=$2 ns rc
   if [ "$mode" = so ]; then
     ( cd "${dirs[$i]}" && exec timeout "$timeout_s" "$pd" --so_filename="$so_path" \
-        --local_ip="$local_ip" --so_flags="$so_flags" "${bases[$i]}" ) >"$out" 2>&1
+        "${pd_opts[@]}" --so_flags="$so_flags" "${bases[$i]}" ) >"$out" 2>&1
   elif [ "$use_unshare" = 1 ]; then
     ( cd "${dirs[$i]}" && exec timeout "$timeout_s" unshare -n \
-        "$pd" --local_ip="$local_ip" "${bases[$i]}" ) >"$out" 2>&1
+        "$pd" "${pd_opts[@]}" "${bases[$i]}" ) >"$out" 2>&1
   else
     ns="pd$$-$i-$RANDOM"
     ip netns add "$ns" || return 125
     ( cd "${dirs[$i]}" && exec timeout "$timeout_s" ip netns exec "$ns" \
-        "$pd" --local_ip="$local_ip" "${bases[$i]}" ) >"$out" 2>&1
+        "$pd" "${pd_opts[@]}" "${bases[$i]}" ) >"$out" 2>&1
     rc=$?
     ip netns del "$ns"
     return $rc
