@@ -109,6 +109,9 @@ int tern_stack_set_link_rss(struct tern_stack *s, uint16_t link,
 struct busy_arg {
 	struct tern_stack *s;
 	const struct tern_addr *local;
+	/* an active open: the 4-tuple decides (src 0: no remote known) */
+	rte_be32_t src, dst;
+	uint16_t rport;
 };
 
 static bool udp_busy(void *arg, uint16_t port)
@@ -117,23 +120,35 @@ static bool udp_busy(void *arg, uint16_t port)
 	return udp_port_busy(b->s, b->local, port);
 }
 
-static tern_port_busy_fn busy_fn(uint8_t proto)
+/* For TCP a port is busy for an active open when its 4-tuple is taken
+ * or a listener holds it; without a remote, when anything uses it. */
+static bool tcp_busy(void *arg, uint16_t port)
 {
-	/* TCP adds its table here (a port is busy for TCP when a
-	 * connection or listener of the same local address holds it). */
-	return proto == IPPROTO_UDP ? udp_busy : NULL;
+	const struct busy_arg *b = arg;
+	if (b->src == 0)
+		return tcp_port_busy(b->s, b->local, port);
+	return tcp_lookup(b->s, b->src, b->dst, rte_cpu_to_be_16(port),
+			  rte_cpu_to_be_16(b->rport)) != NULL ||
+	       tcp_listener_find(b->s, b->src, port) != NULL;
 }
 
-int eph_pick_plain(struct tern_stack *s, uint8_t proto,
-		   const struct tern_addr *local, uint16_t *port)
+static tern_port_busy_fn busy_fn(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? udp_busy :
+	       proto == IPPROTO_TCP ? tcp_busy : NULL;
+}
+
+/* The next port of the range, from a rotating start, that is not busy
+ * for proto; src 0: no remote known (a bind, not an active open). */
+static int eph_pick_tuple(struct tern_stack *s, uint8_t proto,
+			  const struct tern_addr *local, rte_be32_t src,
+			  rte_be32_t dst, uint16_t rport, uint16_t *port)
 {
 	struct eph_state *e = s->eph;
-	struct busy_arg b = {s, local};
+	struct busy_arg b = {s, local, src, dst, rport};
 	tern_port_busy_fn busy = busy_fn(proto);
 	unsigned span = (unsigned)(e->hi - e->lo) + 1;
 
-	if (busy == NULL)
-		return -EPROTONOSUPPORT;
 	for (unsigned i = 0; i < span; i++) {
 		uint16_t cand = e->next;
 		e->next = cand == e->hi ? e->lo : (uint16_t)(cand + 1);
@@ -143,6 +158,14 @@ int eph_pick_plain(struct tern_stack *s, uint8_t proto,
 		}
 	}
 	return -EADDRINUSE;
+}
+
+int eph_pick_plain(struct tern_stack *s, uint8_t proto,
+		   const struct tern_addr *local, uint16_t *port)
+{
+	if (busy_fn(proto) == NULL)
+		return -EPROTONOSUPPORT;
+	return eph_pick_tuple(s, proto, local, 0, 0, 0, port);
 }
 
 int tern_stack_pick_port(struct tern_stack *s, uint8_t proto,
@@ -173,7 +196,7 @@ int tern_stack_pick_port(struct tern_stack *s, uint8_t proto,
 			src = iface_src_for(ifc, remote->v4);
 	}
 	if (l != NULL) {
-		struct busy_arg b = {s, local};
+		struct busy_arg b = {s, local, src, remote->v4, rport};
 		int rc = tern_rss_steer_port(l->st, proto, src, remote->v4,
 					     rport, s->eph->lo, s->eph->hi,
 					     &s->eph->cursor, busy_fn(proto),
@@ -183,5 +206,5 @@ int tern_stack_pick_port(struct tern_stack *s, uint8_t proto,
 		if (rc != -EOPNOTSUPP && rc != -ENOENT)
 			return rc;
 	}
-	return eph_pick_plain(s, proto, local, port);
+	return eph_pick_tuple(s, proto, local, src, remote->v4, rport, port);
 }

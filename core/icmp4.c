@@ -96,6 +96,8 @@ static void icmp4_error_input(struct tern_stack *s, struct iface *ifc,
 	int rc = -ENOENT;
 	if (in->next_proto_id == IPPROTO_UDP)
 		rc = udp_err4(s, in, l4, icmp_errno(type, code), info);
+	else if (in->next_proto_id == IPPROTO_TCP)
+		rc = tcp_err4(s, in, l4, icmp_errno(type, code), info);
 	drop(m);
 	if (rc != 0) {
 		/* RFC 5927 4.2: no transport state matches it */

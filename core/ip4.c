@@ -76,9 +76,11 @@ void ip4_deliver(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 	case IPPROTO_UDP:
 		udp_input(s, ifc, m, hlen);
 		return;
+	case IPPROTO_TCP:
+		tcp_input(s, ifc, m, hlen);
+		return;
 	default:
-		/* RFC 1122 3.2.2.1 suggests protocol unreachable; TCP will
-		 * take its own number when it lands. */
+		/* RFC 1122 3.2.2.1 suggests protocol unreachable */
 		STAT_INC(s, ip4_drop_unknown_proto);
 		drop(m);
 		return;

@@ -68,6 +68,8 @@ struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf)
 		rc = ip4_frag_init(s, conf);
 	if (rc == 0)
 		rc = neigh_init(s, conf);
+	if (rc == 0)
+		rc = tcp_init(s, conf);
 	if (rc != 0) {
 		tern_stack_destroy(s);
 		rte_errno = -rc;
@@ -82,6 +84,7 @@ void tern_stack_destroy(struct tern_stack *s)
 		return;
 	while (s->nactive > 0)
 		tern_iface_del(s, s->active[0]->conf.ifindex);
+	tcp_fini(s);
 	neigh_fini(s);
 	ip4_frag_fini(s);
 	iface_fini(s);

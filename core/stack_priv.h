@@ -13,6 +13,7 @@
 
 #include "local.h"
 #include "neigh.h"
+#include "tcp_priv.h"
 
 #define ICMP_RATE_PER_S 1000	/* like Linux net.ipv4.icmp_msgs_per_sec */
 #define ICMP_BURST 50
@@ -113,6 +114,9 @@ struct tern_stack {
 	uint16_t *port_exact;		/* 65536: pcbs bound to one address */
 	struct hmap udp_exact;		/* (address, port) -> pcb index */
 
+	/* TCP (tcp_*.c) */
+	struct tcp_state tcp;
+
 	/* ephemeral ports and RSS steering (ephemeral.c) */
 	struct eph_state *eph;
 
@@ -121,6 +125,19 @@ struct tern_stack {
 };
 
 #define STAT_INC(s, name) ((s)->st.name++)
+#define STAT_ADD(s, name, n) ((s)->st.name += (n))
+
+static inline uint32_t tcp_idx(const struct tern_stack *s,
+			       const struct tcp_conn *c)
+{
+	return (uint32_t)(c - s->tcp.conns);
+}
+
+static inline struct tcp_cold *tcp_cold_of(struct tern_stack *s,
+					   const struct tcp_conn *c)
+{
+	return &s->tcp.cold[c - s->tcp.conns];
+}
 
 /* Every interface in use, in the order it was added. */
 #define FOR_EACH_IFACE(s, ifc)                                                 \

@@ -19,6 +19,7 @@
 #include <tern/offload.h>
 #include <tern/route.h>
 #include <tern/stats.h>
+#include <tern/tcp.h>
 #include <tern/timer.h>
 
 #ifdef __cplusplus
@@ -72,6 +73,21 @@ struct tern_stack_conf {
 	uint32_t ip4_frag_max;
 	uint32_t ip4_frag_timeout_ms;
 	uint32_t udp_max_pcbs;		/* UDP pcbs; 0 = 4096 */
+	/* TCP (0 = the default; defaults are Linux's where it has one). */
+	uint32_t tcp_max_conns;		/* connections, every state but
+					 * LISTEN; 0 = 16384 */
+	uint32_t tcp_max_listeners;	/* 0 = 64 */
+	uint32_t tcp_msl_ms;		/* TIME_WAIT lasts 2 MSL; 0 = 30000 */
+	uint32_t tcp_fin_timeout_ms;	/* FIN-WAIT-2 after close; 0 = 60000 */
+	uint32_t tcp_delack_ms;		/* delayed ACK; 0 = 40 */
+	bool tcp_no_delack;		/* ACK every segment at once */
+	uint32_t tcp_rto_min_ms;	/* 0 = 200 (RFC 6298 2.4 says 1000;
+					 * Linux and tern use 200) */
+	uint32_t tcp_rto_init_ms;	/* 0 = 1000 (RFC 6298 2.1) */
+	uint32_t tcp_rto_max_ms;	/* 0 = 120000 */
+	uint8_t tcp_syn_retries;	/* 0 = 6 */
+	uint8_t tcp_retries;		/* 0 = 15 (Linux tcp_retries2) */
+	uint8_t tcp_cc;			/* enum tern_tcp_cc; 0 = CUBIC */
 };
 
 struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf);

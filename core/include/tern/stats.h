@@ -80,6 +80,45 @@ extern "C" {
 	X(udp, drop_bad_cksum)                                                 \
 	X(udp, drop_no_port)                                                   \
 	X(udp, rx_errors)                                                      \
+	X(tcp, rx_segs)                                                        \
+	X(tcp, tx_segs)                                                        \
+	X(tcp, active_opens)                                                   \
+	X(tcp, passive_opens)                                                  \
+	X(tcp, attempt_fails)                                                  \
+	X(tcp, estab_resets)                                                   \
+	X(tcp, conn_timeouts)                                                  \
+	X(tcp, rx_bytes)                                                       \
+	X(tcp, tx_bytes)                                                       \
+	X(tcp, retrans_segs)                                                   \
+	X(tcp, rto_expired)                                                    \
+	X(tcp, fast_retrans)                                                   \
+	X(tcp, dup_acks)                                                       \
+	X(tcp, delayed_acks)                                                   \
+	X(tcp, ooo_queued)                                                     \
+	X(tcp, tx_rst)                                                         \
+	X(tcp, rx_rst)                                                         \
+	X(tcp, challenge_acks)                                                 \
+	X(tcp, syn_retrans)                                                    \
+	X(tcp, time_wait)                                                      \
+	X(tcp, keepalive_probes)                                               \
+	X(tcp, window_probes)                                                  \
+	X(tcp, rx_icmp_errors)                                                 \
+	X(tcp, drop_short)                                                     \
+	X(tcp, drop_bad_hlen)                                                  \
+	X(tcp, drop_bad_cksum)                                                 \
+	X(tcp, drop_bad_flags)                                                 \
+	X(tcp, drop_no_conn)                                                   \
+	X(tcp, drop_listen_overflow)                                           \
+	X(tcp, drop_table_full)                                                \
+	X(tcp, drop_out_of_window)                                             \
+	X(tcp, drop_paws)                                                      \
+	X(tcp, drop_bad_ack)                                                   \
+	X(tcp, drop_rst)                                                       \
+	X(tcp, drop_syn)                                                       \
+	X(tcp, drop_dup_data)                                                  \
+	X(tcp, drop_ooo_full)                                                  \
+	X(tcp, drop_after_close)                                               \
+	X(tcp, drop_state)                                                     \
 	X(mbuf, rx_unshared)                                                   \
 	X(mbuf, drop_alloc_fail)
 

@@ -1,0 +1,540 @@
+/* TCP: the raw API (tern/tcp.h) and the state changes the application
+ * hears about. The protocol rules are in tcp_input.c and tcp_output.c. */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+
+#include <tern/rss.h>
+
+#include "stack_priv.h"
+
+#define TCP_DEFAULT_BUF (256u * 1024)
+
+static const char *const state_names[TERN_TCP_NSTATES] = {
+	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED",
+	"FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK",
+	"TIME_WAIT",
+};
+
+const char *tern_tcp_state_name(enum tern_tcp_state st)
+{
+	return (unsigned)st < TERN_TCP_NSTATES ? state_names[st] : "?";
+}
+
+static inline struct tcp_conn *conn_of(struct tern_tcp_conn *c)
+{
+	return (struct tcp_conn *)c;
+}
+
+/* ---- what the application hears ----------------------------------------- */
+
+void tcp_set_state(struct tern_stack *s, struct tcp_conn *c, uint8_t st)
+{
+	(void)s;
+	c->state = st;
+}
+
+void tcp_conn_done(struct tern_stack *s, struct tcp_conn *c, int err)
+{
+	const struct tern_tcp_ops *ops = c->ops;
+	void *arg = c->arg;
+	bool tell = !(c->flags & TF_NOTIFIED) && ops != NULL &&
+		    ops->closed != NULL;
+	c->flags |= TF_NOTIFIED;
+	tcp_conn_release(s, c);	/* deferred while input holds c */
+	if (tell)
+		ops->closed(arg, (struct tern_tcp_conn *)c, err);
+}
+
+void tcp_enter_time_wait(struct tern_stack *s, struct tcp_conn *c)
+{
+	STAT_INC(s, tcp_time_wait);
+	tcp_set_state(s, c, TERN_TCP_TIME_WAIT);
+	c->rto_at = 0;
+	c->dack_at = 0;
+	c->flags &= ~(uint32_t)(TF_PERSIST | TF_KEEPALIVE | TF_DELACK);
+	pktq_purge(s->pkt_next_off, &c->sndq);
+	pktq_purge(s->pkt_next_off, &c->ooo);
+	c->sndq_bytes = c->ooo_bytes = 0;
+	c->keep_at = tern_stack_now(s) + 2 * s->tcp.msl_ns;
+	tcp_timer_update(s, c);
+	const struct tern_tcp_ops *ops = c->ops;
+	void *arg = c->arg;
+	bool tell = !(c->flags & TF_NOTIFIED) && ops != NULL &&
+		    ops->closed != NULL;
+	c->flags |= TF_NOTIFIED;
+	c->ops = NULL;
+	c->arg = NULL;
+	if (tell)
+		ops->closed(arg, (struct tern_tcp_conn *)c, 0);
+}
+
+void tcp_deliver(struct tern_stack *s, struct tcp_conn *c, struct rte_mbuf *m)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	if (c->ops == NULL || c->ops->recv == NULL || cold->rcvq.n > 0) {
+		/* not accepted yet: hold it (the window shrinks) */
+		c->rcvq_bytes += m->pkt_len;
+		pktq_push(s->pkt_next_off, &cold->rcvq, m);
+		return;
+	}
+	if (c->flags & TF_MANUAL_WND)
+		c->rcvq_bytes += m->pkt_len;
+	c->ops->recv(c->arg, (struct tern_tcp_conn *)c, m);
+}
+
+void tcp_deliver_fin(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	if (c->ops == NULL || c->ops->recv == NULL || cold->rcvq.n > 0 ||
+	    (c->flags & TF_NOTIFIED))
+		return;	/* told when the application takes its data */
+	c->flags |= TF_FIN_TOLD;
+	c->ops->recv(c->arg, (struct tern_tcp_conn *)c, NULL);
+}
+
+void tcp_accepted(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	struct tcp_listener *l = cold->listener ?
+				 &s->tcp.lst[cold->listener - 1] : NULL;
+	if (l == NULL || !l->used) {
+		tern_tcp_abort(s, (struct tern_tcp_conn *)c);
+		return;
+	}
+	if (l->pending > 0)
+		l->pending--;
+	c->flags |= TF_ACCEPTED;
+	l->accept(l->arg, (struct tern_tcp_listener *)l,
+		  (struct tern_tcp_conn *)c);
+}
+
+void tcp_connected(struct tern_stack *s, struct tcp_conn *c)
+{
+	(void)s;
+	STAT_INC(s, tcp_active_opens);
+	if (c->ops != NULL && c->ops->connected != NULL)
+		c->ops->connected(c->arg, (struct tern_tcp_conn *)c);
+}
+
+/* ---- options ---------------------------------------------------------------- */
+
+void tcp_conn_opts_apply(struct tern_stack *s, struct tcp_conn *c,
+			 const struct tern_tcp_opts *o)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	c->sndbuf = o->sndbuf ? o->sndbuf : TCP_DEFAULT_BUF;
+	cold->rcvbuf = o->rcvbuf ? o->rcvbuf : TCP_DEFAULT_BUF;
+	uint32_t mtu_mss = cold->rt.mtu - sizeof(struct rte_ipv4_hdr) -
+			   sizeof(struct rte_tcp_hdr);
+	cold->rcv_mss = (uint16_t)(o->mss && o->mss < mtu_mss ? o->mss : mtu_mss);
+	c->mss = RTE_MIN(cold->rcv_mss, (uint16_t)536);
+	if (!o->no_sack)
+		c->flags |= TF_SACK;
+	if (!o->no_timestamps)
+		c->flags |= TF_TS;
+	if (!o->no_wscale) {
+		c->flags |= TF_WS;
+		/* RFC 7323 2.3: the smallest shift that lets the window
+		 * reach the whole buffer */
+		uint8_t sh = 0;
+		while (sh < TCP_MAX_WS && (cold->rcvbuf >> sh) > UINT16_MAX)
+			sh++;
+		c->rcv_wscale = sh;
+	}
+	if (o->nodelay)
+		c->flags |= TF_NODELAY;
+	if (o->manual_window)
+		c->flags |= TF_MANUAL_WND;
+	if (o->rst_on_close)
+		c->flags |= TF_RST_CLOSE;
+	cold->cc_algo = o->cc ? o->cc : s->tcp.cc_default;
+	cold->keepidle_s = o->keepidle_s;
+	cold->keepintvl_s = o->keepintvl_s ? o->keepintvl_s : 75;
+	cold->keepcnt = o->keepcnt ? o->keepcnt : 9;
+	if (o->keepidle_s)
+		c->flags |= TF_KEEPALIVE;
+	cold->peer_wscale = 0xff;
+	c->rto_us = s->tcp.rto_init_us;
+	c->cwnd = c->mss;
+	c->ssthresh = UINT32_MAX;
+}
+
+/* ---- active open ------------------------------------------------------------- */
+
+struct tern_tcp_conn *tern_tcp_connect(struct tern_stack *s,
+				       const struct tern_tcp_connect_conf *cc)
+{
+	if (s == NULL || cc == NULL || cc->remote.family != TERN_AF_INET ||
+	    cc->rport == 0 || cc->remote.v4 == 0 ||
+	    (cc->local.family != TERN_AF_NONE && cc->local.family != TERN_AF_INET)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	struct tern_route rt;
+	int rc = tern_route_get(s, &cc->remote,
+				cc->local.family == TERN_AF_INET ? &cc->local : NULL,
+				&rt);
+	if (rc != 0) {
+		rte_errno = rc == -EADDRNOTAVAIL ? EADDRNOTAVAIL : EHOSTUNREACH;
+		return NULL;
+	}
+	if (rt.bcast) {
+		rte_errno = EINVAL;	/* TCP has no broadcast */
+		return NULL;
+	}
+	uint16_t lport = cc->lport;
+	if (lport == 0) {
+		rc = tern_stack_pick_port(s, IPPROTO_TCP, &rt.src, &cc->remote,
+					  cc->rport, &lport);
+		if (rc != 0) {
+			rte_errno = EADDRINUSE;
+			return NULL;
+		}
+	} else if (tcp_lookup(s, rt.src.v4, cc->remote.v4,
+			      rte_cpu_to_be_16(lport),
+			      rte_cpu_to_be_16(cc->rport)) != NULL) {
+		rte_errno = EADDRINUSE;
+		return NULL;
+	}
+	struct tcp_conn *c = tcp_conn_new(s, rt.src.v4, cc->remote.v4,
+					  rte_cpu_to_be_16(lport),
+					  rte_cpu_to_be_16(cc->rport));
+	if (c == NULL) {
+		STAT_INC(s, tcp_drop_table_full);
+		rte_errno = ENOSPC;
+		return NULL;
+	}
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	cold->rt = rt;
+	tcp_conn_opts_apply(s, c, &cc->opts);
+	c->ops = cc->ops;
+	c->arg = cc->arg;
+	cold->iss = tcp_isn(s, c);
+	c->snd_una = cold->iss;
+	c->snd_nxt = c->snd_max = cold->iss + 1;
+	c->recover = cold->iss;
+	tcp_set_state(s, c, TERN_TCP_SYN_SENT);
+	c->flags |= TF_RTT_TIMING;
+	c->rtt_seq = cold->iss;
+	c->rtt_start_us = tcp_now_us(s);
+	s->tcp.busy++;
+	tcp_send_seg(s, c, cold->iss, 0, RTE_TCP_SYN_FLAG);
+	tcp_rto_arm(s, c);
+	s->tcp.busy--;
+	tcp_reap(s);
+	return (struct tern_tcp_conn *)c;
+}
+
+/* ---- the application's side ------------------------------------------------------ */
+
+void *tern_tcp_arg(const struct tern_tcp_conn *c)
+{
+	return c ? ((const struct tcp_conn *)c)->arg : NULL;
+}
+
+/* Data held while the connection had no receiver goes to it now. */
+static void rcvq_flush(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	bool had = cold->rcvq.n > 0;
+	while (cold->rcvq.n > 0 && c->ops != NULL && c->ops->recv != NULL &&
+	       !(c->flags & (TF_FREE | TF_NOTIFIED))) {
+		struct rte_mbuf *m = pktq_pop(s->pkt_next_off, &cold->rcvq);
+		if (!(c->flags & TF_MANUAL_WND))
+			c->rcvq_bytes -= m->pkt_len;
+		c->ops->recv(c->arg, (struct tern_tcp_conn *)c, m);
+	}
+	if (c->flags & (TF_FREE | TF_NOTIFIED))
+		return;
+	if ((c->flags & TF_FIN_RCVD) && !(c->flags & TF_FIN_TOLD) &&
+	    cold->rcvq.n == 0 && c->ops != NULL && c->ops->recv != NULL) {
+		c->flags |= TF_FIN_TOLD;
+		c->ops->recv(c->arg, (struct tern_tcp_conn *)c, NULL);
+	}
+	if (had && !(c->flags & TF_FREE))
+		tern_tcp_recved(s, (struct tern_tcp_conn *)c, 0);
+}
+
+void tern_tcp_set_ops(struct tern_stack *s, struct tern_tcp_conn *tc,
+		      const struct tern_tcp_ops *ops, void *arg)
+{
+	struct tcp_conn *c = conn_of(tc);
+	if (s == NULL || c == NULL || (c->flags & TF_FREE))
+		return;
+	c->ops = ops;
+	c->arg = arg;
+	if (tcp_cold_of(s, c)->rcvq.n > 0 || (c->flags & TF_FIN_RCVD)) {
+		s->tcp.busy++;
+		rcvq_flush(s, c);
+		s->tcp.busy--;
+		tcp_reap(s);
+	}
+}
+
+static bool can_queue(uint8_t st)
+{
+	return st == TERN_TCP_SYN_SENT || st == TERN_TCP_SYN_RECEIVED ||
+	       st == TERN_TCP_ESTABLISHED || st == TERN_TCP_CLOSE_WAIT;
+}
+
+uint32_t tern_tcp_send_space(const struct tern_tcp_conn *tc)
+{
+	const struct tcp_conn *c = (const struct tcp_conn *)tc;
+	if (c == NULL || !can_queue(c->state) || (c->flags & TF_SHUT_WR))
+		return 0;
+	return c->sndq_bytes < c->sndbuf ? c->sndbuf - c->sndq_bytes : 0;
+}
+
+int tern_tcp_send(struct tern_stack *s, struct tern_tcp_conn *tc,
+		  struct rte_mbuf *m)
+{
+	struct tcp_conn *c = conn_of(tc);
+	if (s == NULL || c == NULL || m == NULL)
+		return -EINVAL;
+	if (c->flags & (TF_FREE | TF_APP_CLOSED))
+		return -ENOTCONN;
+	if (c->flags & TF_SHUT_WR)
+		return -EPIPE;
+	if (!can_queue(c->state))
+		return -ENOTCONN;
+	if (c->sndq_bytes != 0 && c->sndq_bytes + m->pkt_len > c->sndbuf)
+		return -EAGAIN;
+	if (m->pkt_len == 0) {
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	c->sndq_bytes += m->pkt_len;
+	pktq_push(s->pkt_next_off, &c->sndq, m);
+	if (c->state == TERN_TCP_ESTABLISHED || c->state == TERN_TCP_CLOSE_WAIT) {
+		s->tcp.busy++;
+		tcp_output(s, c);
+		tcp_timer_update(s, c);
+		s->tcp.busy--;
+		tcp_reap(s);
+	}
+	return 0;
+}
+
+int tern_tcp_write(struct tern_stack *s, struct tern_tcp_conn *tc,
+		   const void *buf, uint32_t len)
+{
+	struct tcp_conn *c = conn_of(tc);
+	if (s == NULL || c == NULL || (buf == NULL && len > 0))
+		return -EINVAL;
+	uint32_t space = tern_tcp_send_space(tc);
+	if (space == 0) {
+		if (c->flags & TF_SHUT_WR)
+			return -EPIPE;
+		if (!can_queue(c->state) || (c->flags & (TF_FREE | TF_APP_CLOSED)))
+			return -ENOTCONN;
+		return len == 0 ? 0 : -EAGAIN;
+	}
+	uint32_t want = RTE_MIN(len, space), done = 0;
+	const uint8_t *p = buf;
+	while (done < want) {
+		struct rte_mbuf *m = tern_stack_alloc(s);
+		if (m == NULL)
+			break;
+		uint32_t room = rte_pktmbuf_tailroom(m);
+		uint32_t n = RTE_MIN(room, want - done);
+		memcpy(rte_pktmbuf_append(m, (uint16_t)n), p + done, n);
+		c->sndq_bytes += n;
+		pktq_push(s->pkt_next_off, &c->sndq, m);
+		done += n;
+	}
+	if (done == 0)
+		return -ENOBUFS;
+	if (c->state == TERN_TCP_ESTABLISHED || c->state == TERN_TCP_CLOSE_WAIT) {
+		s->tcp.busy++;
+		tcp_output(s, c);
+		tcp_timer_update(s, c);
+		s->tcp.busy--;
+		tcp_reap(s);
+	}
+	return (int)done;
+}
+
+void tern_tcp_flush(struct tern_stack *s, struct tern_tcp_conn *tc)
+{
+	struct tcp_conn *c = conn_of(tc);
+	if (s == NULL || c == NULL || (c->flags & TF_FREE))
+		return;
+	uint32_t nd = c->flags & TF_NODELAY;
+	c->flags |= TF_NODELAY;
+	s->tcp.busy++;
+	tcp_output(s, c);
+	tcp_timer_update(s, c);
+	if (!nd)
+		c->flags &= ~(uint32_t)TF_NODELAY;
+	s->tcp.busy--;
+	tcp_reap(s);
+}
+
+void tern_tcp_recved(struct tern_stack *s, struct tern_tcp_conn *tc,
+		     uint32_t len)
+{
+	struct tcp_conn *c = conn_of(tc);
+	if (s == NULL || c == NULL || (c->flags & TF_FREE))
+		return;
+	if (c->flags & TF_MANUAL_WND)
+		c->rcvq_bytes = len > c->rcvq_bytes ? 0 : c->rcvq_bytes - len;
+	if (c->state < TERN_TCP_ESTABLISHED || c->state == TERN_TCP_TIME_WAIT)
+		return;
+	/* a window update when the window opened by at least two MSS or
+	 * half the buffer (RFC 9293 3.8.6.2.2; as BSD's tcp_output) */
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	uint32_t now = tcp_rcv_window(s, c);
+	if (now >= adv + RTE_MIN(2u * cold->rcv_mss, cold->rcvbuf / 2)) {
+		s->tcp.busy++;
+		tcp_send_ack(s, c);
+		s->tcp.busy--;
+		tcp_reap(s);
+	}
+}
+
+int tern_tcp_shutdown_wr(struct tern_stack *s, struct tern_tcp_conn *tc)
+{
+	struct tcp_conn *c = conn_of(tc);
+	if (s == NULL || c == NULL || (c->flags & TF_FREE))
+		return -EINVAL;
+	switch (c->state) {
+	case TERN_TCP_SYN_RECEIVED:
+	case TERN_TCP_ESTABLISHED:
+	case TERN_TCP_CLOSE_WAIT:
+		break;
+	case TERN_TCP_SYN_SENT:
+		/* RFC 9293 3.10.4: queue the FIN until established */
+		c->flags |= TF_SHUT_WR;
+		return 0;
+	default:
+		return (c->flags & TF_SHUT_WR) ? 0 : -ENOTCONN;
+	}
+	if (c->flags & TF_SHUT_WR)
+		return 0;
+	c->flags |= TF_SHUT_WR;
+	s->tcp.busy++;
+	tcp_output(s, c);
+	tcp_timer_update(s, c);
+	s->tcp.busy--;
+	tcp_reap(s);
+	return 0;
+}
+
+int tern_tcp_close(struct tern_stack *s, struct tern_tcp_conn *tc)
+{
+	struct tcp_conn *c = conn_of(tc);
+	if (s == NULL || c == NULL || (c->flags & TF_FREE))
+		return -EINVAL;
+	if (c->flags & TF_APP_CLOSED)
+		return 0;
+	c->flags |= TF_APP_CLOSED;
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	s->tcp.busy++;
+	bool unread = cold->rcvq.n > 0 ||
+		      ((c->flags & TF_MANUAL_WND) && c->rcvq_bytes > 0);
+	switch (c->state) {
+	case TERN_TCP_SYN_SENT:
+		/* RFC 9293 3.10.4: delete the TCB */
+		tcp_conn_done(s, c, 0);
+		break;
+	case TERN_TCP_SYN_RECEIVED:
+	case TERN_TCP_ESTABLISHED:
+	case TERN_TCP_CLOSE_WAIT:
+		if ((c->flags & TF_RST_CLOSE) || unread) {
+			/* RFC 1122 4.2.2.13 (unread data), or the
+			 * generator's choice: RST, no TIME_WAIT */
+			tcp_send_seg(s, c, c->snd_nxt, 0,
+				     RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+			tcp_conn_done(s, c, 0);
+			break;
+		}
+		c->flags |= TF_SHUT_WR;
+		tcp_output(s, c);
+		tcp_timer_update(s, c);
+		break;
+	case TERN_TCP_FIN_WAIT_2:
+		c->keep_at = tern_stack_now(s) + s->tcp.fin_timeout_ns;
+		tcp_timer_update(s, c);
+		break;
+	default:
+		/* FIN-WAIT-1, CLOSING, LAST_ACK: the close is under way */
+		break;
+	}
+	s->tcp.busy--;
+	tcp_reap(s);
+	return 0;
+}
+
+void tern_tcp_abort(struct tern_stack *s, struct tern_tcp_conn *tc)
+{
+	struct tcp_conn *c = conn_of(tc);
+	if (s == NULL || c == NULL || (c->flags & TF_FREE))
+		return;
+	s->tcp.busy++;
+	switch (c->state) {
+	case TERN_TCP_SYN_RECEIVED:
+	case TERN_TCP_ESTABLISHED:
+	case TERN_TCP_FIN_WAIT_1:
+	case TERN_TCP_FIN_WAIT_2:
+	case TERN_TCP_CLOSE_WAIT:
+		/* RFC 9293 3.10.5 */
+		tcp_send_seg(s, c, c->snd_nxt, 0,
+			     RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+		break;
+	default:
+		break;
+	}
+	c->flags |= TF_NOTIFIED;	/* no callback follows an abort */
+	tcp_conn_release(s, c);
+	s->tcp.busy--;
+	tcp_reap(s);
+}
+
+/* ---- inspection ------------------------------------------------------------------ */
+
+enum tern_tcp_state tern_tcp_state(const struct tern_tcp_conn *tc)
+{
+	const struct tcp_conn *c = (const struct tcp_conn *)tc;
+	return c ? (enum tern_tcp_state)c->state : TERN_TCP_CLOSED;
+}
+
+int tern_tcp_info_get(const struct tern_stack *s, const struct tern_tcp_conn *tc,
+		      struct tern_tcp_info *o)
+{
+	const struct tcp_conn *c = (const struct tcp_conn *)tc;
+	if (s == NULL || c == NULL || o == NULL)
+		return -EINVAL;
+	const struct tcp_cold *cold = &s->tcp.cold[c - s->tcp.conns];
+	memset(o, 0, sizeof(*o));
+	o->state = c->state;
+	o->local = tern_addr_v4(c->laddr);
+	o->remote = tern_addr_v4(c->raddr);
+	o->lport = rte_be_to_cpu_16(c->lport);
+	o->rport = rte_be_to_cpu_16(c->rport);
+	o->snd_una = c->snd_una;
+	o->snd_nxt = c->snd_nxt;
+	o->snd_wnd = c->snd_wnd;
+	o->rcv_nxt = c->rcv_nxt;
+	o->rcv_wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	o->cwnd = c->cwnd;
+	o->ssthresh = c->ssthresh;
+	o->srtt_us = c->srtt >> 3;
+	o->rttvar_us = c->rttvar >> 2;
+	o->rto_us = c->rto_us;
+	o->mss = c->mss;
+	o->snd_wscale = (c->flags & TF_WS) ? c->snd_wscale : 0xff;
+	o->rcv_wscale = (c->flags & TF_WS) ? c->rcv_wscale : 0xff;
+	o->sack = (c->flags & TF_SACK) != 0;
+	o->timestamps = (c->flags & TF_TS) != 0;
+	o->cc = cold->cc_algo;
+	o->send_queued = c->sndq_bytes;
+	o->bytes_sent = cold->bytes_sent;
+	o->bytes_acked = cold->bytes_acked;
+	o->bytes_received = cold->bytes_received;
+	o->retransmits = cold->retransmits;
+	o->backoff = c->backoff;
+	return 0;
+}

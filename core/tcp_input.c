@@ -1,0 +1,935 @@
+/* TCP input: RFC 9293 3.10.7 ("SEGMENT ARRIVES") step by step, with RFC
+ * 5961 (challenge ACKs), RFC 7323 (timestamps, PAWS, window scaling), RFC
+ * 2018 (SACK blocks we report), RFC 5681/6582 (duplicate ACKs, fast
+ * retransmit and recovery, NewReno partial ACKs) and RFC 3042 (limited
+ * transmit). Every segment dropped increments one tcp.drop_* counter. */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+
+#include "stack_priv.h"
+#include "wirefmt.h"
+
+#define TCP_PAWS_IDLE_MS (24u * 24 * 3600 * 1000)	/* RFC 7323 5.5 */
+
+static inline uint32_t seg_space(const struct tcp_seg *g)
+{
+	return g->len + !!(g->flags & RTE_TCP_SYN_FLAG) +
+	       !!(g->flags & RTE_TCP_FIN_FLAG);
+}
+
+/* ---- parsing ------------------------------------------------------------- */
+
+/* Validates the header and checksum, fills g; m's data is left at the
+ * TCP header. false when dropped (counted). */
+static bool parse(struct tern_stack *s, struct rte_mbuf *m,
+		  const struct rte_ipv4_hdr *ip, unsigned iplen,
+		  struct tcp_seg *g)
+{
+	if (unlikely(iplen < sizeof(struct rte_tcp_hdr) ||
+		     wf_pullup(m, sizeof(struct rte_tcp_hdr)) != 0)) {
+		STAT_INC(s, tcp_drop_short);
+		return false;
+	}
+	const struct rte_tcp_hdr *th = rte_pktmbuf_mtod(m, const struct rte_tcp_hdr *);
+	unsigned hlen = (th->data_off >> 4) * 4u;
+	if (unlikely(hlen < sizeof(*th) || hlen > iplen)) {
+		STAT_INC(s, tcp_drop_bad_hlen);
+		return false;
+	}
+	if (unlikely(wf_pullup(m, hlen) != 0)) {
+		STAT_INC(s, tcp_drop_short);
+		return false;
+	}
+	th = rte_pktmbuf_mtod(m, const struct rte_tcp_hdr *);
+	if (unlikely(tern_ol_rx_l4_ip4(m, ip, th, iplen, IPPROTO_TCP) !=
+		     TERN_OL_CKSUM_GOOD)) {
+		STAT_INC(s, tcp_drop_bad_cksum);
+		return false;
+	}
+	g->seq = rte_be_to_cpu_32(th->sent_seq);
+	g->ack = rte_be_to_cpu_32(th->recv_ack);
+	g->wnd = rte_be_to_cpu_16(th->rx_win);
+	g->sport = rte_be_to_cpu_16(th->src_port);
+	g->dport = rte_be_to_cpu_16(th->dst_port);
+	g->flags = th->tcp_flags;
+	g->hlen = (uint8_t)hlen;
+	g->len = iplen - hlen;
+	if (hlen > sizeof(*th))
+		tcp_parse_options(th, hlen, g);
+	else
+		g->has_mss = g->has_ws = g->sack_perm = g->has_ts = false, g->nsack = 0;
+	return true;
+}
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+/* Sends an ACK for a segment that is not acceptable (RFC 9293 3.10.7.4
+ * first check), unless it is a RST. The segment is dropped. */
+static void ack_and_drop(struct tern_stack *s, struct tcp_conn *c,
+			 const struct tcp_seg *g, struct rte_mbuf *m,
+			 uint64_t *counter)
+{
+	(*counter)++;
+	rte_pktmbuf_free(m);
+	if (!(g->flags & RTE_TCP_RST_FLAG))
+		tcp_send_ack(s, c);
+}
+
+/* RFC 5961 challenge ACK (sections 3.2, 4.2, 5.2). Linux limits them
+ * per second globally; tern sends each (a per-stack limit can follow). */
+static void challenge_ack(struct tern_stack *s, struct tcp_conn *c)
+{
+	STAT_INC(s, tcp_challenge_acks);
+	tcp_send_ack(s, c);
+}
+
+/* Options of a SYN or SYN-ACK (RFC 7323 1.3, 2.2; RFC 2018 2; RFC 9293
+ * 3.7.1): what both sides offered is in use. */
+static void take_syn_options(struct tern_stack *s, struct tcp_conn *c,
+			     const struct tcp_seg *g)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	/* RFC 9293 3.7.1: 536 when the peer says nothing (RFC 6691) */
+	cold->peer_mss = g->has_mss ? g->mss : 536;
+	if (!g->has_ts)
+		c->flags &= ~(uint32_t)TF_TS;
+	if (!g->sack_perm)
+		c->flags &= ~(uint32_t)TF_SACK;
+	if (g->has_ws && (c->flags & TF_WS)) {
+		c->snd_wscale = g->ws;
+		cold->peer_wscale = g->ws;
+	} else {
+		c->flags &= ~(uint32_t)TF_WS;
+		c->snd_wscale = 0;
+		c->rcv_wscale = 0;
+		cold->peer_wscale = 0xff;
+	}
+	if (c->flags & TF_TS) {
+		c->ts_recent = g->tsval;
+		cold->ts_recent_ms = tcp_ts_now(s);
+	}
+	/* The send MSS: the peer's, within our path MTU, less the options
+	 * every segment carries (RFC 6691). */
+	uint32_t mtu_mss = cold->rt.mtu - sizeof(struct rte_ipv4_hdr) -
+			   sizeof(struct rte_tcp_hdr);
+	uint32_t mss = RTE_MIN((uint32_t)cold->peer_mss, mtu_mss);
+	if (c->flags & TF_TS)
+		mss -= 12;
+	if (mss < 64)
+		mss = 64;	/* a floor against absurd MSS options */
+	c->mss = (uint16_t)mss;
+	/* RFC 6928: IW = min(10 MSS, max(2 MSS, 14600)) */
+	c->cwnd = RTE_MIN(10 * mss, RTE_MAX(2 * mss, 14600u));
+	c->ssthresh = UINT32_MAX;
+	tcp_cc_of(cold)->init(s, c);
+}
+
+/* SYN/SYN-ACK window: never scaled (RFC 7323 2.2) */
+static void take_syn_window(struct tern_stack *s, struct tcp_conn *c,
+			    const struct tcp_seg *g)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	c->snd_wnd = g->wnd;
+	c->snd_wl1 = g->seq;
+	c->snd_wl2 = g->ack;
+	cold->max_sndwnd = RTE_MAX(cold->max_sndwnd, c->snd_wnd);
+}
+
+static void keepalive_touch(struct tern_stack *s, struct tcp_conn *c)
+{
+	if (!(c->flags & TF_KEEPALIVE))
+		return;
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	cold->keep_probes = 0;
+	if (c->state == TERN_TCP_TIME_WAIT || c->state == TERN_TCP_FIN_WAIT_2)
+		return;
+	c->keep_at = tern_stack_now(s) + (uint64_t)cold->keepidle_s * TERN_NS_PER_S;
+}
+
+/* ---- LISTEN (3.10.7.2) --------------------------------------------------------- */
+
+static void listen_input(struct tern_stack *s, struct tcp_listener *l,
+			 const struct rte_ipv4_hdr *ip, const struct tcp_seg *g,
+			 struct rte_mbuf *m)
+{
+	if (g->flags & RTE_TCP_RST_FLAG) {
+		STAT_INC(s, tcp_drop_rst);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (g->flags & RTE_TCP_ACK_FLAG) {
+		STAT_INC(s, tcp_drop_no_conn);
+		tcp_send_rst_reply(s, ip, g);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!(g->flags & RTE_TCP_SYN_FLAG) || (g->flags & RTE_TCP_FIN_FLAG)) {
+		STAT_INC(s, tcp_drop_bad_flags);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (l->pending >= l->backlog) {
+		/* SYN cookies will answer here; until then, as Linux without
+		 * them, the SYN is dropped and the peer retransmits. */
+		STAT_INC(s, tcp_drop_listen_overflow);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct tcp_conn *c = tcp_conn_new(s, ip->dst_addr, ip->src_addr,
+					  rte_cpu_to_be_16(g->dport),
+					  rte_cpu_to_be_16(g->sport));
+	if (c == NULL) {
+		STAT_INC(s, tcp_drop_table_full);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rte_pktmbuf_free(m);	/* data on a SYN is not taken (no TFO) */
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	struct tern_addr dst = tern_addr_v4(ip->src_addr);
+	struct tern_addr src = tern_addr_v4(ip->dst_addr);
+	if (tern_route_get(s, &dst, &src, &cold->rt) != 0) {
+		STAT_INC(s, ip4_drop_no_route);
+		tcp_conn_release(s, c);
+		return;
+	}
+	c->flags |= TF_PASSIVE;
+	tcp_conn_opts_apply(s, c, &l->opts);
+	cold->listener = (uint32_t)(l - s->tcp.lst) + 1;
+	l->pending++;
+	cold->irs = g->seq;
+	c->rcv_nxt = g->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	take_syn_options(s, c, g);
+	take_syn_window(s, c, g);
+	cold->iss = tcp_isn(s, c);
+	c->snd_una = cold->iss;
+	c->snd_nxt = c->snd_max = cold->iss + 1;
+	STAT_INC(s, tcp_passive_opens);
+	tcp_set_state(s, c, TERN_TCP_SYN_RECEIVED);
+	tcp_send_seg(s, c, cold->iss, 0, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	tcp_rto_arm(s, c);
+}
+
+/* ---- SYN-SENT (3.10.7.3) --------------------------------------------------- */
+
+static void syn_sent_input(struct tern_stack *s, struct tcp_conn *c,
+			   const struct rte_ipv4_hdr *ip, const struct tcp_seg *g,
+			   struct rte_mbuf *m)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	bool ack = (g->flags & RTE_TCP_ACK_FLAG) != 0;
+	rte_pktmbuf_free(m);	/* data on a SYN-ACK is not taken */
+	if (ack && (seq_leq(g->ack, cold->iss) || seq_gt(g->ack, c->snd_max))) {
+		STAT_INC(s, tcp_drop_bad_ack);
+		if (!(g->flags & RTE_TCP_RST_FLAG))
+			tcp_send_rst_reply(s, ip, g);
+		return;
+	}
+	if (g->flags & RTE_TCP_RST_FLAG) {
+		if (!ack) {
+			STAT_INC(s, tcp_drop_rst);
+			return;
+		}
+		STAT_INC(s, tcp_rx_rst);
+		STAT_INC(s, tcp_attempt_fails);
+		tcp_conn_done(s, c, ECONNREFUSED);
+		return;
+	}
+	if (!(g->flags & RTE_TCP_SYN_FLAG)) {
+		STAT_INC(s, tcp_drop_bad_flags);
+		return;
+	}
+	cold->irs = g->seq;
+	c->rcv_nxt = g->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	take_syn_options(s, c, g);
+	take_syn_window(s, c, g);
+	if (ack) {
+		c->snd_una = g->ack;
+		c->backoff = 0;
+		c->rto_at = 0;
+		if (c->flags & TF_RTT_TIMING) {
+			c->flags &= ~(uint32_t)TF_RTT_TIMING;
+			tcp_rtt_sample(s, c, tcp_now_us(s) - c->rtt_start_us);
+		}
+		tcp_set_state(s, c, TERN_TCP_ESTABLISHED);
+		keepalive_touch(s, c);
+		c->flags |= TF_ACKNOW;
+		tcp_connected(s, c);
+		if (c->flags & TF_FREE)
+			return;
+		tcp_output(s, c);
+		tcp_timer_update(s, c);
+		return;
+	}
+	/* simultaneous open (3.10.7.3 fourth step; RFC 9293 figure 7) */
+	tcp_set_state(s, c, TERN_TCP_SYN_RECEIVED);
+	tcp_send_seg(s, c, cold->iss, 0, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	tcp_rto_arm(s, c);
+}
+
+/* ---- data ------------------------------------------------------------------ */
+
+/* Inserts m (data only, covering [seq, seq + pkt_len), after rcv_nxt)
+ * into the out-of-order queue, trimming what the queue already holds.
+ * The segment's sequence is kept in m->hash.usr. */
+static void ooo_insert(struct tern_stack *s, struct tcp_conn *c,
+		       struct rte_mbuf *m, uint32_t seq)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	int off = s->pkt_next_off;
+	uint32_t end = seq + m->pkt_len;
+	if (c->ooo_bytes + m->pkt_len > cold->rcvbuf) {
+		STAT_INC(s, tcp_drop_ooo_full);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	struct rte_mbuf **link = &c->ooo.head, *prev = NULL;
+	while (*link != NULL) {
+		struct rte_mbuf *q = *link;
+		uint32_t qs = q->hash.usr, qe = qs + q->pkt_len;
+		if (seq_leq(end, qs))
+			break;	/* goes before q */
+		if (seq_geq(seq, qe)) {	/* after q */
+			prev = q;
+			link = pktq_nextp(off, q);
+			continue;
+		}
+		/* overlaps q: keep q's bytes, trim ours */
+		if (seq_geq(seq, qs) && seq_leq(end, qe)) {
+			STAT_INC(s, tcp_drop_dup_data);
+			rte_pktmbuf_free(m);
+			return;
+		}
+		if (seq_lt(seq, qs)) {
+			/* ours starts before q: keep our head up to qs;
+			 * the tail past qe is dropped (sent again later) */
+			wf_trim_to(m, qs - seq);
+			end = qs;
+			break;
+		}
+		/* ours starts inside q and runs past it */
+		rte_pktmbuf_adj(m, (uint16_t)(qe - seq));
+		seq = qe;
+		prev = q;
+		link = pktq_nextp(off, q);
+	}
+	if (m->pkt_len == 0) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	m->hash.usr = seq;
+	*pktq_nextp(off, m) = *link;
+	*link = m;
+	if (*pktq_nextp(off, m) == NULL)
+		c->ooo.tail = m;
+	(void)prev;
+	c->ooo.n++;
+	c->ooo_bytes += m->pkt_len;
+	STAT_INC(s, tcp_ooo_queued);
+}
+
+/* After rcv_nxt moved: hands over what the out-of-order queue now
+ * continues; returns whether any was. */
+static bool ooo_drain(struct tern_stack *s, struct tcp_conn *c)
+{
+	int off = s->pkt_next_off;
+	bool any = false;
+	while (c->ooo.head != NULL && !(c->flags & TF_FREE)) {
+		struct rte_mbuf *q = c->ooo.head;
+		uint32_t qs = q->hash.usr, qe = qs + q->pkt_len;
+		if (seq_gt(qs, c->rcv_nxt))
+			break;
+		pktq_pop(off, &c->ooo);
+		c->ooo_bytes -= q->pkt_len;
+		if (seq_leq(qe, c->rcv_nxt)) {
+			STAT_INC(s, tcp_drop_dup_data);
+			rte_pktmbuf_free(q);
+			continue;
+		}
+		rte_pktmbuf_adj(q, (uint16_t)(c->rcv_nxt - qs));
+		c->rcv_nxt = qe;
+		any = true;
+		tcp_deliver(s, c, q);
+	}
+	return any;
+}
+
+/* The text of an acceptable segment in ESTABLISHED, FIN-WAIT-1/2
+ * (3.10.7.4 seventh step). m's data is the segment's data, already
+ * trimmed to the window and to start at or after rcv_nxt's seq: seq. */
+static void data_input(struct tern_stack *s, struct tcp_conn *c,
+		       struct rte_mbuf *m, uint32_t seq)
+{
+	uint32_t len = m->pkt_len;
+	if (seq != c->rcv_nxt) {
+		/* out of order: keep it, ACK at once (RFC 5681 4.2: a
+		 * duplicate ACK, with SACK blocks) */
+		ooo_insert(s, c, m, seq);
+		c->flags |= TF_ACKNOW;
+		return;
+	}
+	c->rcv_nxt += len;
+	bool filled = c->ooo.n > 0;
+	tcp_deliver(s, c, m);
+	if (c->flags & TF_FREE)
+		return;
+	if (filled) {
+		ooo_drain(s, c);
+		c->flags |= TF_ACKNOW;	/* RFC 5681 4.2: a hole filled */
+		return;
+	}
+	/* delayed ACK (RFC 1122 4.2.3.2; RFC 5681 4.2): at least every
+	 * second full-sized segment, within delack */
+	c->unacked_segs++;
+	if (s->tcp.no_delack || (c->flags & TF_QUICKACK) ||
+	    c->unacked_segs >= 2) {
+		c->flags |= TF_ACKNOW;
+	} else if (!(c->flags & TF_DELACK)) {
+		c->flags |= TF_DELACK;
+		c->dack_at = tern_stack_now(s) + s->tcp.delack_ns;
+		tcp_timer_update(s, c);
+	}
+}
+
+/* ---- ACK processing (3.10.7.4 fifth step) ------------------------------------ */
+
+/* New data acknowledged: frees it, samples the RTT, grows the window or
+ * handles recovery (RFC 6582), updates timers. */
+static void ack_advance(struct tern_stack *s, struct tcp_conn *c,
+			const struct tcp_seg *g)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	uint32_t acked = g->ack - c->snd_una;
+	uint32_t data = acked;
+	/* the FIN takes a sequence number, not a byte of the queue */
+	if ((c->flags & TF_FIN_SENT) && g->ack == c->snd_una + c->sndq_bytes + 1)
+		data = c->sndq_bytes;
+	if (data > c->sndq_bytes)
+		data = c->sndq_bytes;
+	/* RTT (RFC 6298 3; Karn: only segments not sent again) */
+	if ((c->flags & TF_RTT_TIMING) && seq_gt(g->ack, c->rtt_seq)) {
+		c->flags &= ~(uint32_t)TF_RTT_TIMING;
+		tcp_rtt_sample(s, c, tcp_now_us(s) - c->rtt_start_us);
+	}
+	c->backoff = 0;
+	tcp_sndq_acked(s, c, data);
+	cold->bytes_acked += data;
+	c->snd_una = g->ack;
+	if (seq_lt(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
+
+	if (c->flags & TF_RECOVERY) {
+		if (seq_geq(g->ack, c->recover)) {
+			/* full ACK (RFC 6582 3.2 step 3): deflate */
+			uint32_t flight = c->snd_max - c->snd_una;
+			c->cwnd = RTE_MIN(c->ssthresh, RTE_MAX(flight, (uint32_t)c->mss) + c->mss);
+			c->flags &= ~(uint32_t)TF_RECOVERY;
+			c->dupacks = 0;
+		} else {
+			/* partial ACK (step 4): send the next hole, deflate
+			 * by what was acked, add back one MSS */
+			STAT_INC(s, tcp_fast_retrans);
+			tcp_send_seg(s, c, c->snd_una,
+				     RTE_MIN((uint32_t)c->mss, c->sndq_bytes),
+				     RTE_TCP_ACK_FLAG);
+			STAT_INC(s, tcp_retrans_segs);
+			cold->retransmits++;
+			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+			c->cwnd += c->mss;
+			if (c->cwnd < c->mss)
+				c->cwnd = c->mss;
+		}
+	} else {
+		c->dupacks = 0;
+		tcp_cc_of(cold)->ack(s, c, acked);
+	}
+	/* RFC 6298 5.2/5.3: stop the timer when all is acked, else restart */
+	c->flags &= ~(uint32_t)TF_PERSIST;
+	if (c->snd_una == c->snd_max)
+		c->rto_at = 0;
+	else
+		tcp_rto_arm(s, c);
+	tcp_timer_update(s, c);
+	if (data > 0 && c->ops != NULL && c->ops->sent != NULL &&
+	    !(c->flags & TF_APP_CLOSED))
+		c->ops->sent(c->arg, (struct tern_tcp_conn *)c, data);
+}
+
+/* RFC 5681 2 (DUPLICATE ACKNOWLEDGMENT) and 3.2, RFC 3042, RFC 6582. */
+static void dup_ack(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	STAT_INC(s, tcp_dup_acks);
+	if (c->flags & TF_RECOVERY) {
+		c->cwnd += c->mss;	/* inflate (RFC 6582 3.2 step 5) */
+		return;
+	}
+	c->dupacks++;
+	if (c->dupacks < 3) {
+		/* limited transmit (RFC 3042): one new segment per dupack,
+		 * past cwnd by at most two */
+		uint32_t sndq_end = c->snd_una + c->sndq_bytes;
+		uint32_t flight = c->snd_max - c->snd_una;
+		if (seq_lt(c->snd_nxt, sndq_end) &&
+		    flight + c->mss <= c->cwnd + 2u * c->mss &&
+		    seq_leq(c->snd_nxt + c->mss, c->snd_una + c->snd_wnd)) {
+			uint32_t len = RTE_MIN((uint32_t)c->mss, sndq_end - c->snd_nxt);
+			if (tcp_send_seg(s, c, c->snd_nxt, len, RTE_TCP_ACK_FLAG) == 0) {
+				c->snd_nxt += len;
+				c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+				STAT_ADD(s, tcp_tx_bytes, len);
+				cold->bytes_sent += len;
+			}
+		}
+		return;
+	}
+	if (c->dupacks != 3)
+		return;
+	/* RFC 6582 3.2 step 2: only when the ACK covers more than
+	 * "recover" (one fast retransmit per window of data) */
+	if (!seq_gt(c->snd_una, c->recover))
+		return;
+	tcp_cc_of(cold)->cong(s, c);
+	c->recover = c->snd_max;
+	c->flags |= TF_RECOVERY;
+	c->flags &= ~(uint32_t)TF_RTT_TIMING;
+	STAT_INC(s, tcp_fast_retrans);
+	STAT_INC(s, tcp_retrans_segs);
+	cold->retransmits++;
+	tcp_send_seg(s, c, c->snd_una, RTE_MIN((uint32_t)c->mss, c->sndq_bytes),
+		     RTE_TCP_ACK_FLAG);
+	c->cwnd = c->ssthresh + 3u * c->mss;
+	tcp_rto_arm(s, c);
+}
+
+/* The fifth step for synchronized states. false when the segment is
+ * dropped (counted) or the connection went. */
+static bool ack_input(struct tern_stack *s, struct tcp_conn *c,
+		      const struct tcp_seg *g, struct rte_mbuf *m)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	if (!(g->flags & RTE_TCP_ACK_FLAG)) {
+		STAT_INC(s, tcp_drop_bad_flags);
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	if (c->state == TERN_TCP_SYN_RECEIVED) {
+		if (seq_leq(g->ack, c->snd_una) || seq_gt(g->ack, c->snd_max)) {
+			/* <SEQ=SEG.ACK><CTL=RST> */
+			STAT_INC(s, tcp_drop_bad_ack);
+			struct tcp_seg r = *g;
+			rte_pktmbuf_free(m);
+			tcp_send_seg(s, c, r.ack, 0, RTE_TCP_RST_FLAG);
+			return false;
+		}
+		c->snd_una = g->ack;
+		c->backoff = 0;
+		c->rto_at = 0;
+		c->snd_wnd = g->wnd << c->snd_wscale;
+		c->snd_wl1 = g->seq;
+		c->snd_wl2 = g->ack;
+		cold->max_sndwnd = RTE_MAX(cold->max_sndwnd, c->snd_wnd);
+		tcp_set_state(s, c, TERN_TCP_ESTABLISHED);
+		keepalive_touch(s, c);
+		tcp_timer_update(s, c);
+		if (c->flags & TF_PASSIVE)
+			tcp_accepted(s, c);
+		else
+			tcp_connected(s, c);	/* simultaneous open */
+		if (c->flags & TF_FREE) {
+			rte_pktmbuf_free(m);
+			return false;
+		}
+		/* continue with this segment as in ESTABLISHED */
+	}
+	/* RFC 5961 5.2: SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT */
+	uint32_t lo = c->snd_una - RTE_MAX(cold->max_sndwnd, 1u);
+	if (seq_gt(g->ack, c->snd_max)) {
+		/* acks what we never sent: ACK and drop (3.10.7.4) */
+		ack_and_drop(s, c, g, m, &s->st.tcp_drop_bad_ack);
+		return false;
+	}
+	if (seq_lt(g->ack, lo)) {
+		STAT_INC(s, tcp_challenge_acks);
+		ack_and_drop(s, c, g, m, &s->st.tcp_drop_bad_ack);
+		return false;
+	}
+	bool advanced = seq_gt(g->ack, c->snd_una);
+	uint32_t wnd = g->wnd << c->snd_wscale;
+	if (advanced) {
+		ack_advance(s, c, g);
+		if (c->flags & TF_FREE) {
+			rte_pktmbuf_free(m);
+			return false;
+		}
+	} else if (g->ack == c->snd_una && g->len == 0 &&
+		   !(g->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) &&
+		   wnd == c->snd_wnd && c->snd_max != c->snd_una) {
+		dup_ack(s, c);
+	}
+	/* window update (3.10.7.4: SND.WL1 < SEG.SEQ, or = and WL2 <= ACK) */
+	if (seq_lt(c->snd_wl1, g->seq) ||
+	    (c->snd_wl1 == g->seq && seq_leq(c->snd_wl2, g->ack))) {
+		c->snd_wnd = wnd;
+		c->snd_wl1 = g->seq;
+		c->snd_wl2 = g->ack;
+		cold->max_sndwnd = RTE_MAX(cold->max_sndwnd, wnd);
+	}
+	/* our FIN acknowledged? */
+	bool fin_acked = (c->flags & TF_FIN_SENT) && c->snd_una == c->snd_max &&
+			 c->sndq_bytes == 0;
+	switch (c->state) {
+	case TERN_TCP_FIN_WAIT_1:
+		if (fin_acked) {
+			tcp_set_state(s, c, TERN_TCP_FIN_WAIT_2);
+			if (c->flags & TF_APP_CLOSED) {
+				c->keep_at = tern_stack_now(s) + s->tcp.fin_timeout_ns;
+				tcp_timer_update(s, c);
+			}
+		}
+		break;
+	case TERN_TCP_CLOSING:
+		if (fin_acked) {
+			tcp_enter_time_wait(s, c);
+			rte_pktmbuf_free(m);
+			return false;
+		}
+		break;
+	case TERN_TCP_LAST_ACK:
+		if (fin_acked) {
+			rte_pktmbuf_free(m);
+			tcp_conn_done(s, c, 0);
+			return false;
+		}
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+/* ---- synchronized states (3.10.7.4) ---------------------------------------- */
+
+static void established_input(struct tern_stack *s, struct tcp_conn *c,
+			      const struct tcp_seg *g, struct rte_mbuf *m)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	uint32_t seq = g->seq;
+	uint32_t len = seg_space(g);
+	uint32_t wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	bool rst = (g->flags & RTE_TCP_RST_FLAG) != 0;
+
+	/* RFC 7323 5.3 (PAWS) before the sequence check: R1 */
+	if ((c->flags & TF_TS) && g->has_ts && !rst &&
+	    (int32_t)(g->tsval - c->ts_recent) < 0 &&
+	    tcp_ts_now(s) - cold->ts_recent_ms < TCP_PAWS_IDLE_MS) {
+		ack_and_drop(s, c, g, m, &s->st.tcp_drop_paws);
+		return;
+	}
+
+	/* first: sequence number (the four cases of 3.10.7.4) */
+	bool ok;
+	if (len == 0)
+		ok = wnd == 0 ? seq == c->rcv_nxt :
+			seq_geq(seq, c->rcv_nxt) && seq_lt(seq, c->rcv_nxt + wnd);
+	else
+		ok = wnd != 0 &&
+		     ((seq_geq(seq, c->rcv_nxt) && seq_lt(seq, c->rcv_nxt + wnd)) ||
+		      (seq_geq(seq + len - 1, c->rcv_nxt) &&
+		       seq_lt(seq + len - 1, c->rcv_nxt + wnd)));
+	/* a zero window still takes ACKs, URG and RST (3.10.7.4): a pure
+	 * ACK at rcv_nxt passed above; data at rcv_nxt is trimmed to 0 */
+	if (!ok && wnd == 0 && seq == c->rcv_nxt && !rst)
+		ok = true;
+	if (!ok) {
+		if (rst) {
+			STAT_INC(s, tcp_drop_rst);
+			rte_pktmbuf_free(m);
+			return;
+		}
+		if (c->state == TERN_TCP_TIME_WAIT &&
+		    (g->flags & RTE_TCP_SYN_FLAG)) {
+			/* a new SYN for a TIME_WAIT pair: RFC 6191 reuse
+			 * will take it here; for now like an old segment */
+		}
+		ack_and_drop(s, c, g, m, &s->st.tcp_drop_out_of_window);
+		return;
+	}
+
+	/* second: RST (RFC 5961 3.2) */
+	if (rst) {
+		if (seq != c->rcv_nxt) {
+			challenge_ack(s, c);
+			STAT_INC(s, tcp_drop_rst);
+			rte_pktmbuf_free(m);
+			return;
+		}
+		STAT_INC(s, tcp_rx_rst);
+		rte_pktmbuf_free(m);
+		switch (c->state) {
+		case TERN_TCP_SYN_RECEIVED:
+			/* passive: back to nothing (the listener stays) */
+			if (c->flags & TF_PASSIVE) {
+				tcp_conn_release(s, c);
+				return;
+			}
+			STAT_INC(s, tcp_attempt_fails);
+			tcp_conn_done(s, c, ECONNREFUSED);
+			return;
+		case TERN_TCP_ESTABLISHED:
+		case TERN_TCP_CLOSE_WAIT:
+			STAT_INC(s, tcp_estab_resets);
+			tcp_conn_done(s, c, ECONNRESET);
+			return;
+		case TERN_TCP_FIN_WAIT_1:
+		case TERN_TCP_FIN_WAIT_2:
+			tcp_conn_done(s, c, ECONNRESET);
+			return;
+		default:	/* CLOSING, LAST_ACK, TIME_WAIT */
+			tcp_conn_done(s, c, 0);
+			return;
+		}
+	}
+
+	/* fourth: SYN in a synchronized state (RFC 5961 4.2) */
+	if (g->flags & RTE_TCP_SYN_FLAG) {
+		if (c->state == TERN_TCP_SYN_RECEIVED && seq == cold->irs) {
+			/* the peer sent its SYN again: our SYN-ACK got lost */
+			STAT_INC(s, tcp_syn_retrans);
+			tcp_send_seg(s, c, cold->iss, 0,
+				     RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+			STAT_INC(s, tcp_drop_syn);
+			rte_pktmbuf_free(m);
+			return;
+		}
+		challenge_ack(s, c);
+		STAT_INC(s, tcp_drop_syn);
+		rte_pktmbuf_free(m);
+		return;
+	}
+
+	/* RFC 7323 4.3: ts_recent from a segment covering rcv_nxt */
+	if ((c->flags & TF_TS) && g->has_ts && seq_leq(seq, c->rcv_adv) &&
+	    seq_leq(seq, c->rcv_nxt) && (int32_t)(g->tsval - c->ts_recent) >= 0) {
+		c->ts_recent = g->tsval;
+		cold->ts_recent_ms = tcp_ts_now(s);
+	}
+
+	/* fifth: ACK */
+	if (!ack_input(s, c, g, m))
+		return;
+	keepalive_touch(s, c);
+
+	/* seventh: text. m to the data, trimmed to the window. */
+	uint32_t dlen = g->len;
+	bool fin = (g->flags & RTE_TCP_FIN_FLAG) != 0;
+	uint32_t dseq = seq;
+	rte_pktmbuf_adj(m, g->hlen);
+	if (dlen > 0) {
+		switch (c->state) {
+		case TERN_TCP_ESTABLISHED:
+		case TERN_TCP_FIN_WAIT_1:
+		case TERN_TCP_FIN_WAIT_2:
+			break;
+		default:
+			/* CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT: the peer
+			 * already sent its FIN; nothing more can come */
+			STAT_INC(s, tcp_drop_state);
+			rte_pktmbuf_free(m);
+			tcp_output(s, c);
+			return;
+		}
+		if (c->flags & TF_APP_CLOSED) {
+			/* RFC 1122 4.2.2.13 as Linux: data for a closed
+			 * application resets the connection */
+			STAT_INC(s, tcp_drop_after_close);
+			rte_pktmbuf_free(m);
+			tcp_send_seg(s, c, c->snd_nxt, 0,
+				     RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+			tcp_conn_done(s, c, 0);
+			return;
+		}
+		/* drop what precedes rcv_nxt */
+		if (seq_lt(dseq, c->rcv_nxt)) {
+			uint32_t cut = c->rcv_nxt - dseq;
+			if (cut >= dlen) {
+				STAT_INC(s, tcp_drop_dup_data);
+				rte_pktmbuf_free(m);
+				m = NULL;
+				dlen = 0;
+				c->flags |= TF_ACKNOW;	/* RFC 5681 4.2 */
+			} else {
+				rte_pktmbuf_adj(m, (uint16_t)cut);
+				dseq += cut;
+				dlen -= cut;
+			}
+		}
+		/* and what passes the window */
+		uint32_t right = c->rcv_nxt + wnd;
+		if (m != NULL && seq_gt(dseq + dlen, right)) {
+			uint32_t keep = seq_gt(right, dseq) ? right - dseq : 0;
+			fin = false;	/* the FIN lies past the window */
+			if (keep == 0) {
+				rte_pktmbuf_free(m);
+				m = NULL;
+				dlen = 0;
+				c->flags |= TF_ACKNOW;
+			} else {
+				wf_trim_to(m, keep);
+				dlen = keep;
+			}
+		}
+		if (m != NULL) {
+			STAT_ADD(s, tcp_rx_bytes, dlen);
+			cold->bytes_received += dlen;
+			wf_trim_to(m, dlen);
+			data_input(s, c, m, dseq);
+			m = NULL;
+			if (c->flags & TF_FREE)
+				return;
+		}
+	} else {
+		rte_pktmbuf_free(m);
+		m = NULL;
+	}
+	if (m != NULL)
+		rte_pktmbuf_free(m);
+
+	/* eighth: FIN, once all before it has arrived */
+	if (fin && seq + g->len + (g->flags & RTE_TCP_SYN_FLAG ? 1 : 0) == c->rcv_nxt &&
+	    !(c->flags & TF_FIN_RCVD)) {
+		c->flags |= TF_FIN_RCVD | TF_ACKNOW;
+		c->rcv_nxt++;
+		switch (c->state) {
+		case TERN_TCP_SYN_RECEIVED:
+		case TERN_TCP_ESTABLISHED:
+			tcp_set_state(s, c, TERN_TCP_CLOSE_WAIT);
+			break;
+		case TERN_TCP_FIN_WAIT_1:
+			/* our FIN not acked yet (else we would be in
+			 * FIN-WAIT-2 after the ACK step) */
+			tcp_set_state(s, c, TERN_TCP_CLOSING);
+			break;
+		case TERN_TCP_FIN_WAIT_2:
+			tcp_send_ack(s, c);
+			tcp_deliver_fin(s, c);
+			if (!(c->flags & TF_FREE))
+				tcp_enter_time_wait(s, c);
+			return;
+		default:
+			break;
+		}
+		tcp_deliver_fin(s, c);
+		if (c->flags & TF_FREE)
+			return;
+	} else if (fin && c->state == TERN_TCP_TIME_WAIT) {
+		/* a retransmitted FIN: ACK it, restart 2 MSL (3.10.7.4) */
+		tcp_send_ack(s, c);
+		c->keep_at = tern_stack_now(s) + 2 * s->tcp.msl_ns;
+		tcp_timer_update(s, c);
+		return;
+	} else if (fin) {
+		c->flags |= TF_ACKNOW;	/* a FIN out of order: dup ACK */
+	}
+	tcp_output(s, c);
+}
+
+/* ---- entry -------------------------------------------------------------------- */
+
+void tcp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
+	       unsigned hlen)
+{
+	(void)ifc;
+	const struct rte_ipv4_hdr *iph = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	struct rte_ipv4_hdr ip = *iph;	/* survives the adj below */
+	unsigned iplen = rte_be_to_cpu_16(ip.total_length) - hlen;
+	rte_pktmbuf_adj(m, (uint16_t)hlen);
+
+	struct tcp_seg g;
+	if (!parse(s, m, &ip, iplen, &g)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	STAT_INC(s, tcp_rx_segs);
+	/* RFC 1122 4.2.3.10: no broadcast or multicast destination */
+	if (unlikely(ip4_is_multicast(ip.dst_addr) ||
+		     ip4_is_limited_bcast(ip.dst_addr) ||
+		     iface_is_bcast(ifc, ip.dst_addr))) {
+		STAT_INC(s, tcp_drop_bad_flags);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	s->tcp.busy++;
+	struct tcp_conn *c = tcp_lookup(s, ip.dst_addr, ip.src_addr,
+					rte_cpu_to_be_16(g.dport),
+					rte_cpu_to_be_16(g.sport));
+	if (c == NULL) {
+		struct tcp_listener *l = tcp_listener_find(s, ip.dst_addr, g.dport);
+		if (l != NULL) {
+			listen_input(s, l, &ip, &g, m);
+		} else {
+			/* CLOSED (3.10.7.1): RST unless it is one */
+			if (g.flags & RTE_TCP_RST_FLAG) {
+				STAT_INC(s, tcp_drop_rst);
+			} else {
+				STAT_INC(s, tcp_drop_no_conn);
+				tcp_send_rst_reply(s, &ip, &g);
+			}
+			rte_pktmbuf_free(m);
+		}
+	} else if (c->state == TERN_TCP_SYN_SENT) {
+		syn_sent_input(s, c, &ip, &g, m);
+	} else {
+		established_input(s, c, &g, m);
+	}
+	s->tcp.busy--;
+	tcp_reap(s);
+}
+
+int tcp_err4(struct tern_stack *s, const struct rte_ipv4_hdr *in,
+	     const uint8_t *l4, int err, uint32_t info)
+{
+	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)l4;
+	struct tcp_conn *c = tcp_lookup(s, in->src_addr, in->dst_addr,
+					th->src_port, th->dst_port);
+	if (c == NULL)
+		return -ENOENT;
+	/* RFC 5927 4.1: the quoted sequence number must be in flight */
+	uint32_t seq = rte_be_to_cpu_32(th->sent_seq);
+	if (seq_lt(seq, c->snd_una) || seq_geq(seq, c->snd_max))
+		return -ENOENT;
+	STAT_INC(s, tcp_rx_icmp_errors);
+	if (err == EMSGSIZE) {
+		/* RFC 1191: the route learnt the new MTU (ip4_frag.c);
+		 * shrink the MSS and send the lost segment again */
+		struct tcp_cold *cold = tcp_cold_of(s, c);
+		uint32_t mss = info > 40 + 12 ? info - 40 - ((c->flags & TF_TS) ? 12 : 0) : 536;
+		if (mss < c->mss) {
+			pmtu_update(s, in->dst_addr, info);
+			c->mss = (uint16_t)mss;
+			cold->rt.epoch = 0;	/* look the route up again */
+			c->snd_nxt = c->snd_una;
+			s->tcp.busy++;
+			tcp_output(s, c);
+			s->tcp.busy--;
+			tcp_reap(s);
+		}
+		return 0;
+	}
+	/* RFC 5461 / RFC 1122 4.2.3.9: soft errors while established;
+	 * a hard error during the handshake ends it */
+	if (c->state == TERN_TCP_SYN_SENT && (err == ECONNREFUSED ||
+					      err == EHOSTUNREACH ||
+					      err == ENETUNREACH)) {
+		s->tcp.busy++;
+		STAT_INC(s, tcp_attempt_fails);
+		tcp_conn_done(s, c, err);
+		s->tcp.busy--;
+		tcp_reap(s);
+	}
+	return 0;
+}

@@ -1,0 +1,396 @@
+/* TCP output: which segments go (windows, Nagle, silly-window avoidance,
+ * the FIN), how one is built (a header mbuf of our own, the data as
+ * clones of the application's mbufs, which are never written), ISNs,
+ * timestamps, the window we advertise, RSTs. */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+
+#include <tern/mbuf_cow.h>
+
+#include "stack_priv.h"
+
+/* Data this short is copied into the header mbuf: an indirect mbuf costs
+ * more than the copy. */
+#define TCP_COPY_MAX 256
+
+uint32_t tcp_now_us(const struct tern_stack *s)
+{
+	return (uint32_t)(tern_stack_now(s) / 1000u);
+}
+
+uint32_t tcp_ts_now(const struct tern_stack *s)
+{
+	/* RFC 7323 5.4: a clock between 1 ms and 1 s per tick; 1 ms. */
+	return (uint32_t)(tern_stack_now(s) / TERN_NS_PER_MS);
+}
+
+/* ---- ISNs (RFC 6528: ISN = M + F(4-tuple, secret)) ------------------- */
+
+static inline uint64_t rotl(uint64_t x, int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+#define SIPROUND                                                               \
+	do {                                                                   \
+		v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);      \
+		v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;                         \
+		v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;                         \
+		v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);      \
+	} while (0)
+
+/* SipHash-2-4 of two 64-bit words: a keyed PRF, as RFC 6528 section 3
+ * asks of F(). */
+static uint64_t siphash_2w(const uint64_t key[2], uint64_t a, uint64_t b)
+{
+	uint64_t v0 = key[0] ^ 0x736f6d6570736575ull;
+	uint64_t v1 = key[1] ^ 0x646f72616e646f6dull;
+	uint64_t v2 = key[0] ^ 0x6c7967656e657261ull;
+	uint64_t v3 = key[1] ^ 0x7465646279746573ull;
+	uint64_t m[3] = {a, b, (uint64_t)16 << 56};
+	for (int i = 0; i < 3; i++) {
+		v3 ^= m[i];
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m[i];
+	}
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint32_t tcp_isn(struct tern_stack *s, const struct tcp_conn *c)
+{
+	uint64_t f = siphash_2w(s->tcp.isn_key,
+				(uint64_t)c->laddr << 32 | c->raddr,
+				(uint64_t)c->lport << 16 | c->rport);
+	/* M: a timer ticking every 4 microseconds (RFC 6528 section 3) */
+	uint32_t m = (uint32_t)(tern_stack_now(s) / 4000u);
+	return m + (uint32_t)f;
+}
+
+/* ---- the receive window ----------------------------------------------- */
+
+uint32_t tcp_rcv_window(struct tern_stack *s, struct tcp_conn *c)
+{
+	const struct tcp_cold *cold = tcp_cold_of(s, c);
+	uint32_t held = c->ooo_bytes + c->rcvq_bytes;
+	uint32_t space = cold->rcvbuf > held ? cold->rcvbuf - held : 0;
+	uint32_t cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	/* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): open the window only
+	 * by at least min(half the buffer, one MSS). */
+	uint32_t step = RTE_MIN(cold->rcvbuf / 2, (uint32_t)cold->rcv_mss);
+	if (space < cur + step)
+		space = cur;	/* never shrink the right edge (3.8.6.2.2) */
+	uint32_t max = (uint32_t)UINT16_MAX << c->rcv_wscale;
+	return space > max ? max : space;
+}
+
+/* ---- segments ----------------------------------------------------------- */
+
+/* Appends the len bytes at offset off of the send queue to m: copied
+ * into m's tailroom when short, else as indirect mbufs attached to the
+ * application's (which may be shared: they are never written). 0 or
+ * -ENOBUFS. */
+static int attach_data(struct tern_stack *s, struct tcp_conn *c,
+		       struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	struct rte_mbuf *p = c->sndq.head;
+	/* find the packet and the segment holding off */
+	while (p != NULL && off >= p->pkt_len) {
+		off -= p->pkt_len;
+		p = *pktq_nextp(s->pkt_next_off, p);
+	}
+	struct rte_mbuf *seg = p;
+	while (seg != NULL && off >= seg->data_len) {
+		off -= seg->data_len;
+		seg = seg->next;
+		if (seg == NULL && p != NULL) {
+			p = *pktq_nextp(s->pkt_next_off, p);
+			seg = p;
+		}
+	}
+	bool copy = len <= TCP_COPY_MAX && len <= rte_pktmbuf_tailroom(m);
+	struct rte_mbuf *last = m;
+	while (len > 0) {
+		if (seg == NULL)
+			return -EINVAL;	/* queue shorter than said */
+		uint32_t take = RTE_MIN(len, (uint32_t)seg->data_len - off);
+		if (take > 0) {
+			if (copy) {
+				char *dst = rte_pktmbuf_append(m, (uint16_t)take);
+				memcpy(dst, rte_pktmbuf_mtod_offset(seg, char *, off),
+				       take);
+			} else {
+				struct rte_mbuf *mi = rte_pktmbuf_alloc(s->pool);
+				if (mi == NULL) {
+					STAT_INC(s, mbuf_drop_alloc_fail);
+					return -ENOBUFS;
+				}
+				rte_pktmbuf_attach(mi, seg);
+				mi->data_off = (uint16_t)(mi->data_off + off);
+				mi->data_len = (uint16_t)take;
+				mi->pkt_len = take;
+				mi->next = NULL;
+				mi->nb_segs = 1;
+				last->next = mi;
+				last = mi;
+				m->nb_segs++;
+				m->pkt_len += take;
+			}
+			len -= take;
+		}
+		off = 0;
+		seg = seg->next;
+		if (seg == NULL && p != NULL) {
+			p = *pktq_nextp(s->pkt_next_off, p);
+			seg = p;
+		}
+	}
+	return 0;
+}
+
+/* SACK blocks (RFC 2018 section 4) from the out-of-order queue: the
+ * queue holds disjoint runs in order; each run of adjacent segments is
+ * one block. The first block should hold the latest segment; tern
+ * reports the runs from the lowest, which covers the same data. */
+static unsigned sack_blocks(struct tern_stack *s, const struct tcp_conn *c,
+			    struct tcp_sack_block *b, unsigned max)
+{
+	unsigned n = 0;
+	for (struct rte_mbuf *m = c->ooo.head; m != NULL;
+	     m = *pktq_nextp(s->pkt_next_off, m)) {
+		uint32_t start = m->hash.usr, end = start + m->pkt_len;
+		if (n > 0 && b[n - 1].end == start) {
+			b[n - 1].end = end;
+			continue;
+		}
+		if (n == max)
+			break;
+		b[n].start = start;
+		b[n].end = end;
+		n++;
+	}
+	return n;
+}
+
+int tcp_send_seg(struct tern_stack *s, struct tcp_conn *c, uint32_t seq,
+		 uint32_t len, uint8_t flags)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	struct rte_mbuf *m = tern_stack_alloc(s);
+	if (unlikely(m == NULL))
+		return -ENOBUFS;
+	bool syn = (flags & RTE_TCP_SYN_FLAG) != 0;
+	struct tcp_out_opts o;
+	o.syn = syn;
+	o.mss = cold->rcv_mss;
+	o.sack_perm = (c->flags & TF_SACK) != 0;
+	o.ts = (c->flags & TF_TS) != 0;
+	o.tsval = tcp_ts_now(s);
+	o.tsecr = c->ts_recent;
+	o.ws = (c->flags & TF_WS) != 0;
+	o.wscale = c->rcv_wscale;
+	o.nsack = 0;
+	if (!syn && (c->flags & TF_SACK) && c->ooo.n > 0)
+		o.nsack = (uint8_t)sack_blocks(s, c, o.sack, o.ts ? 3 : 4);
+
+	uint8_t optbuf[40];
+	unsigned optlen = tcp_write_options(optbuf, &o);
+	unsigned hlen = sizeof(struct rte_tcp_hdr) + optlen;
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)rte_pktmbuf_append(
+		m, (uint16_t)hlen);
+	th->src_port = c->lport;
+	th->dst_port = c->rport;
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = (flags & RTE_TCP_ACK_FLAG) ? rte_cpu_to_be_32(c->rcv_nxt) : 0;
+	th->data_off = (uint8_t)((hlen / 4) << 4);
+	th->tcp_flags = flags;
+	uint32_t wnd;
+	if (syn) {
+		/* RFC 7323 2.2: the window of a SYN is never scaled */
+		wnd = RTE_MIN(tcp_rcv_window(s, c), (uint32_t)UINT16_MAX);
+		th->rx_win = rte_cpu_to_be_16((uint16_t)wnd);
+	} else {
+		wnd = tcp_rcv_window(s, c);
+		uint32_t field = wnd >> c->rcv_wscale;
+		/* round up so the edge we had is kept (scaling loses bits) */
+		if ((field << c->rcv_wscale) < wnd && field < UINT16_MAX)
+			field++;
+		th->rx_win = rte_cpu_to_be_16((uint16_t)field);
+		wnd = field << c->rcv_wscale;
+	}
+	th->cksum = 0;
+	th->tcp_urp = 0;
+	memcpy(th + 1, optbuf, optlen);
+	if (len > 0 && attach_data(s, c, m, seq - c->snd_una + c->sndq_off,
+				   len) != 0) {
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	if (flags & RTE_TCP_ACK_FLAG) {
+		if (seq_gt(c->rcv_nxt + wnd, c->rcv_adv))
+			c->rcv_adv = c->rcv_nxt + wnd;
+		c->flags &= ~(uint32_t)(TF_ACKNOW | TF_DELACK);
+		c->unacked_segs = 0;
+		if (c->dack_at != 0) {
+			c->dack_at = 0;
+			tcp_timer_update(s, c);
+		}
+	}
+	tern_ol_reset(m, RTE_MBUF_F_TX_TCP_CKSUM);
+	m->packet_type = 0;
+	m->l4_len = (uint8_t)hlen;
+	STAT_INC(s, tcp_tx_segs);
+	if (flags & RTE_TCP_RST_FLAG)
+		STAT_INC(s, tcp_tx_rst);
+	int rc = tern_ip_send(s, &cold->rt, m, IPPROTO_TCP, TERN_IP_F_DONTFRAG);
+	return rc;
+}
+
+void tcp_send_ack(struct tern_stack *s, struct tcp_conn *c)
+{
+	tcp_send_seg(s, c, c->snd_nxt, 0, RTE_TCP_ACK_FLAG);
+}
+
+void tcp_send_rst_reply(struct tern_stack *s, const struct rte_ipv4_hdr *ip,
+			const struct tcp_seg *seg)
+{
+	struct rte_mbuf *m = tern_stack_alloc(s);
+	if (unlikely(m == NULL))
+		return;
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)rte_pktmbuf_append(
+		m, sizeof(*th));
+	memset(th, 0, sizeof(*th));
+	th->src_port = rte_cpu_to_be_16(seg->dport);
+	th->dst_port = rte_cpu_to_be_16(seg->sport);
+	if (seg->flags & RTE_TCP_ACK_FLAG) {
+		/* <SEQ=SEG.ACK><CTL=RST> */
+		th->sent_seq = rte_cpu_to_be_32(seg->ack);
+		th->tcp_flags = RTE_TCP_RST_FLAG;
+	} else {
+		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+		uint32_t l = seg->len + !!(seg->flags & RTE_TCP_SYN_FLAG) +
+			     !!(seg->flags & RTE_TCP_FIN_FLAG);
+		th->recv_ack = rte_cpu_to_be_32(seg->seq + l);
+		th->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	}
+	th->data_off = (uint8_t)((sizeof(*th) / 4) << 4);
+	tern_ol_reset(m, RTE_MBUF_F_TX_TCP_CKSUM);
+	m->packet_type = 0;
+	m->l4_len = sizeof(*th);
+	STAT_INC(s, tcp_tx_segs);
+	STAT_INC(s, tcp_tx_rst);
+	ip4_output(s, m, ip->dst_addr, ip->src_addr, IPPROTO_TCP);
+}
+
+/* ---- what goes now -------------------------------------------------------- */
+
+static bool can_send_data(uint8_t st)
+{
+	return st == TERN_TCP_ESTABLISHED || st == TERN_TCP_CLOSE_WAIT ||
+	       st == TERN_TCP_FIN_WAIT_1 || st == TERN_TCP_CLOSING ||
+	       st == TERN_TCP_LAST_ACK;
+}
+
+void tcp_output(struct tern_stack *s, struct tcp_conn *c)
+{
+	if (!can_send_data(c->state)) {
+		if (c->flags & TF_ACKNOW)
+			tcp_send_ack(s, c);
+		return;
+	}
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	uint32_t sndq_end = c->snd_una + c->sndq_bytes;
+	bool sent = false;
+
+	for (;;) {
+		uint32_t wnd = RTE_MIN(c->snd_wnd, c->cwnd);
+		uint32_t edge = c->snd_una + wnd;
+		uint32_t avail = seq_gt(edge, c->snd_nxt) ? edge - c->snd_nxt : 0;
+		uint32_t unsent = seq_gt(sndq_end, c->snd_nxt) ?
+				  sndq_end - c->snd_nxt : 0;
+		bool fin_due = (c->flags & TF_SHUT_WR) && c->snd_nxt == sndq_end;
+		if (unsent == 0 && !fin_due)
+			break;
+		uint32_t len = RTE_MIN(RTE_MIN(unsent, avail), (uint32_t)c->mss);
+		if (unsent > 0 && len == 0)
+			break;	/* window closed: the persist timer decides */
+		if (len > 0 && len < c->mss && len < unsent)
+			break;	/* wait for more window (sender SWS) */
+		if (len > 0 && len < c->mss && c->snd_nxt != c->snd_una &&
+		    !(c->flags & TF_NODELAY) && !(c->flags & TF_SHUT_WR) &&
+		    !(cold->max_sndwnd > 0 && len >= cold->max_sndwnd / 2))
+			break;	/* Nagle (RFC 1122 4.2.3.4) */
+		bool fin = (c->flags & TF_SHUT_WR) && c->snd_nxt + len == sndq_end;
+		uint8_t fl = RTE_TCP_ACK_FLAG;
+		if (len > 0 && len == unsent)
+			fl |= RTE_TCP_PSH_FLAG;
+		if (fin)
+			fl |= RTE_TCP_FIN_FLAG;
+		bool rexmit = seq_lt(c->snd_nxt, c->snd_max);
+		if (tcp_send_seg(s, c, c->snd_nxt, len, fl) == -ENOBUFS)
+			break;
+		if (rexmit) {
+			STAT_INC(s, tcp_retrans_segs);
+			cold->retransmits++;
+		} else {
+			STAT_ADD(s, tcp_tx_bytes, len);
+			cold->bytes_sent += len;
+			if (!(c->flags & TF_RTT_TIMING) && len > 0) {
+				c->flags |= TF_RTT_TIMING;
+				c->rtt_seq = c->snd_nxt;
+				c->rtt_start_us = tcp_now_us(s);
+			}
+		}
+		c->snd_nxt += len + (fin ? 1 : 0);
+		if (fin && !(c->flags & TF_FIN_SENT)) {
+			c->flags |= TF_FIN_SENT;
+			if (c->state == TERN_TCP_ESTABLISHED)
+				tcp_set_state(s, c, TERN_TCP_FIN_WAIT_1);
+			else if (c->state == TERN_TCP_CLOSE_WAIT)
+				tcp_set_state(s, c, TERN_TCP_LAST_ACK);
+		}
+		c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+		sent = true;
+		if (fin)
+			break;
+	}
+	if (!sent && (c->flags & TF_ACKNOW))
+		tcp_send_ack(s, c);
+	if (c->snd_una != c->snd_max) {
+		if (c->rto_at == 0 || (c->flags & TF_PERSIST)) {
+			c->flags &= ~(uint32_t)TF_PERSIST;
+			tcp_rto_arm(s, c);
+		}
+	} else if (seq_gt(sndq_end, c->snd_nxt)) {
+		/* Data waits and nothing is in flight: the window is shut
+		 * (3.8.6.1, probe it) or too small to send into without
+		 * silly windows (3.8.6.2.1 (d): the override timeout sends
+		 * what fits). Either way the persist timer acts. */
+		if (!(c->flags & TF_PERSIST) || c->rto_at == 0) {
+			c->flags |= TF_PERSIST;
+			tcp_rto_arm(s, c);
+		}
+	}
+}
+
+void tcp_sndq_acked(struct tern_stack *s, struct tcp_conn *c, uint32_t acked)
+{
+	/* acked counts data bytes only (the caller takes SYN/FIN off) */
+	if (acked > c->sndq_bytes)
+		acked = c->sndq_bytes;
+	c->sndq_bytes -= acked;
+	c->sndq_off += acked;
+	while (c->sndq.head != NULL && c->sndq_off >= c->sndq.head->pkt_len) {
+		struct rte_mbuf *m = pktq_pop(s->pkt_next_off, &c->sndq);
+		c->sndq_off -= m->pkt_len;
+		rte_pktmbuf_free(m);
+	}
+}

@@ -1,0 +1,341 @@
+/* TCP inside core/: the control block, the tables, and what the tcp_*.c
+ * files share. Only core sources include this. */
+#ifndef TERN_TCP_PRIV_H
+#define TERN_TCP_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include <tern/stack.h>
+#include <tern/tcp.h>
+#include <tern/timer.h>
+
+#include "hmap.h"
+#include "pktq.h"
+
+struct tern_stack;
+struct iface;
+
+/* ---- sequence arithmetic (RFC 9293 3.4: modulo 2^32) --------------- */
+
+static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline bool seq_geq(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_gt(a, b) ? a : b; }
+static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a : b; }
+
+/* ---- the wire (tcp_wire.c) ------------------------------------------ */
+
+#define TCP_OPT_EOL 0
+#define TCP_OPT_NOP 1
+#define TCP_OPT_MSS 2
+#define TCP_OPT_WS 3
+#define TCP_OPT_SACK_PERM 4
+#define TCP_OPT_SACK 5
+#define TCP_OPT_TS 8
+
+#define TCP_MAX_WS 14		/* RFC 7323 2.3 */
+#define TCP_MAX_SACK 4		/* blocks in one option (40 bytes) */
+
+struct tcp_sack_block {
+	uint32_t start, end;
+};
+
+/* A received segment, parsed: header fields in host order, the options
+ * found, and where the data is. */
+struct tcp_seg {
+	uint32_t seq, ack;
+	uint32_t len;		/* data bytes */
+	uint32_t wnd;		/* the raw 16-bit window */
+	uint16_t sport, dport;	/* host order */
+	uint8_t flags;		/* RTE_TCP_*_FLAG */
+	uint8_t hlen;		/* header with options */
+	/* options (RFC 9293 3.1, 7323, 2018) */
+	bool has_mss, has_ws, sack_perm, has_ts;
+	uint8_t ws;
+	uint16_t mss;
+	uint32_t tsval, tsecr;
+	uint8_t nsack;
+	struct tcp_sack_block sack[TCP_MAX_SACK];
+};
+
+/* Parses the options of a header of hlen bytes at th (already pulled up).
+ * Malformed options (a length running past the header, a known option
+ * of the wrong length) end the parse: what was read so far stands, as
+ * Linux and BSD do. */
+void tcp_parse_options(const struct rte_tcp_hdr *th, unsigned hlen,
+		       struct tcp_seg *seg);
+
+/* What a segment we send carries in its options. */
+struct tcp_out_opts {
+	bool syn;		/* MSS, and what the SYN offers */
+	uint16_t mss;
+	bool sack_perm;
+	bool ts;
+	uint32_t tsval, tsecr;
+	bool ws;
+	uint8_t wscale;
+	uint8_t nsack;
+	struct tcp_sack_block sack[TCP_MAX_SACK];
+};
+
+/* Writes the options (padded to 4 bytes) at p, which has room for 40;
+ * returns their length. Layout as Linux sends them (many middleboxes and
+ * tools expect it): SYN "mss, sackOK, TS, nop, wscale"; others "nop, nop,
+ * TS" then "nop, nop, SACK". */
+unsigned tcp_write_options(uint8_t *p, const struct tcp_out_opts *o);
+
+/* ---- control block -------------------------------------------------- */
+
+enum {
+	TF_ACKNOW = 1 << 0,	/* send an ACK now */
+	TF_DELACK = 1 << 1,	/* an ACK is owed (delayed) */
+	TF_SHUT_WR = 1 << 2,	/* FIN follows the queued data */
+	TF_FIN_SENT = 1 << 3,	/* our FIN has a sequence number */
+	TF_FIN_RCVD = 1 << 4,	/* the peer's FIN was taken */
+	TF_APP_CLOSED = 1 << 5,	/* the application let go (close) */
+	TF_PERSIST = 1 << 6,	/* rto_at is the persist timer */
+	TF_TS = 1 << 7,		/* timestamps in use */
+	TF_SACK = 1 << 8,	/* SACK in use */
+	TF_WS = 1 << 9,		/* window scaling in use */
+	TF_NODELAY = 1 << 10,
+	TF_RECOVERY = 1 << 11,	/* in fast recovery (RFC 6582) */
+	TF_PASSIVE = 1 << 12,	/* opened by a listener */
+	TF_NOTIFIED = 1 << 13,	/* closed() was called: no more callbacks */
+	TF_MANUAL_WND = 1 << 14,
+	TF_RST_CLOSE = 1 << 15,
+	TF_QUICKACK = 1 << 16,	/* ACK every segment for a while */
+	TF_RTT_TIMING = 1 << 17,	/* rtt_seq is being timed */
+	TF_KEEPALIVE = 1 << 18,
+	TF_IN_TABLE = 1 << 19,
+	TF_FREE = 1 << 20,	/* to be freed when the input unwinds */
+	TF_ACCEPTED = 1 << 21,	/* given to the listener's accept */
+	TF_FIN_TOLD = 1 << 22,	/* recv(NULL) was called */
+};
+
+/* Per-connection congestion control state, pre-sized (DESIGN: like
+ * FreeBSD's cc_algo, the algorithm's state lives in the block). */
+union tcp_cc_state {
+	struct tcp_cubic {
+		uint32_t w_max;		/* bytes: window before the last cut */
+		uint32_t w_last_max;
+		uint32_t k_ms;		/* K (RFC 9438 4.2), ms */
+		uint32_t epoch_ms;	/* start of the congestion avoidance
+					 * epoch, ms; 0 none */
+		uint32_t w_est;		/* Reno-friendly estimate, bytes */
+		uint32_t origin;	/* W_max at epoch start, bytes */
+	} cubic;
+	uint64_t raw[3];
+};
+
+/* Everything the established fast path reads or writes per segment;
+ * what it does not touch is in struct tcp_cold. */
+struct tcp_conn {
+	/* identity (a lookup compares these) */
+	rte_be32_t laddr, raddr;
+	rte_be16_t lport, rport;	/* network order, as on the wire */
+	uint8_t family;
+	uint8_t state;			/* enum tern_tcp_state */
+	uint8_t snd_wscale, rcv_wscale;	/* shift counts in use */
+	uint32_t flags;			/* TF_* */
+	/* send sequence space (RFC 9293 3.3.1) */
+	uint32_t snd_una, snd_nxt, snd_max;	/* snd_max: highest sent */
+	uint32_t snd_wnd;		/* bytes (scaled) */
+	uint32_t snd_wl1, snd_wl2;
+	uint32_t cwnd, ssthresh, recover;
+	/* receive sequence space */
+	uint32_t rcv_nxt;
+	uint32_t rcv_adv;		/* right edge we advertised */
+	uint32_t ts_recent;		/* RFC 7323 4.3 */
+	uint16_t mss;			/* send MSS (payload bytes) */
+	uint8_t dupacks;
+	uint8_t backoff;		/* RTO doublings */
+	/* RTT (RFC 6298), microseconds; srtt scaled by 8, rttvar by 4 */
+	uint32_t srtt, rttvar, rto_us;
+	uint32_t rtt_seq;		/* the segment being timed */
+	uint32_t rtt_start_us;		/* its send time (low 32 bits) */
+	uint32_t unacked_segs;		/* full segments since our last ACK */
+	/* the send queue: packets the application gave, in order; the head
+	 * starts at snd_una - sndq_off ... */
+	struct pktq sndq;
+	uint32_t sndq_off;		/* bytes of the head already acked */
+	uint32_t sndq_bytes;		/* bytes queued, from snd_una */
+	/* out-of-order segments, sorted, non-overlapping (tcp_input.c) */
+	struct pktq ooo;
+	uint32_t ooo_bytes;
+	uint32_t sndbuf;		/* send queue limit, bytes */
+	uint32_t rcvq_bytes;		/* received, not yet consumed by the
+					 * application (manual window, or no
+					 * ops yet) */
+	/* deadlines, absolute ns; 0 = none. The one timer below runs at the
+	 * earliest (DESIGN: one wheel entry per connection). */
+	uint64_t rto_at, dack_at, keep_at;
+	struct tern_timer timer;
+	const struct tern_tcp_ops *ops;
+	void *arg;
+	union tcp_cc_state cc;
+};
+
+/* Set up once, read on the slow paths. */
+struct tcp_cold {
+	struct tern_route rt;		/* the route the connection keeps */
+	uint32_t iss, irs;
+	uint32_t max_sndwnd;		/* largest window the peer offered */
+	uint32_t rcvbuf;
+	uint16_t rcv_mss;		/* what we announced */
+	uint16_t peer_mss;
+	uint8_t peer_wscale;		/* offered in the SYN, 0xff none */
+	uint8_t cc_algo;		/* enum tern_tcp_cc */
+	uint8_t keep_probes;		/* unanswered keepalive probes */
+	uint8_t syn_retries;
+	uint32_t listener;		/* index + 1 while in SYN-RECEIVED or
+					 * until accepted; 0 none */
+	uint32_t keepidle_s, keepintvl_s, keepcnt;
+	struct pktq rcvq;		/* data held for the application */
+	uint32_t ts_recent_ms;		/* when ts_recent was set (PAWS
+					 * 24-day rule, RFC 7323 5.5) */
+	uint64_t bytes_sent, bytes_acked, bytes_received;
+	uint32_t retransmits;
+};
+
+struct tcp_listener {
+	bool used;
+	struct tern_addr local;
+	uint16_t port;
+	uint32_t backlog, pending;
+	tern_tcp_accept_fn accept;
+	void *arg;
+	struct tern_tcp_opts opts;
+};
+
+/* Congestion control ops (DESIGN: like FreeBSD's cc_algo). */
+struct tcp_cc_ops {
+	const char *name;
+	void (*init)(struct tern_stack *s, struct tcp_conn *c);
+	/* acked bytes newly acknowledged, outside recovery */
+	void (*ack)(struct tern_stack *s, struct tcp_conn *c, uint32_t acked);
+	/* a loss was detected by duplicate ACKs or SACK (fast retransmit):
+	 * sets ssthresh */
+	void (*cong)(struct tern_stack *s, struct tcp_conn *c);
+	/* the RTO fired */
+	void (*rto)(struct tern_stack *s, struct tcp_conn *c);
+	/* the connection was idle for more than an RTO (RFC 5681 4.1) */
+	void (*after_idle)(struct tern_stack *s, struct tcp_conn *c);
+};
+
+extern const struct tcp_cc_ops tcp_cc_newreno;
+extern const struct tcp_cc_ops tcp_cc_cubic;
+
+struct tcp_state {
+	struct tcp_conn *conns;		/* max */
+	struct tcp_cold *cold;		/* max */
+	uint32_t max;
+	uint32_t *free;			/* free indices, a stack */
+	uint32_t nfree;
+	/* connection table: open addressing on (hash << 32 | index + 1) */
+	uint64_t *tab;
+	uint32_t tab_mask;
+	uint32_t *lport_refs;		/* 65536: blocks using each local port */
+	/* listeners */
+	struct tcp_listener *lst;
+	uint32_t lst_max;
+	struct hmap lst_map;		/* (address << 16 | port) -> index;
+					 * address 0 is the wildcard */
+	/* connections to free when the current input or timer unwinds */
+	uint32_t busy;			/* nesting of input/timer work */
+	uint32_t *reap;
+	uint32_t nreap;
+	/* ISNs (RFC 6528): the secret of F() */
+	uint64_t isn_key[2];
+	/* configuration */
+	uint64_t msl_ns, delack_ns, fin_timeout_ns;
+	uint32_t rto_min_us, rto_init_us, rto_max_us;
+	uint32_t tick_us;		/* the wheel's tick: G of RFC 6298 */
+	uint8_t syn_retries, retries;
+	uint8_t cc_default;
+	bool no_delack;
+};
+
+/* tcp_table.c */
+int tcp_init(struct tern_stack *s, const struct tern_stack_conf *conf);
+void tcp_fini(struct tern_stack *s);
+uint32_t tcp_hash4(rte_be32_t laddr, rte_be32_t raddr, rte_be16_t lport,
+		   rte_be16_t rport);
+struct tcp_conn *tcp_lookup(struct tern_stack *s, rte_be32_t laddr,
+			    rte_be32_t raddr, rte_be16_t lport,
+			    rte_be16_t rport);
+/* A new block in CLOSED with its identity set and inserted in the table;
+ * NULL when the table is full. */
+struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,
+			      rte_be32_t raddr, rte_be16_t lport,
+			      rte_be16_t rport);
+/* Leaves the table and frees every queued mbuf; the slot is reused
+ * after the current input or timer work unwinds. */
+void tcp_conn_release(struct tern_stack *s, struct tcp_conn *c);
+/* Frees what was released during the work that is ending. */
+void tcp_reap(struct tern_stack *s);
+struct tcp_listener *tcp_listener_find(struct tern_stack *s, rte_be32_t addr,
+				       uint16_t port);
+bool tcp_port_busy(struct tern_stack *s, const struct tern_addr *local,
+		   uint16_t port);
+
+/* tcp_idx() and tcp_cold_of() are in stack_priv.h. */
+
+/* tcp_input.c */
+void tcp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
+	       unsigned hlen);
+/* An ICMP error about a segment we sent (RFC 5927, RFC 1122 4.2.3.9). */
+int tcp_err4(struct tern_stack *s, const struct rte_ipv4_hdr *in,
+	     const uint8_t *l4, int err, uint32_t info);
+
+/* tcp_output.c */
+/* Sends what the windows allow, the FIN when due, an ACK when owed. */
+void tcp_output(struct tern_stack *s, struct tcp_conn *c);
+/* A segment of the connection: seq, len data bytes from the send queue
+ * (0 none), flags. 0 or -errno. */
+int tcp_send_seg(struct tern_stack *s, struct tcp_conn *c, uint32_t seq,
+		 uint32_t len, uint8_t flags);
+void tcp_send_ack(struct tern_stack *s, struct tcp_conn *c);
+/* A RST answering the segment (RFC 9293 3.10.7.1) from ip/th. */
+void tcp_send_rst_reply(struct tern_stack *s, const struct rte_ipv4_hdr *ip,
+			const struct tcp_seg *seg);
+/* Frees what the peer acknowledged from the send queue. */
+void tcp_sndq_acked(struct tern_stack *s, struct tcp_conn *c, uint32_t acked);
+/* The window we advertise now (bytes, before scaling). */
+uint32_t tcp_rcv_window(struct tern_stack *s, struct tcp_conn *c);
+uint32_t tcp_isn(struct tern_stack *s, const struct tcp_conn *c);
+/* The timestamp clock (ms, RFC 7323 5.4). */
+uint32_t tcp_ts_now(const struct tern_stack *s);
+
+/* tcp_timer.c */
+/* Arms the connection's one timer at its earliest deadline. */
+void tcp_timer_update(struct tern_stack *s, struct tcp_conn *c);
+void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t);
+/* RFC 6298 2.2/2.3: a new RTT sample. */
+void tcp_rtt_sample(struct tern_stack *s, struct tcp_conn *c, uint32_t rtt_us);
+void tcp_rto_arm(struct tern_stack *s, struct tcp_conn *c);
+uint32_t tcp_now_us(const struct tern_stack *s);
+
+/* tcp.c: state changes that reach the application */
+void tcp_set_state(struct tern_stack *s, struct tcp_conn *c, uint8_t st);
+/* The connection failed (err) or finished: the application hears it
+ * once; the block goes unless it waits in TIME_WAIT. */
+void tcp_conn_done(struct tern_stack *s, struct tcp_conn *c, int err);
+void tcp_enter_time_wait(struct tern_stack *s, struct tcp_conn *c);
+/* In-order data for the application (m data only). */
+void tcp_deliver(struct tern_stack *s, struct tcp_conn *c, struct rte_mbuf *m);
+void tcp_deliver_fin(struct tern_stack *s, struct tcp_conn *c);
+/* The handshake of a passive open completed. */
+void tcp_accepted(struct tern_stack *s, struct tcp_conn *c);
+void tcp_connected(struct tern_stack *s, struct tcp_conn *c);
+const struct tcp_cc_ops *tcp_cc_of(const struct tcp_cold *cold);
+/* The route the connection keeps; NULL when there is none any more. */
+void tcp_conn_opts_apply(struct tern_stack *s, struct tcp_conn *c,
+			 const struct tern_tcp_opts *o);
+
+#endif

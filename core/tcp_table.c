@@ -1,0 +1,365 @@
+/* TCP tables: control blocks (hot and cold arrays, a free stack), the
+ * connection table (4-tuple -> block, open addressing with the hash kept
+ * in the slot), and the listeners. Nothing on the packet path scans. */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include "stack_priv.h"
+
+#define TCP_DEFAULT_CONNS 16384
+#define TCP_DEFAULT_LISTENERS 64
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 1;
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
+{
+	struct tcp_state *t = &s->tcp;
+	t->max = c->tcp_max_conns ? c->tcp_max_conns : TCP_DEFAULT_CONNS;
+	t->lst_max = c->tcp_max_listeners ? c->tcp_max_listeners :
+					    TCP_DEFAULT_LISTENERS;
+	/* load at most one half: short probe runs */
+	uint32_t slots = pow2_at_least(t->max * 2);
+	t->conns = stack_zalloc(s, "tern_tcp_conns", (size_t)t->max * sizeof(*t->conns));
+	t->cold = stack_zalloc(s, "tern_tcp_cold", (size_t)t->max * sizeof(*t->cold));
+	t->free = stack_zalloc(s, "tern_tcp_free", (size_t)t->max * sizeof(*t->free));
+	t->reap = stack_zalloc(s, "tern_tcp_reap", (size_t)t->max * sizeof(*t->reap));
+	t->tab = stack_zalloc(s, "tern_tcp_tab", (size_t)slots * sizeof(*t->tab));
+	t->lst = stack_zalloc(s, "tern_tcp_lst", (size_t)t->lst_max * sizeof(*t->lst));
+	t->lport_refs = stack_zalloc(s, "tern_tcp_lports", 65536 * sizeof(uint32_t));
+	if (!t->conns || !t->cold || !t->free || !t->reap || !t->tab || !t->lst ||
+	    !t->lport_refs ||
+	    hmap_init(&t->lst_map, s, "tern_tcp_lst", t->lst_max) != 0)
+		return -ENOMEM;
+	t->tab_mask = slots - 1;
+	for (uint32_t i = 0; i < t->max; i++)
+		t->free[i] = t->max - 1 - i;
+	t->nfree = t->max;
+
+	t->msl_ns = (uint64_t)(c->tcp_msl_ms ? c->tcp_msl_ms : 30000) * TERN_NS_PER_MS;
+	t->fin_timeout_ns = (uint64_t)(c->tcp_fin_timeout_ms ? c->tcp_fin_timeout_ms :
+				       60000) * TERN_NS_PER_MS;
+	t->delack_ns = (uint64_t)(c->tcp_delack_ms ? c->tcp_delack_ms : 40) *
+		       TERN_NS_PER_MS;
+	t->no_delack = c->tcp_no_delack;
+	t->rto_min_us = (c->tcp_rto_min_ms ? c->tcp_rto_min_ms : 200) * 1000u;
+	t->rto_init_us = (c->tcp_rto_init_ms ? c->tcp_rto_init_ms : 1000) * 1000u;
+	t->rto_max_us = (c->tcp_rto_max_ms ? c->tcp_rto_max_ms : 120000) * 1000u;
+	if (t->rto_min_us > t->rto_max_us)
+		t->rto_min_us = t->rto_max_us;
+	t->tick_us = (c->timer_tick_ns ? c->timer_tick_ns : 100000) / 1000u;
+	t->syn_retries = c->tcp_syn_retries ? c->tcp_syn_retries : 6;
+	t->retries = c->tcp_retries ? c->tcp_retries : 15;
+	t->cc_default = c->tcp_cc ? c->tcp_cc : TERN_TCP_CC_CUBIC;
+	/* RFC 6528: the secret of F(); from the stack's generator (seeded
+	 * from the conf: tests are reproducible; ternd seeds from the TSC). */
+	t->isn_key[0] = stack_rand(s);
+	t->isn_key[1] = stack_rand(s);
+	return 0;
+}
+
+static void conn_purge(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	pktq_purge(s->pkt_next_off, &c->sndq);
+	pktq_purge(s->pkt_next_off, &c->ooo);
+	pktq_purge(s->pkt_next_off, &cold->rcvq);
+	c->sndq_bytes = c->ooo_bytes = c->rcvq_bytes = 0;
+}
+
+void tcp_fini(struct tern_stack *s)
+{
+	struct tcp_state *t = &s->tcp;
+	if (t->conns != NULL && t->cold != NULL) {
+		for (uint32_t i = 0; i < t->max; i++) {
+			struct tcp_conn *c = &t->conns[i];
+			if (c->state != TERN_TCP_CLOSED || c->sndq.n ||
+			    c->ooo.n || t->cold[i].rcvq.n) {
+				tern_timer_cancel(s, &c->timer);
+				conn_purge(s, c);
+			}
+		}
+	}
+	hmap_fini(&t->lst_map);
+	rte_free(t->conns);
+	rte_free(t->cold);
+	rte_free(t->free);
+	rte_free(t->reap);
+	rte_free(t->tab);
+	rte_free(t->lst);
+	rte_free(t->lport_refs);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ---- the connection table -------------------------------------------- */
+
+uint32_t tcp_hash4(rte_be32_t laddr, rte_be32_t raddr, rte_be16_t lport,
+		   rte_be16_t rport)
+{
+	uint32_t h = rte_hash_crc_4byte(laddr, 0x7ee1f00d);
+	h = rte_hash_crc_4byte(raddr, h);
+	h = rte_hash_crc_4byte((uint32_t)lport << 16 | rport, h);
+	return h;
+}
+
+static inline bool conn_is(const struct tcp_conn *c, rte_be32_t laddr,
+			   rte_be32_t raddr, rte_be16_t lport, rte_be16_t rport)
+{
+	return c->laddr == laddr && c->raddr == raddr && c->lport == lport &&
+	       c->rport == rport;
+}
+
+struct tcp_conn *tcp_lookup(struct tern_stack *s, rte_be32_t laddr,
+			    rte_be32_t raddr, rte_be16_t lport,
+			    rte_be16_t rport)
+{
+	struct tcp_state *t = &s->tcp;
+	uint32_t h = tcp_hash4(laddr, raddr, lport, rport);
+	for (uint32_t i = h & t->tab_mask;; i = (i + 1) & t->tab_mask) {
+		uint64_t e = t->tab[i];
+		if (e == 0)
+			return NULL;
+		if ((uint32_t)(e >> 32) != h)
+			continue;
+		struct tcp_conn *c = &t->conns[(uint32_t)e - 1];
+		if (conn_is(c, laddr, raddr, lport, rport))
+			return c;
+	}
+}
+
+static void tab_insert(struct tcp_state *t, uint32_t h, uint32_t idx)
+{
+	uint32_t i = h & t->tab_mask;
+	while (t->tab[i] != 0)
+		i = (i + 1) & t->tab_mask;
+	t->tab[i] = (uint64_t)h << 32 | (idx + 1);
+}
+
+/* Backward-shift deletion (no tombstones): entries after the hole that
+ * may move into it do. */
+static void tab_remove(struct tcp_state *t, uint32_t h, uint32_t idx)
+{
+	uint64_t want = (uint64_t)h << 32 | (idx + 1);
+	uint32_t i = h & t->tab_mask;
+	while (t->tab[i] != want) {
+		if (t->tab[i] == 0)
+			return;
+		i = (i + 1) & t->tab_mask;
+	}
+	uint32_t j = i;
+	for (;;) {
+		t->tab[i] = 0;
+		for (;;) {
+			j = (j + 1) & t->tab_mask;
+			if (t->tab[j] == 0)
+				return;
+			uint32_t home = (uint32_t)(t->tab[j] >> 32) & t->tab_mask;
+			/* j's entry may fill i when its home is not in (i, j] */
+			bool stays = i <= j ? (i < home && home <= j) :
+					      (i < home || home <= j);
+			if (!stays)
+				break;
+		}
+		t->tab[i] = t->tab[j];
+		i = j;
+	}
+}
+
+struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,
+			      rte_be32_t raddr, rte_be16_t lport,
+			      rte_be16_t rport)
+{
+	struct tcp_state *t = &s->tcp;
+	if (t->nfree == 0)
+		return NULL;
+	uint32_t idx = t->free[--t->nfree];
+	struct tcp_conn *c = &t->conns[idx];
+	struct tcp_cold *cold = &t->cold[idx];
+	memset(c, 0, sizeof(*c));
+	memset(cold, 0, sizeof(*cold));
+	c->laddr = laddr;
+	c->raddr = raddr;
+	c->lport = lport;
+	c->rport = rport;
+	c->family = TERN_AF_INET;
+	c->state = TERN_TCP_CLOSED;
+	pktq_init(&c->sndq);
+	pktq_init(&c->ooo);
+	pktq_init(&cold->rcvq);
+	tern_timer_init(&c->timer, tcp_timer_fire, c);
+	tab_insert(t, tcp_hash4(laddr, raddr, lport, rport), idx);
+	t->lport_refs[rte_be_to_cpu_16(lport)]++;
+	c->flags = TF_IN_TABLE;
+	return c;
+}
+
+void tcp_conn_release(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_state *t = &s->tcp;
+	if (c->flags & TF_FREE)
+		return;
+	uint32_t idx = tcp_idx(s, c);
+	tern_timer_cancel(s, &c->timer);
+	if (c->flags & TF_IN_TABLE) {
+		tab_remove(t, tcp_hash4(c->laddr, c->raddr, c->lport, c->rport),
+			   idx);
+		t->lport_refs[rte_be_to_cpu_16(c->lport)]--;
+	}
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	if (cold->listener != 0) {
+		struct tcp_listener *l = &t->lst[cold->listener - 1];
+		if (l->used && l->pending > 0 && c->state == TERN_TCP_SYN_RECEIVED)
+			l->pending--;
+		cold->listener = 0;
+	}
+	conn_purge(s, c);
+	c->state = TERN_TCP_CLOSED;
+	c->flags = TF_FREE;
+	c->ops = NULL;
+	c->arg = NULL;
+	if (t->busy > 0)
+		t->reap[t->nreap++] = idx;	/* input or a timer holds c */
+	else
+		t->free[t->nfree++] = idx;
+}
+
+void tcp_reap(struct tern_stack *s)
+{
+	struct tcp_state *t = &s->tcp;
+	if (t->busy > 0)
+		return;
+	while (t->nreap > 0) {
+		uint32_t idx = t->reap[--t->nreap];
+		t->conns[idx].flags = 0;
+		t->free[t->nfree++] = idx;
+	}
+}
+
+uint32_t tern_tcp_count(const struct tern_stack *s)
+{
+	return s->tcp.max - s->tcp.nfree - s->tcp.nreap;
+}
+
+uint32_t tern_tcp_foreach(struct tern_stack *s,
+			  int (*fn)(void *arg, struct tern_tcp_conn *c),
+			  void *arg)
+{
+	uint32_t n = 0;
+	s->tcp.busy++;
+	for (uint32_t i = 0; i < s->tcp.max; i++) {
+		struct tcp_conn *c = &s->tcp.conns[i];
+		if (c->state == TERN_TCP_CLOSED)
+			continue;
+		n++;
+		if (fn(arg, (struct tern_tcp_conn *)c) != 0)
+			break;
+	}
+	s->tcp.busy--;
+	tcp_reap(s);
+	return n;
+}
+
+/* ---- listeners --------------------------------------------------------- */
+
+static inline uint64_t lst_key(rte_be32_t addr, uint16_t port)
+{
+	return (uint64_t)addr << 16 | port;
+}
+
+struct tcp_listener *tcp_listener_find(struct tern_stack *s, rte_be32_t addr,
+				       uint16_t port)
+{
+	uint32_t v;
+	if (hmap_get(&s->tcp.lst_map, lst_key(addr, port), &v) == 0 ||
+	    hmap_get(&s->tcp.lst_map, lst_key(0, port), &v) == 0)
+		return &s->tcp.lst[v];
+	return NULL;
+}
+
+bool tcp_port_busy(struct tern_stack *s, const struct tern_addr *local,
+		   uint16_t port)
+{
+	rte_be32_t a = local != NULL && local->family == TERN_AF_INET ? local->v4 : 0;
+	uint32_t v;
+	if (hmap_get(&s->tcp.lst_map, lst_key(0, port), &v) == 0)
+		return true;
+	if (a != 0 && hmap_get(&s->tcp.lst_map, lst_key(a, port), &v) == 0)
+		return true;
+	/* any address: a bind with port 0 must not meet a connection */
+	return s->tcp.lport_refs[port] != 0;
+}
+
+struct tern_tcp_listener *tern_tcp_listen(struct tern_stack *s,
+					  const struct tern_tcp_listen_conf *lc)
+{
+	if (s == NULL || lc == NULL || lc->port == 0 || lc->accept == NULL ||
+	    (lc->local.family != TERN_AF_NONE && lc->local.family != TERN_AF_INET)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	rte_be32_t a = lc->local.family == TERN_AF_INET ? lc->local.v4 : 0;
+	if (a != 0 && local_range(s, a, NULL, NULL) == NULL) {
+		rte_errno = EADDRNOTAVAIL;
+		return NULL;
+	}
+	uint32_t v;
+	/* Connections on the port do not stop a listener (SO_REUSEADDR
+	 * semantics, what servers restarting over TIME_WAIT need). */
+	if (hmap_get(&s->tcp.lst_map, lst_key(a, lc->port), &v) == 0) {
+		rte_errno = EADDRINUSE;
+		return NULL;
+	}
+	uint32_t i;
+	for (i = 0; i < s->tcp.lst_max && s->tcp.lst[i].used; i++)
+		;
+	if (i == s->tcp.lst_max ||
+	    hmap_put(&s->tcp.lst_map, lst_key(a, lc->port), i) != 0) {
+		rte_errno = ENOSPC;
+		return NULL;
+	}
+	struct tcp_listener *l = &s->tcp.lst[i];
+	memset(l, 0, sizeof(*l));
+	l->used = true;
+	l->local = lc->local;
+	l->port = lc->port;
+	l->backlog = lc->backlog ? lc->backlog : 1024;
+	l->accept = lc->accept;
+	l->arg = lc->arg;
+	l->opts = lc->opts;
+	return (struct tern_tcp_listener *)l;
+}
+
+void tern_tcp_listener_close(struct tern_stack *s, struct tern_tcp_listener *tl)
+{
+	struct tcp_listener *l = (struct tcp_listener *)tl;
+	if (s == NULL || l == NULL || !l->used)
+		return;
+	uint32_t li = (uint32_t)(l - s->tcp.lst);
+	rte_be32_t a = l->local.family == TERN_AF_INET ? l->local.v4 : 0;
+	hmap_del(&s->tcp.lst_map, lst_key(a, l->port));
+	s->tcp.busy++;
+	for (uint32_t i = 0; i < s->tcp.max; i++) {
+		struct tcp_conn *c = &s->tcp.conns[i];
+		if (c->state == TERN_TCP_CLOSED || s->tcp.cold[i].listener != li + 1)
+			continue;
+		if (c->flags & TF_ACCEPTED) {
+			s->tcp.cold[i].listener = 0;
+			continue;
+		}
+		/* not yet accepted: reset (RFC 9293 3.10.7.2 has no rule;
+		 * BSD and Linux reset what the application never saw) */
+		tern_tcp_abort(s, (struct tern_tcp_conn *)c);
+	}
+	s->tcp.busy--;
+	tcp_reap(s);
+	memset(l, 0, sizeof(*l));
+}

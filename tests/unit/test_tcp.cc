@@ -1,0 +1,614 @@
+// TCP between two stacks over the in-memory wire on the virtual clock:
+// handshakes, options, data both ways, close, RST, loss and recovery.
+#include <netinet/in.h>
+#include <rte_errno.h>
+#include <rte_tcp.h>
+
+#include <cstring>
+#include <deque>
+#include <map>
+
+#include <tern/tcp.h>
+
+#include "harness.h"
+
+using namespace tt;
+
+namespace {
+
+// What one connection's callbacks saw.
+struct Peer {
+	tern_stack *s = nullptr;
+	tern_tcp_conn *c = nullptr;
+	Bytes got;
+	bool connected = false, fin = false, closed = false;
+	int err = -1;
+	uint64_t acked = 0;
+	bool echo = false;	// send back what arrives
+	bool close_on_fin = false;
+};
+
+void on_connected(void *arg, tern_tcp_conn *)
+{
+	static_cast<Peer *>(arg)->connected = true;
+}
+
+void on_recv(void *arg, tern_tcp_conn *c, rte_mbuf *m)
+{
+	Peer *p = static_cast<Peer *>(arg);
+	if (m == nullptr) {
+		p->fin = true;
+		if (p->close_on_fin)
+			tern_tcp_close(p->s, c);
+		return;
+	}
+	Bytes b = mbuf_bytes(m);
+	p->got.insert(p->got.end(), b.begin(), b.end());
+	if (p->echo)
+		EXPECT_EQ(tern_tcp_send(p->s, c, m), 0);
+	else
+		rte_pktmbuf_free(m);
+}
+
+void on_sent(void *arg, tern_tcp_conn *, uint32_t n)
+{
+	static_cast<Peer *>(arg)->acked += n;
+}
+
+void on_closed(void *arg, tern_tcp_conn *, int err)
+{
+	Peer *p = static_cast<Peer *>(arg);
+	p->closed = true;
+	p->err = err;
+	p->c = nullptr;
+}
+
+const tern_tcp_ops kOps = {on_connected, on_recv, on_sent, on_closed};
+
+class Tcp : public TwoStacks {
+protected:
+	void SetUp() override
+	{
+		TwoStacks::SetUp();
+		if (HasFatalFailure())
+			return;
+		resolve_statically();
+		client.s = A;
+		server.s = B;
+	}
+	void TearDown() override
+	{
+		if (lst)
+			tern_tcp_listener_close(B, lst);
+		TwoStacks::TearDown();
+	}
+
+	static void on_accept(void *arg, tern_tcp_listener *, tern_tcp_conn *c)
+	{
+		Tcp *t = static_cast<Tcp *>(arg);
+		t->accepted++;
+		t->server.c = c;
+		tern_tcp_set_ops(t->B, c, &kOps, &t->server);
+	}
+
+	void listen(uint16_t port = 80, tern_tcp_opts o = tern_tcp_opts())
+	{
+		tern_tcp_listen_conf lc;
+		memset(&lc, 0, sizeof(lc));
+		lc.port = port;
+		lc.accept = on_accept;
+		lc.arg = this;
+		lc.opts = o;
+		lst = tern_tcp_listen(B, &lc);
+		ASSERT_NE(lst, nullptr) << rte_strerror(rte_errno);
+	}
+
+	tern_tcp_conn *connect(uint16_t port = 80, tern_tcp_opts o = tern_tcp_opts())
+	{
+		tern_tcp_connect_conf cc;
+		memset(&cc, 0, sizeof(cc));
+		cc.remote = v4(kIpB);
+		cc.rport = port;
+		cc.ops = &kOps;
+		cc.arg = &client;
+		cc.opts = o;
+		client.c = tern_tcp_connect(A, &cc);
+		return client.c;
+	}
+
+	// Pumps and moves the clock by `ms` steps of 1 ms until pred holds.
+	bool run_until(const std::function<bool()> &pred, unsigned ms = 5000)
+	{
+		for (unsigned i = 0; i < ms; i++) {
+			pump();
+			if (pred())
+				return true;
+			step_ms(1);
+		}
+		return pred();
+	}
+
+	void establish(tern_tcp_opts co = tern_tcp_opts(),
+		       tern_tcp_opts so = tern_tcp_opts())
+	{
+		listen(80, so);
+		ASSERT_NE(connect(80, co), nullptr) << rte_strerror(rte_errno);
+		ASSERT_TRUE(run_until([&] { return client.connected && accepted; }));
+	}
+
+	std::vector<Frame> tcp_from(int side)
+	{
+		std::vector<Frame> out;
+		for (const Frame &f : frames)
+			if (f.side == side && f.is_ip4(IPPROTO_TCP))
+				out.push_back(f);
+		return out;
+	}
+
+	static uint8_t tflags(const Frame &f) { return f.l4()[13]; }
+
+	// Sends n bytes from the client in writes of at most `chunk`.
+	Bytes send_bulk(Peer &from, size_t n, size_t chunk = 4000)
+	{
+		Bytes data = pattern(n, 7);
+		size_t off = 0;
+		bool ok = run_until([&] {
+			while (off < n) {
+				size_t k = std::min(chunk, n - off);
+				int r = tern_tcp_write(from.s, from.c, data.data() + off,
+						       (uint32_t)k);
+				if (r <= 0)
+					break;
+				off += (size_t)r;
+			}
+			return off == n;
+		}, 20000);
+		EXPECT_TRUE(ok);
+		return data;
+	}
+
+	tern_tcp_listener *lst = nullptr;
+	Peer client, server;
+	int accepted = 0;
+};
+
+TEST_F(Tcp, HandshakeNegotiatesOptions)
+{
+	establish();
+	tern_tcp_info ci, si;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
+	EXPECT_EQ(ci.state, TERN_TCP_ESTABLISHED);
+	EXPECT_EQ(si.state, TERN_TCP_ESTABLISHED);
+	// 1500 - 20 - 20 - 12 (timestamps on every segment)
+	EXPECT_EQ(ci.mss, 1448);
+	EXPECT_EQ(si.mss, 1448);
+	EXPECT_TRUE(ci.sack && ci.timestamps && si.sack && si.timestamps);
+	EXPECT_NE(ci.snd_wscale, 0xff);
+	EXPECT_EQ(ci.snd_wscale, si.rcv_wscale);
+	EXPECT_EQ(ci.rcv_wscale, si.snd_wscale);
+	// RFC 6928: IW10
+	EXPECT_EQ(ci.cwnd, 10u * 1448);
+	EXPECT_EQ(ci.lport >= 49152, true);
+	EXPECT_EQ(si.rport, ci.lport);
+	// the SYN carried mss, sackOK, TS, nop, wscale (Linux's layout)
+	auto fa = tcp_from(0);
+	ASSERT_GE(fa.size(), 2u);
+	const uint8_t *th = fa[0].l4();
+	EXPECT_EQ(tflags(fa[0]), RTE_TCP_SYN_FLAG);
+	EXPECT_EQ((th[12] >> 4) * 4, 40);
+	EXPECT_EQ(th[20], 2);	// MSS
+	EXPECT_EQ(get16(th + 22), 1460);
+	EXPECT_EQ(th[24], 4);	// SACK permitted
+	EXPECT_EQ(th[26], 8);	// timestamps
+	EXPECT_EQ(th[36], 1);	// nop
+	EXPECT_EQ(th[37], 3);	// window scale
+	auto fb = tcp_from(1);
+	ASSERT_GE(fb.size(), 1u);
+	EXPECT_EQ(tflags(fb[0]), RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	EXPECT_EQ(get32(fb[0].l4() + 8), get32(th + 4) + 1);	// ack = ISS + 1
+	EXPECT_EQ(counter(stats(A), "tcp.active_opens"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.passive_opens"), 1u);
+	EXPECT_EQ(drops_total(stats(A)), 0u);
+	EXPECT_EQ(drops_total(stats(B)), 0u);
+}
+
+TEST_F(Tcp, OptionsOffNegotiateOff)
+{
+	tern_tcp_opts o;
+	memset(&o, 0, sizeof(o));
+	o.no_sack = o.no_timestamps = o.no_wscale = true;
+	establish(o);
+	tern_tcp_info ci, si;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
+	EXPECT_FALSE(ci.sack || ci.timestamps || si.sack || si.timestamps);
+	EXPECT_EQ(si.snd_wscale, 0xff);
+	EXPECT_EQ(si.rcv_wscale, 0xff);
+	EXPECT_EQ(ci.mss, 1460);
+}
+
+TEST_F(Tcp, IsnsDifferPerTupleAndTime)
+{
+	listen();
+	ASSERT_NE(connect(), nullptr);
+	tern_tcp_conn *c1 = client.c;
+	ASSERT_NE(connect(), nullptr);
+	tern_tcp_info i1, i2;
+	ASSERT_EQ(tern_tcp_info_get(A, c1, &i1), 0);
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &i2), 0);
+	EXPECT_NE(i1.lport, i2.lport);
+	EXPECT_NE(i1.snd_una, i2.snd_una);
+	tern_tcp_abort(A, c1);
+}
+
+TEST_F(Tcp, DataBothWaysInOrderIntact)
+{
+	establish();
+	server.echo = true;
+	Bytes data = send_bulk(client, 200000);
+	ASSERT_TRUE(run_until([&] { return client.got.size() == data.size(); }, 20000));
+	EXPECT_EQ(server.got, data);
+	EXPECT_EQ(client.got, data);
+	EXPECT_EQ(client.acked, data.size());
+	EXPECT_EQ(counter(stats(A), "tcp.retrans_segs"), 0u);
+	EXPECT_EQ(drops_total(stats(A)), 0u);
+	EXPECT_EQ(drops_total(stats(B)), 0u);
+	// no segment larger than the MSS
+	for (const Frame &f : frames) {
+		if (f.is_ip4(IPPROTO_TCP)) {
+			EXPECT_LE(f.l4_len() - (f.l4()[12] >> 4) * 4u, 1448u);
+		}
+	}
+}
+
+TEST_F(Tcp, GracefulCloseBothSidesAndTimeWait)
+{
+	establish();
+	server.close_on_fin = true;
+	ASSERT_EQ(tern_tcp_write(A, client.c, "hello", 5), 5);
+	ASSERT_EQ(tern_tcp_close(A, client.c), 0);
+	ASSERT_TRUE(run_until([&] { return client.closed && server.closed; }));
+	EXPECT_EQ(server.got, Bytes({'h', 'e', 'l', 'l', 'o'}));
+	EXPECT_TRUE(server.fin);
+	EXPECT_EQ(client.err, 0);
+	EXPECT_EQ(server.err, 0);
+	// the active closer waits in TIME_WAIT (2 MSL = 60 s), the other is gone
+	EXPECT_EQ(tern_tcp_count(A), 1u);
+	EXPECT_EQ(tern_tcp_count(B), 0u);
+	EXPECT_EQ(counter(stats(A), "tcp.time_wait"), 1u);
+	step_ms(59000);
+	EXPECT_EQ(tern_tcp_count(A), 1u);
+	step_ms(1001);
+	EXPECT_EQ(tern_tcp_count(A), 0u);
+}
+
+TEST_F(Tcp, HalfCloseKeepsTheOtherDirection)
+{
+	establish();
+	ASSERT_EQ(tern_tcp_shutdown_wr(A, client.c), 0);
+	ASSERT_TRUE(run_until([&] { return server.fin; }));
+	EXPECT_EQ(tern_tcp_state(server.c), TERN_TCP_CLOSE_WAIT);
+	EXPECT_EQ(tern_tcp_state(client.c), TERN_TCP_FIN_WAIT_2);
+	EXPECT_EQ(tern_tcp_write(A, client.c, "x", 1), -EPIPE);
+	Bytes more = pattern(10000, 3);
+	ASSERT_EQ(tern_tcp_write(B, server.c, more.data(), (uint32_t)more.size()),
+		  (int)more.size());
+	ASSERT_TRUE(run_until([&] { return client.got.size() == more.size(); }));
+	EXPECT_EQ(client.got, more);
+	ASSERT_EQ(tern_tcp_close(B, server.c), 0);
+	ASSERT_TRUE(run_until([&] { return client.fin && server.closed; }));
+	// the client is in TIME_WAIT: the application heard closed(0)
+	EXPECT_TRUE(client.closed);
+	EXPECT_EQ(client.err, 0);
+	EXPECT_EQ(counter(stats(A), "tcp.time_wait"), 1u);
+	EXPECT_EQ(tern_tcp_count(A), 1u);
+}
+
+TEST_F(Tcp, ConnectToClosedPortIsRefused)
+{
+	ASSERT_NE(connect(81), nullptr);
+	ASSERT_TRUE(run_until([&] { return client.closed; }));
+	EXPECT_EQ(client.err, ECONNREFUSED);
+	EXPECT_EQ(counter(stats(B), "tcp.drop_no_conn"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.tx_rst"), 1u);
+	EXPECT_EQ(counter(stats(A), "tcp.attempt_fails"), 1u);
+	EXPECT_EQ(tern_tcp_count(A), 0u);
+}
+
+TEST_F(Tcp, LostSynIsSentAgainAfterTheInitialRto)
+{
+	listen();
+	int dropped = 0;
+	drop = [&](int side, const Frame &f) {
+		if (side == 0 && f.is_ip4(IPPROTO_TCP) && dropped == 0) {
+			dropped++;
+			return true;
+		}
+		return false;
+	};
+	ASSERT_NE(connect(), nullptr);
+	step_ms(999);
+	EXPECT_FALSE(client.connected);
+	ASSERT_TRUE(run_until([&] { return client.connected; }, 100));
+	EXPECT_EQ(counter(stats(A), "tcp.syn_retrans"), 1u);
+}
+
+TEST_F(Tcp, LostSynAckIsSentAgain)
+{
+	listen();
+	int dropped = 0;
+	drop = [&](int side, const Frame &f) {
+		if (side == 1 && f.is_ip4(IPPROTO_TCP) && dropped == 0) {
+			dropped++;
+			return true;
+		}
+		return false;
+	};
+	ASSERT_NE(connect(), nullptr);
+	ASSERT_TRUE(run_until([&] { return client.connected && accepted; }, 3000));
+	EXPECT_GE(counter(stats(B), "tcp.syn_retrans") + counter(stats(A), "tcp.syn_retrans"), 1u);
+}
+
+TEST_F(Tcp, UnansweredSynTimesOut)
+{
+	drop = [&](int side, const Frame &f) { return side == 0 && f.is_ip4(IPPROTO_TCP); };
+	ASSERT_NE(connect(), nullptr);
+	// 1 + 2 + 4 + ... + 64 s with six retries, then the last wait
+	ASSERT_TRUE(run_until([&] { return client.closed; }, 200000));
+	EXPECT_EQ(client.err, ETIMEDOUT);
+	EXPECT_EQ(counter(stats(A), "tcp.syn_retrans"), 6u);
+	EXPECT_EQ(tern_tcp_count(A), 0u);
+}
+
+TEST_F(Tcp, LostDataSegmentIsRecoveredByFastRetransmit)
+{
+	establish();
+	int n = 0;
+	drop = [&](int side, const Frame &f) {
+		if (side == 0 && f.is_ip4(IPPROTO_TCP) && f.l4_len() > 100 && ++n == 3)
+			return true;	// the third data segment
+		return false;
+	};
+	Bytes data = send_bulk(client, 100000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 20000));
+	EXPECT_EQ(server.got, data);
+	EXPECT_GE(counter(stats(A), "tcp.fast_retrans"), 1u);
+	EXPECT_EQ(counter(stats(A), "tcp.rto_expired"), 0u);
+	EXPECT_GE(counter(stats(B), "tcp.ooo_queued"), 1u);
+}
+
+TEST_F(Tcp, LostTailIsRecoveredByRto)
+{
+	establish();
+	int n = 0;
+	drop = [&](int side, const Frame &f) {
+		return side == 0 && f.is_ip4(IPPROTO_TCP) && f.l4_len() > 100 && ++n == 1;
+	};
+	ASSERT_EQ(tern_tcp_write(A, client.c, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 112), 112);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == 112; }, 5000));
+	EXPECT_EQ(counter(stats(A), "tcp.rto_expired"), 1u);
+	EXPECT_EQ(counter(stats(A), "tcp.retrans_segs"), 1u);
+}
+
+TEST_F(Tcp, RstInWindowButNotExactGetsAChallengeAck)
+{
+	establish();
+	tern_tcp_info si;
+	ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
+	// a RST from "A" whose seq is inside B's window but not rcv_nxt
+	Bytes tcp(20, 0);
+	put16(&tcp[0], si.rport);
+	put16(&tcp[2], 80);
+	put32(&tcp[4], si.rcv_nxt + 100);
+	tcp[12] = 5 << 4;
+	tcp[13] = RTE_TCP_RST_FLAG;
+	uint32_t sum = pseudo_sum(kIpA, kIpB, IPPROTO_TCP, 20);
+	put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(), sum));
+	frames.clear();
+	inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)));
+	pump();
+	EXPECT_EQ(tern_tcp_state(server.c), TERN_TCP_ESTABLISHED);
+	EXPECT_EQ(counter(stats(B), "tcp.challenge_acks"), 1u);
+	// the exact one resets
+	put32(&tcp[4], si.rcv_nxt);
+	put16(&tcp[16], 0);
+	put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(), sum));
+	inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)));
+	pump();
+	EXPECT_TRUE(server.closed);
+	EXPECT_EQ(server.err, ECONNRESET);
+}
+
+TEST_F(Tcp, AbortSendsRstAndPeerSeesReset)
+{
+	establish();
+	tern_tcp_abort(A, client.c);
+	client.c = nullptr;
+	ASSERT_TRUE(run_until([&] { return server.closed; }));
+	EXPECT_EQ(server.err, ECONNRESET);
+	EXPECT_EQ(tern_tcp_count(A), 0u);
+	EXPECT_EQ(tern_tcp_count(B), 0u);
+}
+
+TEST_F(Tcp, RstOnCloseLeavesNoTimeWait)
+{
+	tern_tcp_opts o;
+	memset(&o, 0, sizeof(o));
+	o.rst_on_close = true;
+	establish(o);
+	ASSERT_EQ(tern_tcp_close(A, client.c), 0);
+	EXPECT_TRUE(client.closed);
+	ASSERT_TRUE(run_until([&] { return server.closed; }));
+	EXPECT_EQ(server.err, ECONNRESET);
+	EXPECT_EQ(tern_tcp_count(A), 0u);
+}
+
+TEST_F(Tcp, SenderBytesAreNeverWritten)
+{
+	establish();
+	// a payload shared with the application (refcount 2): the stack may
+	// only clone it
+	Bytes data = pattern(3000, 9);
+	rte_mbuf *m = mbuf_from(pool, data, 1000, 1000);
+	ASSERT_NE(m, nullptr);
+	for (rte_mbuf *seg = m; seg != nullptr; seg = seg->next)
+		rte_mbuf_refcnt_update(seg, 1);
+	ASSERT_EQ(tern_tcp_send(A, client.c, m), 0);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }));
+	EXPECT_EQ(server.got, data);
+	EXPECT_EQ(mbuf_bytes(m), data);
+	rte_pktmbuf_free(m);
+}
+
+TEST_F(Tcp, ZeroWindowIsProbedAndReopens)
+{
+	tern_tcp_opts so;
+	memset(&so, 0, sizeof(so));
+	so.manual_window = true;
+	so.rcvbuf = 8192;
+	establish(tern_tcp_opts(), so);
+	Bytes data = pattern(20000, 5);
+	size_t off = 0;
+	auto push = [&] {
+		while (off < data.size()) {
+			int r = tern_tcp_write(A, client.c, data.data() + off,
+					       (uint32_t)(data.size() - off));
+			if (r <= 0)
+				break;
+			off += (size_t)r;
+		}
+	};
+	push();
+	ASSERT_TRUE(run_until([&] { return server.got.size() >= 7000; }));
+	// the window shuts: the last bytes that fit go by the override
+	// timeout, then probes, no data
+	run_until([] { return false; }, 5000);
+	EXPECT_GE(counter(stats(A), "tcp.window_probes"), 1u);
+	EXPECT_LE(server.got.size(), 8192u);
+	size_t have = server.got.size();
+	tern_tcp_recved(B, server.c, (uint32_t)have);
+	ASSERT_TRUE(run_until([&] {
+		push();
+		size_t n = server.got.size();
+		if (n > have) {
+			tern_tcp_recved(B, server.c, (uint32_t)(n - have));
+			have = n;
+		}
+		return n == data.size();
+	}, 60000));
+	EXPECT_EQ(server.got, data);
+}
+
+TEST_F(Tcp, ListenerBacklogDropsExcessSyns)
+{
+	tern_tcp_listen_conf lc;
+	memset(&lc, 0, sizeof(lc));
+	lc.port = 80;
+	lc.backlog = 1;
+	lc.accept = on_accept;
+	lc.arg = this;
+	lst = tern_tcp_listen(B, &lc);
+	ASSERT_NE(lst, nullptr);
+	// the handshake never completes: A's ACKs are lost
+	drop = [&](int side, const Frame &f) {
+		return side == 0 && f.is_ip4(IPPROTO_TCP) && !(tflags(f) & RTE_TCP_SYN_FLAG);
+	};
+	ASSERT_NE(connect(), nullptr);
+	tern_tcp_conn *first = client.c;
+	ASSERT_NE(connect(), nullptr);
+	pump();
+	EXPECT_EQ(counter(stats(B), "tcp.drop_listen_overflow"), 1u);
+	tern_tcp_abort(A, first);
+	tern_tcp_abort(A, client.c);
+	client.c = nullptr;
+}
+
+TEST_F(Tcp, ApiErrors)
+{
+	tern_tcp_connect_conf cc;
+	memset(&cc, 0, sizeof(cc));
+	cc.rport = 80;
+	EXPECT_EQ(tern_tcp_connect(A, &cc), nullptr);
+	EXPECT_EQ(rte_errno, EINVAL);
+	cc.remote = v4(0x0b000001);	// no route
+	EXPECT_EQ(tern_tcp_connect(A, &cc), nullptr);
+	EXPECT_EQ(rte_errno, EHOSTUNREACH);
+	cc.remote = v4(kIpB);
+	cc.local = v4(0x0a000077);	// not ours
+	EXPECT_EQ(tern_tcp_connect(A, &cc), nullptr);
+	EXPECT_EQ(rte_errno, EADDRNOTAVAIL);
+	listen();
+	tern_tcp_listen_conf lc;
+	memset(&lc, 0, sizeof(lc));
+	lc.port = 80;
+	lc.accept = on_accept;
+	EXPECT_EQ(tern_tcp_listen(B, &lc), nullptr);
+	EXPECT_EQ(rte_errno, EADDRINUSE);
+	lc.port = 0;
+	EXPECT_EQ(tern_tcp_listen(B, &lc), nullptr);
+	EXPECT_EQ(rte_errno, EINVAL);
+	// a fixed 4-tuple in use
+	memset(&cc, 0, sizeof(cc));
+	cc.remote = v4(kIpB);
+	cc.rport = 80;
+	cc.lport = 5000;
+	cc.ops = &kOps;
+	cc.arg = &client;
+	client.c = tern_tcp_connect(A, &cc);
+	ASSERT_NE(client.c, nullptr);
+	EXPECT_EQ(tern_tcp_connect(A, &cc), nullptr);
+	EXPECT_EQ(rte_errno, EADDRINUSE);
+	// sending before the handshake queues; after close it is refused
+	EXPECT_EQ(tern_tcp_write(A, client.c, "abc", 3), 3);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == 3; }));
+	ASSERT_EQ(tern_tcp_close(A, client.c), 0);
+	EXPECT_EQ(tern_tcp_write(A, client.c, "abc", 3), -EPIPE);
+}
+
+TEST_F(Tcp, ManyConnectionsShareOneListener)
+{
+	listen();
+	std::vector<Peer> peers(200);
+	std::vector<tern_tcp_conn *> cs;
+	int acc = 0;
+	tern_tcp_listener_close(B, lst);
+	tern_tcp_listen_conf lc;
+	memset(&lc, 0, sizeof(lc));
+	lc.port = 80;
+	lc.accept = [](void *arg, tern_tcp_listener *, tern_tcp_conn *c) {
+		auto *p = static_cast<std::pair<int *, tern_stack *> *>(arg);
+		(*p->first)++;
+		tern_tcp_close(p->second, c);
+	};
+	std::pair<int *, tern_stack *> ctx(&acc, B);
+	lc.arg = &ctx;
+	lst = tern_tcp_listen(B, &lc);
+	ASSERT_NE(lst, nullptr);
+	for (auto &p : peers) {
+		p.s = A;
+		p.close_on_fin = true;
+		tern_tcp_connect_conf cc;
+		memset(&cc, 0, sizeof(cc));
+		cc.remote = v4(kIpB);
+		cc.rport = 80;
+		cc.ops = &kOps;
+		cc.arg = &p;
+		p.c = tern_tcp_connect(A, &cc);
+		ASSERT_NE(p.c, nullptr);
+	}
+	ASSERT_TRUE(run_until([&] {
+		for (auto &p : peers)
+			if (!p.closed)
+				return false;
+		return true;
+	}));
+	EXPECT_EQ(acc, 200);
+	// the server closed first: TIME_WAIT is on B; A is empty
+	EXPECT_EQ(tern_tcp_count(A), 0u);
+	EXPECT_EQ(tern_tcp_count(B), 200u);
+	step_ms(61000);
+	EXPECT_EQ(tern_tcp_count(B), 0u);
+}
+
+}  // namespace
