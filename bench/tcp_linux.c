@@ -21,7 +21,7 @@
  *            (mem@N) and cps and cps-rst beside them (cps@N, cps-rst@N).
  *
  * TCP_NODELAY on every connection but bulk's. Held connection i goes to
- * 127.0.0.D:7000 with D = 1 + i / 20000 (each destination has its own
+ * 127.0.0.D:7000 with D = 1 + i / 10000 (each destination has its own
  * 28,000 ephemeral ports). They are held by child processes of as many
  * connections as RLIMIT_NOFILE allows each (raised to its hard limit). */
 #include <arpa/inet.h>
@@ -42,7 +42,7 @@
 
 #define PORT 5001
 #define HOLD_PORT 7000
-#define HOLD_PER_DST 20000
+#define HOLD_PER_DST 10000
 #define BULK_IO (128 * 1024)
 
 static void die(const char *what)
@@ -141,10 +141,11 @@ static void run_end(struct run *r)
 static void fig_run(const char *fig, const struct run *r, const char *what,
 		    double value, const char *unit, const char *more)
 {
+	char cpu[96];
 	double dt = r->t1 - r->t0;
+	tcpb_cpu_note(cpu, sizeof(cpu), value, unit, dt, r->cpu1 - r->cpu0);
 	tcpb_fig("linux", fig, dt > 0 ? value / dt : -1, unit,
-		 "%s, %.2f s, cpu %.0f%%%s%s%s", what, dt,
-		 dt > 0 ? 100 * (r->cpu1 - r->cpu0) / dt : 0, more,
+		 "%s, %.2f s, %s%s%s%s", what, dt, cpu, more,
 		 r->why ? "; STOPPED EARLY: " : "", r->why ? r->why : "");
 }
 
@@ -223,14 +224,14 @@ static int one_conn(int lis, int rst)
 	return 0;
 }
 
-/* Runs cps for secs; returns the rate. With ref (the same figure at the
- * first level held), says how far this one is from it. */
-static double cps(const char *fig, double secs, int rst, const char *what,
-		  const char *ref_fig, double ref)
+/* Runs cps for secs and returns its rate; with ref (the same figure at
+ * the first level held), says how far this one is from it. */
+static struct tcpb_rate cps(const char *fig, double secs, int rst,
+			    const char *what, const struct tcpb_ref *ref)
 {
 	int lis = listener(PORT);
 	struct run r;
-	char more[96] = "";
+	char more[128];
 	run_begin(&r);
 	double end = r.t0 + secs;
 	for (;;) {
@@ -245,10 +246,9 @@ static double cps(const char *fig, double secs, int rst, const char *what,
 			break;
 	}
 	run_end(&r);
-	double rate = (double)r.count / (r.t1 - r.t0);
-	if (ref_fig && ref > 0)
-		snprintf(more, sizeof(more), "; %+.1f%% against %s",
-			 100 * (rate / ref - 1), ref_fig);
+	struct tcpb_rate rate =
+		tcpb_rate((double)r.count, r.t1 - r.t0, r.cpu1 - r.cpu0);
+	tcpb_cmp_note(more, sizeof(more), ref, rate);
 	fig_run(fig, &r, what, (double)r.count, "conn/s", more);
 	close(lis);
 	return rate;
@@ -531,8 +531,7 @@ static void holders_release(struct holders *h)
 static void hold(const struct tcpb_opts *o)
 {
 	static struct kmem before, after, acc;
-	double ref[2] = {0, 0};
-	char ref_fig[2][32] = {"", ""};
+	struct tcpb_ref ref[2];
 	struct holders h;
 	struct rlimit rl;
 	memset(&h, 0, sizeof(h));
@@ -576,15 +575,15 @@ static void hold(const struct tcpb_opts *o)
 		for (int rst = 0; rst < 2; rst++) {
 			snprintf(fig, sizeof(fig), "%s@%lu",
 				 rst ? "cps-rst" : "cps", target);
-			double rate = cps(fig, o->seconds, rst,
-					  rst ? "as cps-rst, beside the held "
-						"connections"
-					      : "as cps, beside the held "
-						"connections",
-					  ref_fig[rst], ref[rst]);
+			struct tcpb_rate rate =
+				cps(fig, o->seconds, rst,
+				    rst ? "as cps-rst, beside the held "
+					  "connections"
+					: "as cps, beside the held connections",
+				    l ? &ref[rst] : NULL);
 			if (l == 0) {
-				ref[rst] = rate;
-				snprintf(ref_fig[rst], sizeof(ref_fig[rst]),
+				ref[rst].rate = rate;
+				snprintf(ref[rst].fig, sizeof(ref[rst].fig),
 					 "%s", fig);
 			}
 		}
@@ -605,11 +604,10 @@ int main(int argc, char **argv)
 	if (o.bulk)
 		bulk(o.seconds);
 	if (o.cps)
-		cps("cps", o.seconds, 0, "serial, client closes with FIN", NULL,
-		    0);
+		cps("cps", o.seconds, 0, "serial, client closes with FIN", NULL);
 	if (o.cps_rst)
 		cps("cps-rst", o.seconds, 1,
-		    "serial, client closes with RST (SO_LINGER 0)", NULL, 0);
+		    "serial, client closes with RST (SO_LINGER 0)", NULL);
 	if (o.rr)
 		rr(o.seconds);
 	if (o.hold)

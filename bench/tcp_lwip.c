@@ -483,21 +483,21 @@ static void why_suffix(const struct wl *w, char *buf, size_t n)
 		buf[0] = '\0';
 }
 
-static double fig_timed(const char *fig, const struct wl *w, const char *what,
-			double value, const char *unit, const char *ref_fig,
-			double ref)
+static struct tcpb_rate fig_timed(const char *fig, const struct wl *w,
+				   const char *what, double value,
+				   const char *unit, const struct tcpb_ref *ref)
 {
-	char why[160], cmp[160] = "";
-	double dt = w->t1 - w->t0, rate = dt > 0 ? value / dt : -1;
+	char why[160], cmp[160], cpu[96];
+	double dt = w->t1 - w->t0;
+	struct tcpb_rate rate = tcpb_rate(value, dt, w->cpu1 - w->cpu0);
 	why_suffix(w, why, sizeof(why));
-	if (ref_fig && ref > 0 && rate > 0)
-		snprintf(cmp, sizeof(cmp), "; %+.1f%% against %s",
-			 100 * (rate / ref - 1), ref_fig);
+	tcpb_cmp_note(cmp, sizeof(cmp), ref, rate);
 	if (w->tw)
 		snprintf(cmp + strlen(cmp), sizeof(cmp) - strlen(cmp),
 			 "; %lu pcbs in TIME_WAIT at the end", w->tw);
-	tcpb_fig("lwip", fig, rate, unit, "%s, %.2f s, cpu %.0f%%%s%s", what,
-		 dt, dt > 0 ? 100 * (w->cpu1 - w->cpu0) / dt : 0, cmp, why);
+	tcpb_cpu_note(cpu, sizeof(cpu), value, unit, dt, w->cpu1 - w->cpu0);
+	tcpb_fig("lwip", fig, rate.wall, unit, "%s, %.2f s, %s%s%s", what, dt,
+		 cpu, cmp, why);
 	return rate;
 }
 
@@ -511,6 +511,8 @@ struct hold {
 	const char *why;
 };
 
+static struct hold *cur_hold; /* the one being grown (tcpip thread) */
+
 static err_t hold_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	struct hold *h = arg;
@@ -523,18 +525,19 @@ static err_t hold_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
 static err_t hold_connected(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-	struct hold *h = arg;
+	(void)arg;
 	(void)pcb;
 	(void)err;
-	h->established++;
+	cur_hold->established++;
 	return ERR_OK;
 }
 
+/* arg: the client's slot in h->cli; lwIP has freed the pcb. */
 static void hold_err(void *arg, err_t err)
 {
-	struct hold *h = arg;
 	(void)err;
-	h->why = "a held connection was reset";
+	*(struct tcp_pcb **)arg = NULL;
+	cur_hold->why = "a held connection was reset";
 }
 
 /* Opens held connections until there are h->target (tcpip thread). Client
@@ -544,6 +547,7 @@ static void hold_err(void *arg, err_t err)
 static void hold_grow(void *arg)
 {
 	struct hold *h = arg;
+	cur_hold = h;
 	for (; h->n < h->target && !h->why; h->n++) {
 		int k = (int)(h->n / HOLD_CPORT_N);
 		if (k >= HOLD_MAX_LIS) {
@@ -568,7 +572,7 @@ static void hold_grow(void *arg)
 			break;
 		}
 		ip_set_option(pcb, SOF_REUSEADDR);
-		tcp_arg(pcb, h);
+		tcp_arg(pcb, &h->cli[h->n]);
 		tcp_err(pcb, hold_err);
 		u16_t cport = (u16_t)(HOLD_CPORT_LO + h->n % HOLD_CPORT_N);
 		if (tcp_bind(pcb, &lo_ip, cport) != ERR_OK ||
@@ -615,8 +619,7 @@ static void run_hold(const struct tcpb_opts *o)
 {
 	struct hold h = {0};
 	size_t base, now;
-	double ref[2] = {0, 0};
-	char ref_fig[2][32] = {"", ""};
+	struct tcpb_ref ref[2];
 	h.max = o->levels[o->nlevels - 1];
 	h.cli = calloc(h.max, sizeof(*h.cli));
 	h.srv = calloc(h.max, sizeof(*h.srv));
@@ -650,15 +653,14 @@ static void run_hold(const struct tcpb_opts *o)
 			snprintf(fig, sizeof(fig), "%s@%lu",
 				 rst ? "cps-rst" : "cps", n);
 			run_timed(CPS, rst, o->seconds, &w);
-			double rate = fig_timed(
+			struct tcpb_rate rate = fig_timed(
 				fig, &w,
 				rst ? "as cps-rst, beside the held connections"
 				    : "as cps, beside the held connections",
-				(double)w.count, "conn/s", ref_fig[rst],
-				ref[rst]);
+				(double)w.count, "conn/s", l ? &ref[rst] : NULL);
 			if (l == 0) {
-				ref[rst] = rate;
-				snprintf(ref_fig[rst], sizeof(ref_fig[rst]),
+				ref[rst].rate = rate;
+				snprintf(ref[rst].fig, sizeof(ref[rst].fig),
 					 "%s", fig);
 			}
 		}
@@ -680,30 +682,31 @@ int main(int argc, char **argv)
 		;
 	printf("# lwip %s (Debian liblwip), raw API in the tcpip thread, "
 	       "netif 127.0.0.1/8 (loopback by LWIP_NETIF_LOOPBACK), "
-	       "TCP_MSS %d, TCP_WND %d, TCP_SND_BUF %d, MEMP_MEM_MALLOC %d\n",
+	       "TCP_MSS %d, TCP_WND %d, TCP_SND_BUF %d, MEMP_MEM_MALLOC %d "
+	       "(so MEMP_NUM_TCP_PCB %d limits nothing), TCP_MSL %d ms\n",
 	       LWIP_VERSION_STRING, TCP_MSS, TCP_WND, TCP_SND_BUF,
-	       MEMP_MEM_MALLOC);
+	       MEMP_MEM_MALLOC, MEMP_NUM_TCP_PCB, (int)TCP_MSL);
 	struct wl w;
 	if (o.bulk) {
 		run_timed(BULK, 0, o.seconds, &w);
 		fig_timed("bulk", &w, "1 connection, tcp_write with COPY",
-			  (double)w.count * 8 / 1e9, "Gbps", NULL, 0);
+			  (double)w.count * 8 / 1e9, "Gbps", NULL);
 	}
 	if (o.cps) {
 		run_timed(CPS, 0, o.seconds, &w);
 		fig_timed("cps", &w, "serial, client closes with FIN",
-			  (double)w.count, "conn/s", NULL, 0);
+			  (double)w.count, "conn/s", NULL);
 	}
 	if (o.cps_rst) {
 		run_timed(CPS, 1, o.seconds, &w);
 		fig_timed("cps-rst", &w, "serial, client closes with RST "
 					 "(tcp_abort)", (double)w.count,
-			  "conn/s", NULL, 0);
+			  "conn/s", NULL);
 	}
 	if (o.rr) {
 		run_timed(RR, 0, o.seconds, &w);
 		fig_timed("rr", &w, "1 connection, 64 B each way, nagle off",
-			  (double)w.count, "rr/s", NULL, 0);
+			  (double)w.count, "rr/s", NULL);
 	}
 	if (o.hold)
 		run_hold(&o);

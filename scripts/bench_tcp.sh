@@ -33,7 +33,8 @@ if [ ! -f "$BUILD/build.ninja" ]; then
   meson setup "$BUILD" >/dev/null
 fi
 ninja -C "$BUILD" bench/tcp_linux >/dev/null
-if ninja -C "$BUILD" -t targets all 2>/dev/null | grep -q '^bench/tcp_lwip:'; then
+targets=$(ninja -C "$BUILD" -t targets all 2>/dev/null || true)
+if grep -q '^bench/tcp_lwip:' <<<"$targets"; then
   ninja -C "$BUILD" bench/tcp_lwip >/dev/null
 else
   echo "== lwip column skipped: liblwip-dev was not found when $BUILD was configured"
