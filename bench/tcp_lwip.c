@@ -241,7 +241,9 @@ static void send_msg(struct tcp_pcb *pcb)
 	tcp_output(pcb);
 }
 
-/* bulk: the client keeps the send buffer full, the server counts. */
+/* bulk: the client keeps the send buffer full, the server counts. The
+ * data is copied into pbufs whatever the flag says: this build has
+ * LWIP_NETIF_TX_SINGLE_PBUF=1, under which tcp_write() always copies. */
 static void bulk_fill(struct wl *w)
 {
 	if (w->stop || wl_due(w))
