@@ -150,6 +150,7 @@ void tcp_conn_opts_apply(struct tern_stack *s, struct tcp_conn *c,
 	if (o->rst_on_close)
 		c->flags |= TF_RST_CLOSE;
 	cold->cc_algo = o->cc ? o->cc : s->tcp.cc_default;
+	cold->syn_retries = o->syn_retries;
 	cold->keepidle_s = o->keepidle_s;
 	cold->keepintvl_s = o->keepintvl_s ? o->keepintvl_s : 75;
 	cold->keepcnt = o->keepcnt ? o->keepcnt : 9;
@@ -536,5 +537,53 @@ int tern_tcp_info_get(const struct tern_stack *s, const struct tern_tcp_conn *tc
 	o->bytes_received = cold->bytes_received;
 	o->retransmits = cold->retransmits;
 	o->backoff = c->backoff;
+	o->rcv_mss = cold->rcv_mss;
+	o->unacked = c->snd_max - c->snd_una;
 	return 0;
+}
+
+/* ---- live options ------------------------------------------------------------- */
+
+void tern_tcp_set_nodelay(struct tern_stack *s, struct tern_tcp_conn *tc, bool on)
+{
+	struct tcp_conn *c = conn_of(tc);
+	if (s == NULL || c == NULL || (c->flags & TF_FREE))
+		return;
+	if (!on) {
+		c->flags &= ~(uint32_t)TF_NODELAY;
+		return;
+	}
+	c->flags |= TF_NODELAY;
+	tern_tcp_flush(s, tc);	/* what Nagle held goes now, as Linux does */
+}
+
+void tern_tcp_set_keepalive(struct tern_stack *s, struct tern_tcp_conn *tc,
+			    uint32_t idle_s, uint32_t intvl_s, uint32_t cnt)
+{
+	struct tcp_conn *c = conn_of(tc);
+	if (s == NULL || c == NULL || (c->flags & TF_FREE))
+		return;
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	cold->keepidle_s = idle_s;
+	cold->keepintvl_s = intvl_s ? intvl_s : 75;
+	cold->keepcnt = cnt ? cnt : 9;
+	if (idle_s == 0) {
+		c->flags &= ~(uint32_t)TF_KEEPALIVE;
+		if (c->state != TERN_TCP_TIME_WAIT && c->state != TERN_TCP_FIN_WAIT_2)
+			c->keep_at = 0;
+	} else {
+		c->flags |= TF_KEEPALIVE;
+		if (c->state == TERN_TCP_ESTABLISHED || c->state == TERN_TCP_CLOSE_WAIT) {
+			cold->keep_probes = 0;
+			c->keep_at = tern_stack_now(s) + (uint64_t)idle_s * TERN_NS_PER_S;
+		}
+	}
+	tcp_timer_update(s, c);
+}
+
+void tern_tcp_set_sndbuf(struct tern_tcp_conn *tc, uint32_t bytes)
+{
+	struct tcp_conn *c = conn_of(tc);
+	if (c != NULL && bytes > 0)
+		c->sndbuf = bytes;
 }

@@ -96,9 +96,10 @@ static void rto_expired(struct tern_stack *s, struct tcp_conn *c)
 		return;
 	}
 	STAT_INC(s, tcp_rto_expired);
-	uint8_t limit = (c->state == TERN_TCP_SYN_SENT ||
-			 c->state == TERN_TCP_SYN_RECEIVED) ?
-				s->tcp.syn_retries : s->tcp.retries;
+	bool syn = c->state == TERN_TCP_SYN_SENT ||
+		   c->state == TERN_TCP_SYN_RECEIVED;
+	uint8_t limit = !syn ? s->tcp.retries :
+			cold->syn_retries ? cold->syn_retries : s->tcp.syn_retries;
 	if (c->backoff >= limit) {
 		STAT_INC(s, tcp_conn_timeouts);
 		if (c->state == TERN_TCP_SYN_SENT)

@@ -137,11 +137,21 @@ for s in "${scripts[@]}"; do
   case "$abs" in "$here"/*) names+=("${abs#"$here"/}") ;; *) names+=("$s") ;; esac
 done
 
+# packetdrill dlopens the stack with RTLD_DEEPBIND: DPDK's EAL, loaded as
+# the object's dependency, would then see libc's own optind/optarg while
+# libc's getopt_long uses packetdrill's copies, and EAL's argument parse
+# breaks (options ignored, NULL optarg). Loaded up front, EAL binds to the
+# same copies as everyone.
+so_preload=""
+if [ "$mode" = so ]; then
+  so_preload=$(ldd "$so_path" 2>/dev/null | awk '/librte_eal/ {print $3; exit}')
+fi
+
 # Runs script number $1 once; output to $2; returns packetdrill's status.
 run_once() {
   local i=$1 out=$2 ns rc
   if [ "$mode" = so ]; then
-    ( cd "${dirs[$i]}" && exec timeout "$timeout_s" "$pd" --so_filename="$so_path" \
+    ( cd "${dirs[$i]}" && LD_PRELOAD="$so_preload" exec timeout "$timeout_s" "$pd" --so_filename="$so_path" \
         "${pd_opts[@]}" --so_flags="$so_flags" "${bases[$i]}" ) >"$out" 2>&1
   elif [ "$use_unshare" = 1 ]; then
     ( cd "${dirs[$i]}" && exec timeout "$timeout_s" unshare -n \

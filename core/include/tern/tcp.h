@@ -84,6 +84,8 @@ struct tern_tcp_opts {
 	bool rst_on_close;	/* close() aborts with RST, as traffic
 				 * generators do: no FIN, no TIME_WAIT */
 	uint8_t cc;		/* enum tern_tcp_cc; 0 = the stack's */
+	uint8_t syn_retries;	/* SYN (or SYN-ACK) retransmissions before
+				 * giving up; 0 = the stack's */
 	/* Keepalive (RFC 1122 4.2.3.6): off when keepidle_s is 0. */
 	uint32_t keepidle_s;
 	uint32_t keepintvl_s;	/* 0 = 75 */
@@ -171,6 +173,14 @@ int tern_tcp_close(struct tern_stack *s, struct tern_tcp_conn *c);
 /* Sends a RST and frees c now; no callback follows. */
 void tern_tcp_abort(struct tern_stack *s, struct tern_tcp_conn *c);
 
+/* Options that change on a live connection. */
+void tern_tcp_set_nodelay(struct tern_stack *s, struct tern_tcp_conn *c,
+			  bool on);
+/* idle_s 0: keepalive off. intvl_s/cnt 0: 75 s / 9 probes. */
+void tern_tcp_set_keepalive(struct tern_stack *s, struct tern_tcp_conn *c,
+			    uint32_t idle_s, uint32_t intvl_s, uint32_t cnt);
+void tern_tcp_set_sndbuf(struct tern_tcp_conn *c, uint32_t bytes);
+
 struct tern_tcp_info {
 	uint8_t state;		/* enum tern_tcp_state */
 	struct tern_addr local, remote;
@@ -186,6 +196,8 @@ struct tern_tcp_info {
 	uint64_t bytes_sent, bytes_acked, bytes_received;
 	uint32_t retransmits;	/* segments sent again, in total */
 	uint32_t backoff;	/* consecutive RTO expiries */
+	uint16_t rcv_mss;	/* the MSS we announced */
+	uint32_t unacked;	/* bytes in flight (snd_max - snd_una) */
 };
 
 int tern_tcp_info_get(const struct tern_stack *s, const struct tern_tcp_conn *c,
