@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test suite and prints one summary (scripts/test-summary.py).
-# Suites: unit (build/), unit-asan (build-asan/), integration (pytest).
+# Suites: unit (build/), unit-asan (build-asan/), integration (pytest),
+# packetdrill (tests/packetdrill/run.sh against build/tests/tern_packetdrill.so).
 # A suite that fails to build, crashes or hangs is counted as failed; the
 # others still run. Exit status: 0 only when every suite ran and passed.
 set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
 REPORTS=build/test-reports
-SUITES=(unit unit-asan integration)
+SUITES=(unit unit-asan integration packetdrill)
 
 # A tree that fails to build runs no unit tests (its suite then has no
 # report and counts as failed), rather than a stale binary from before.
@@ -46,5 +47,18 @@ fi
 
 run integration 600 "$PY" -m pytest tests/integration -v -p no:cacheprovider \
   --junitxml="$REPORTS/integration.xml" -o junit_suite_name=integration
+
+# packetdrill needs its sources beside the project (../shared/third_party)
+# to build the tool and the shared object; without them the suite reports
+# one skipped case saying so.
+if [ $build_ok = 1 ] && [ -f build/tests/tern_packetdrill.so ]; then
+  run packetdrill 600 bash tests/packetdrill/run.sh --so build/tests/tern_packetdrill.so \
+    --retries 1 --xfail tests/packetdrill/tern-known-failures.txt --junit "$REPORTS/packetdrill.xml"
+fi
+if [ ! -f "$REPORTS/packetdrill.xml" ]; then
+  why="packetdrill not run: no build/tests/tern_packetdrill.so (packetdrill's sources are not beside the project) or the tool could not be built"
+  [ -f "$REPORTS/packetdrill.rc" ] || echo 0 > "$REPORTS/packetdrill.rc"
+  printf '<?xml version="1.0"?>\n<testsuites><testsuite name="packetdrill" tests="1" skipped="1"><testcase classname="packetdrill" name="suite"><skipped message="%s"/></testcase></testsuite></testsuites>\n' "$why" > "$REPORTS/packetdrill.xml"
+fi
 
 exec "$PY" scripts/test-summary.py "$REPORTS" "${SUITES[@]}"
