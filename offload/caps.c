@@ -1,4 +1,6 @@
 /* Port capabilities from rte_eth_dev_info, and the offloads to enable. */
+#include <string.h>
+
 #include <rte_ethdev.h>
 
 #include <tern/offload.h>
@@ -17,6 +19,10 @@ void tern_ol_caps_from_dev_info(const struct rte_eth_dev_info *di,
 			    RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
 	/* TSO is used once TCP exists; report the limit already. */
 	out->tso_max = (tx & RTE_ETH_TX_OFFLOAD_TCP_TSO) ? 64 * 1024 : 0;
+	/* net_tap's TX checksum mis-sums odd-length segments (offload.h);
+	 * TCP sends the application's mbufs as they are, so they occur. */
+	out->tx_l4_cksum_even_segs = di->driver_name != NULL &&
+				     strcmp(di->driver_name, "net_tap") == 0;
 }
 
 uint64_t tern_ol_port_tx_offloads(const struct tern_ol_caps *c)

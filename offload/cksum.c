@@ -66,6 +66,15 @@ static int l4_sum(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 	return 0;
 }
 
+/* A chained packet with an odd-length segment before its last. */
+static bool odd_segs(const struct rte_mbuf *m)
+{
+	for (const struct rte_mbuf *seg = m; seg->next != NULL; seg = seg->next)
+		if (seg->data_len & 1)
+			return true;
+	return false;
+}
+
 void tern_ol_tx_finish(struct rte_mbuf *m, const struct tern_ol_caps *caps)
 {
 	uint64_t fl = m->ol_flags;
@@ -89,6 +98,9 @@ void tern_ol_tx_finish(struct rte_mbuf *m, const struct tern_ol_caps *caps)
 	if (field != NULL) {
 		bool hw = l4 == RTE_MBUF_F_TX_UDP_CKSUM ? caps->tx_udp_cksum :
 							  caps->tx_tcp_cksum;
+		if (hw && caps->tx_l4_cksum_even_segs && m->next != NULL &&
+		    odd_segs(m))
+			hw = false;	/* the port would get it wrong */
 		if (hw) {
 			/* Ports want the pseudo-header sum in the field
 			 * (rte_eth_tx_prepare semantics). */

@@ -189,6 +189,38 @@ TEST_F(Offload, MultiSegmentOffload)
 	rte_pktmbuf_free(m);
 }
 
+// net_tap (DPDK 22.11) sums each segment on its own: a chain with an
+// odd-length segment before the last gets its L4 checksum in software,
+// one with even segments (and a single segment) still goes to the port.
+TEST_F(Offload, PortSummingSegmentsAloneGetsOddChainsInSoftware)
+{
+	tern_ol_caps tap = {};
+	tap.tx_ip4_cksum = tap.tx_udp_cksum = tap.tx_tcp_cksum = true;
+	tap.tx_l4_cksum_even_segs = true;
+	for (uint8_t proto : {17, 6}) {
+		SCOPED_TRACE((int)proto);
+		size_t hdr = 14 + 20 + (proto == 17 ? 8 : 20);
+		rte_mbuf *m = tx_mbuf(proto, 1001, hdr + 101, 333);
+		ASSERT_GE(m->nb_segs, 3);
+		tern_ol_tx_finish(m, &tap);
+		EXPECT_EQ(m->ol_flags & RTE_MBUF_F_TX_L4_MASK, 0u);
+		EXPECT_TRUE(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM);
+		Bytes f = mbuf_bytes(m);
+		nic(f, m->ol_flags);
+		verify(f);
+		rte_pktmbuf_free(m);
+
+		m = tx_mbuf(proto, 1000, hdr + 100, 200);	/* even segments */
+		ASSERT_GE(m->nb_segs, 3);
+		tern_ol_tx_finish(m, &tap);
+		EXPECT_NE(m->ol_flags & RTE_MBUF_F_TX_L4_MASK, 0u);
+		f = mbuf_bytes(m);
+		nic(f, m->ol_flags);
+		verify(f);
+		rte_pktmbuf_free(m);
+	}
+}
+
 // ---- receive -------------------------------------------------------------
 
 namespace {
@@ -298,6 +330,7 @@ TEST(OffloadCaps, FromDevInfoAndBack)
 	EXPECT_TRUE(c.rx_ip4_cksum);
 	EXPECT_TRUE(c.rx_l4_cksum);
 	EXPECT_EQ(c.tso_max, 0u);
+	EXPECT_FALSE(c.tx_l4_cksum_even_segs);
 	uint64_t tx = tern_ol_port_tx_offloads(&c);
 	EXPECT_EQ(tx & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM),
 		  RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
@@ -306,6 +339,10 @@ TEST(OffloadCaps, FromDevInfoAndBack)
 	uint64_t rx = tern_ol_port_rx_offloads(&c);
 	EXPECT_EQ(rx & ~di.rx_offload_capa, 0u);
 	EXPECT_TRUE(rx & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM);
+
+	di.driver_name = "net_tap";
+	tern_ol_caps_from_dev_info(&di, &c);
+	EXPECT_TRUE(c.tx_l4_cksum_even_segs);
 
 	memset(&di, 0, sizeof(di));
 	tern_ol_caps_from_dev_info(&di, &c);

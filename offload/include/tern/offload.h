@@ -24,6 +24,12 @@ struct tern_ol_caps {
 	bool rx_ip4_cksum;
 	bool rx_l4_cksum;
 	uint32_t tso_max;
+	/* The port sums the L4 bytes segment by segment, each as if it
+	 * started on a 16-bit boundary, so a chained packet with a segment
+	 * of odd length (the last aside) leaves with a wrong checksum:
+	 * net_tap in DPDK 22.11 (tap_tx_l4_add_rcksum). tern_ol_tx_finish()
+	 * sums such packets in software. */
+	bool tx_l4_cksum_even_segs;
 };
 
 /* Reads tx/rx_offload_capa of a port (DPDK ethdev). The caller enables
