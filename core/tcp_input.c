@@ -459,8 +459,56 @@ static void ack_advance(struct tern_stack *s, struct tcp_conn *c,
 		c->ops->sent(c->arg, (struct tern_tcp_conn *)c, data);
 }
 
+/* Bytes the ACK's SACK blocks report above the cumulative ACK. */
+static uint32_t sacked_above_una(const struct tcp_conn *c,
+				 const struct tcp_seg *g)
+{
+	uint32_t n = 0;
+	if (!(c->flags & TF_SACK))
+		return 0;
+	for (unsigned i = 0; i < g->nsack; i++)
+		if (seq_gt(g->sack[i].start, c->snd_una) &&
+		    seq_lt(g->sack[i].start, g->sack[i].end) &&
+		    seq_leq(g->sack[i].end, c->snd_max))
+			n += g->sack[i].end - g->sack[i].start;
+	return n;
+}
+
+/* RFC 6675 2: with SACK, an ACK is a duplicate when its blocks report
+ * data above the cumulative ACK not SACKed before, whatever its window
+ * and whether it carries data. RFC 5681's conditions (no data, the same
+ * window) tell a dupack from a window update or a data segment when
+ * nothing else can; a new SACK block says it outright. Linux receivers
+ * grow their window with nearly every ACK (receive buffer auto-tuning)
+ * and, in a two-way transfer, carry their SACKs on data: without this
+ * their dupacks did not count and losses waited for the RTO. */
+static bool sack_news(struct tern_stack *s, const struct tcp_conn *c,
+		      const struct tcp_seg *g)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, (struct tcp_conn *)c);
+	bool news = false;
+	if (!(c->flags & TF_SACK))
+		return false;
+	/* what was SACKed before, unless snd_una passed it (or it was
+	 * never set) */
+	uint32_t high = seq_gt(cold->sack_high, c->snd_una) &&
+			seq_leq(cold->sack_high, c->snd_max) ?
+			cold->sack_high : c->snd_una;
+	for (unsigned i = 0; i < g->nsack; i++) {
+		const struct tcp_sack_block *b = &g->sack[i];
+		if (seq_gt(b->start, c->snd_una) && seq_lt(b->start, b->end) &&
+		    seq_leq(b->end, c->snd_max) && seq_gt(b->end, high)) {
+			high = b->end;
+			news = true;
+		}
+	}
+	cold->sack_high = high;
+	return news;
+}
+
 /* RFC 5681 2 (DUPLICATE ACKNOWLEDGMENT) and 3.2, RFC 3042, RFC 6582. */
-static void dup_ack(struct tern_stack *s, struct tcp_conn *c)
+static void dup_ack(struct tern_stack *s, struct tcp_conn *c,
+		    const struct tcp_seg *g)
 {
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	STAT_INC(s, tcp_dup_acks);
@@ -468,6 +516,13 @@ static void dup_ack(struct tern_stack *s, struct tcp_conn *c)
 		c->cwnd += c->mss;	/* inflate (RFC 6582 3.2 step 5) */
 		return;
 	}
+	/* RFC 6675 4 (IsLost): the segment at snd_una is lost once more
+	 * than (DupThresh - 1) * SMSS bytes above it are SACKed, however
+	 * few ACKs said so. Linux receivers acknowledge a burst with one
+	 * ACK (its SACK block covering all of it), so counting ACKs alone
+	 * left such losses to the RTO. */
+	if (c->dupacks < 2 && sacked_above_una(c, g) > 2u * c->mss)
+		c->dupacks = 2;
 	c->dupacks++;
 	if (c->dupacks < 3) {
 		/* limited transmit (RFC 3042): one new segment per dupack,
@@ -566,10 +621,12 @@ static bool ack_input(struct tern_stack *s, struct tcp_conn *c,
 			rte_pktmbuf_free(m);
 			return false;
 		}
-	} else if (g->ack == c->snd_una && g->len == 0 &&
+	} else if (g->ack == c->snd_una &&
 		   !(g->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) &&
-		   wnd == c->snd_wnd && c->snd_max != c->snd_una) {
-		dup_ack(s, c);
+		   c->snd_max != c->snd_una) {
+		bool news = sack_news(s, c, g);
+		if ((g->len == 0 && wnd == c->snd_wnd) || news)
+			dup_ack(s, c, g);
 	}
 	/* window update (3.10.7.4: SND.WL1 < SEG.SEQ, or = and WL2 <= ACK) */
 	if (seq_lt(c->snd_wl1, g->seq) ||

@@ -201,6 +201,8 @@ struct tcp_cold {
 					 * 24-day rule, RFC 7323 5.5) */
 	uint64_t bytes_sent, bytes_acked, bytes_received;
 	uint32_t retransmits;
+	uint32_t sack_high;		/* highest end of a SACK block the
+					 * peer sent (tcp_input.c) */
 };
 
 struct tcp_listener {

@@ -378,6 +378,112 @@ TEST_F(Tcp, LostDataSegmentIsRecoveredByFastRetransmit)
 	EXPECT_GE(counter(stats(B), "tcp.ooo_queued"), 1u);
 }
 
+// Linux receivers grow their window on nearly every ACK and, in a two-way
+// transfer, carry SACK blocks on data. With SACK those ACKs are duplicates
+// (RFC 6675 2) and enough SACKed bytes mark the hole lost (RFC 6675 4,
+// IsLost): the lost segment goes again at once, not at the RTO. "B" here
+// is the test, injecting what a Linux receiver sends; A's data never
+// reaches the real B.
+class TcpSackDupAcks : public Tcp {
+protected:
+	void SetUp() override
+	{
+		Tcp::SetUp();
+		if (HasFatalFailure())
+			return;
+		establish();
+		if (HasFatalFailure())
+			return;
+		drop = [](int side, const Frame &f) {
+			return side == 0 && f.is_ip4(IPPROTO_TCP) && f.l4_len() > 100;
+		};
+		send_bulk(client, 10 * 1448);
+		ASSERT_EQ(tern_tcp_info_get(A, client.c, &ai), 0);
+		ASSERT_EQ(ai.snd_nxt - ai.snd_una, 10u * 1448) << "all in flight";
+		mss = ai.mss;
+		pump();		/* the wire sees frames as it moves them */
+		frames.clear();
+	}
+	// A segment from B's side: ACK of una, window win, SACK blocks, data.
+	void from_b(uint32_t seq, uint32_t una, uint16_t win,
+		    const std::vector<std::pair<uint32_t, uint32_t>> &sack,
+		    size_t data = 0)
+	{
+		Bytes tcp(20, 0);
+		put16(&tcp[0], 80);
+		put16(&tcp[2], ai.lport);
+		put32(&tcp[4], seq);
+		put32(&tcp[8], una);
+		tcp[13] = RTE_TCP_ACK_FLAG | (data ? RTE_TCP_PSH_FLAG : 0);
+		put16(&tcp[14], win);
+		if (!sack.empty()) {
+			Bytes o = {1, 1, 5, (uint8_t)(2 + 8 * sack.size())};
+			for (auto &b : sack) {
+				o.resize(o.size() + 8);
+				put32(&o[o.size() - 8], b.first);
+				put32(&o[o.size() - 4], b.second);
+			}
+			tcp.insert(tcp.end(), o.begin(), o.end());
+		}
+		tcp[12] = (uint8_t)((tcp.size() / 4) << 4);
+		Bytes p = pattern(data, 3);
+		tcp.insert(tcp.end(), p.begin(), p.end());
+		uint32_t sum = pseudo_sum(kIpB, kIpA, IPPROTO_TCP, (uint16_t)tcp.size());
+		put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(), sum));
+		inject(A, eth(kMacA, kMacB, kEthIp4, ip4(kIpB, kIpA, IPPROTO_TCP, tcp)));
+		pump();
+	}
+	bool retransmitted_una()
+	{
+		for (const Frame &f : tcp_from(0))
+			if (f.l4_len() > 100 && get32(f.l4() + 4) == ai.snd_una)
+				return true;
+		return false;
+	}
+	tern_tcp_info ai;
+	uint32_t mss = 0;
+};
+
+TEST_F(TcpSackDupAcks, GrowingWindowStillCounts)
+{
+	uint32_t una = ai.snd_una;
+	for (uint32_t k = 1; k <= 3; k++) {
+		EXPECT_FALSE(retransmitted_una()) << k;
+		// one more segment SACKed, the window a little larger each time
+		from_b(ai.rcv_nxt, una, (uint16_t)(1000 + k),
+		       {{una + mss, una + (k + 1) * mss}});
+	}
+	EXPECT_EQ(counter(stats(A), "tcp.fast_retrans"), 1u);
+	EXPECT_TRUE(retransmitted_una());
+	EXPECT_EQ(counter(stats(A), "tcp.rto_expired"), 0u);
+}
+
+TEST_F(TcpSackDupAcks, OneAckSackingThreeSegmentsMarksTheHoleLost)
+{
+	uint32_t una = ai.snd_una;
+	from_b(ai.rcv_nxt, una, 2000, {{una + mss, una + 4 * mss}});
+	EXPECT_EQ(counter(stats(A), "tcp.fast_retrans"), 1u);
+	EXPECT_TRUE(retransmitted_una());
+}
+
+TEST_F(TcpSackDupAcks, SackOnDataCountsOnlyWhenNew)
+{
+	uint32_t una = ai.snd_una, seq = ai.rcv_nxt;
+	// data from B carrying the same block twice: one duplicate only
+	from_b(seq, una, 2000, {{una + mss, una + 2 * mss}}, 100);
+	seq += 100;
+	from_b(seq, una, 2000, {{una + mss, una + 2 * mss}}, 100);
+	seq += 100;
+	EXPECT_EQ(counter(stats(A), "tcp.dup_acks"), 1u);
+	from_b(seq, una, 2000, {{una + mss, una + 3 * mss}}, 100);
+	seq += 100;
+	EXPECT_FALSE(retransmitted_una());
+	from_b(seq, una, 2000, {{una + mss, una + 4 * mss}}, 100);
+	EXPECT_EQ(counter(stats(A), "tcp.fast_retrans"), 1u);
+	EXPECT_TRUE(retransmitted_una());
+	EXPECT_EQ(client.got.size(), 400u);
+}
+
 TEST_F(Tcp, LostTailIsRecoveredByRto)
 {
 	establish();
