@@ -41,6 +41,14 @@ json_t *m_gen_stop(struct ternd *d, json_t *p, struct rpc_error *e);
 json_t *m_gen_delete(struct ternd *d, json_t *p, struct rpc_error *e);
 json_t *m_gen_list(struct ternd *d, json_t *p, struct rpc_error *e);
 json_t *m_gen_stats(struct ternd *d, json_t *p, struct rpc_error *e);
+json_t *m_tcp_svc_create(struct ternd *d, json_t *p, struct rpc_error *e);
+json_t *m_tcp_svc_list(struct ternd *d, json_t *p, struct rpc_error *e);
+json_t *m_tcp_svc_delete(struct ternd *d, json_t *p, struct rpc_error *e);
+json_t *m_tcp_cli_create(struct ternd *d, json_t *p, struct rpc_error *e);
+json_t *m_tcp_cli_status(struct ternd *d, json_t *p, struct rpc_error *e);
+json_t *m_tcp_cli_list(struct ternd *d, json_t *p, struct rpc_error *e);
+json_t *m_tcp_cli_delete(struct ternd *d, json_t *p, struct rpc_error *e);
+json_t *m_tcp_connections(struct ternd *d, json_t *p, struct rpc_error *e);
 
 /* Shared with the periodic publisher in ternd.c. */
 json_t *stats_build(struct ternd *d, struct rpc_error *e);
@@ -50,5 +58,9 @@ json_t *gen_stats_all(struct ternd *d);
 void gen_watch(struct ternd *d);
 /* Stops and frees every generator (shutdown). */
 void gen_delete_all(struct ternd *d);
+/* Emits tcp.client.done for clients that finished since the last call. */
+void tcp_watch(struct ternd *d);
+/* Resets and frees every TCP client and service (shutdown). */
+void tcp_delete_all(struct ternd *d);
 
 #endif

@@ -34,6 +34,14 @@ static const struct rpc_method methods[] = {
 	{ "generator.delete", m_gen_delete },
 	{ "generator.list", m_gen_list },
 	{ "generator.stats", m_gen_stats },
+	{ "tcp.service.create", m_tcp_svc_create },
+	{ "tcp.service.list", m_tcp_svc_list },
+	{ "tcp.service.delete", m_tcp_svc_delete },
+	{ "tcp.client.create", m_tcp_cli_create },
+	{ "tcp.client.status", m_tcp_cli_status },
+	{ "tcp.client.list", m_tcp_cli_list },
+	{ "tcp.client.delete", m_tcp_cli_delete },
+	{ "tcp.connections", m_tcp_connections },
 };
 
 static json_t *error_response(json_t *id, struct rpc_error *e)

@@ -400,6 +400,7 @@ static void run(struct ternd *d, unsigned stats_ms)
 		t = now_ms();
 		if (t >= next_watch) {
 			gen_watch(d);
+			tcp_watch(d);
 			next_watch = t + WATCH_MS;
 		}
 		if (stats_ms != 0 && t >= next_stats) {
@@ -416,6 +417,7 @@ static void shutdown_all(struct ternd *d)
 
 	events_emit(d, "shutdown", NULL);
 	gen_delete_all(d);
+	tcp_delete_all(d);
 	if (tern_dp_capture_running(d->dp, path, sizeof(path))) {
 		tern_dp_capture_poll(d->dp);
 		tern_dp_capture_stop(d->dp, &written, &missed);

@@ -299,6 +299,55 @@ class Client:
     def generator_stats(self, id):
         return self.call("generator.stats", id=id)
 
+    # -- TCP services, clients, connections -----------------------------------
+
+    def tcp_service_create(self, kind, port, address=None, bytes=None,
+                           max_connections=None):
+        """A TCP server on every worker: kind "discard", "echo" or "http"
+        (GET /bytes/N answers N bytes of the pattern; other paths `bytes`
+        bytes, or 404 without it). Returns its id."""
+        return self.call("tcp.service.create", _drop_none(dict(
+            kind=kind, port=port, address=address, bytes=bytes,
+            max_connections=max_connections)))["id"]
+
+    def tcp_services(self, id=None):
+        """Every service (or the one with `id`) with its counters."""
+        return self.call("tcp.service.list", _drop_none(dict(id=id)))
+
+    tcp_service_list = tcp_services
+
+    def tcp_service_delete(self, id):
+        return self.call("tcp.service.delete", id=id)
+
+    def tcp_client_create(self, mode, remote, port, bytes=None, path=None,
+                          host=None, address=None):
+        """A TCP client, connecting at once: mode "send" (bytes of the
+        pattern, then close) or "http_get" (GET path, default
+        /bytes/<bytes>; CRC-32 of the body). Returns
+        {"id", "worker", "local_port"}."""
+        return self.call("tcp.client.create", _drop_none(dict(
+            mode=mode, remote=remote, port=port, bytes=bytes, path=path,
+            host=host, address=address)))
+
+    def tcp_client_status(self, id):
+        return self.call("tcp.client.status", id=id)
+
+    def tcp_clients(self):
+        return self.call("tcp.client.list")
+
+    tcp_client_list = tcp_clients
+
+    def tcp_client_delete(self, id):
+        return self.call("tcp.client.delete", id=id)
+
+    def tcp_connections(self, state=None, port=None, address=None,
+                        worker=None, count=None, limit=None):
+        """Like `ss -ti`: {"count": n, "truncated": bool, "connections":
+        [...]}; count=True returns only {"count": n}."""
+        return self.call("tcp.connections", _drop_none(dict(
+            state=state, port=port, address=address, worker=worker,
+            count=count, limit=limit)))
+
 
 class Subscriber:
     """Iterates over ternd's PUB stream: yields (topic, dict).

@@ -557,6 +557,215 @@ def cmd_shutdown(c, a):
     print("ternd is shutting down")
 
 
+# -- TCP services, clients, connections -------------------------------------------
+
+def cmd_tcp_svc_create(c, a):
+    sid = c.tcp_service_create(a.kind, a.port, address=a.address, bytes=a.bytes,
+                               max_connections=a.max_connections)
+    if a.json:
+        return emit_json({"id": sid})
+    print("tcp service %d created (%s on port %d)" % (sid, a.kind, a.port))
+
+
+def cmd_tcp_svc_list(c, a):
+    r = c.tcp_services(id=a.id)
+    if a.json:
+        return emit_json(r)
+
+    def st(k):
+        return lambda v: (v.get("stats") or {}).get(k)
+    table(r, [("ID", "id"), ("KIND", "kind"), ("ADDRESS", lambda v: v.get("address") or "*"),
+              ("PORT", "port"), ("BYTES", "bytes"), ("ACTIVE", st("active")),
+              ("ACCEPTED", st("accepted")), ("REQUESTS", st("requests")),
+              ("RX BYTES", st("rx_bytes")), ("TX BYTES", st("tx_bytes")),
+              ("FAILED", st("failed")), ("REFUSED", st("refused"))])
+
+
+def cmd_tcp_svc_delete(c, a):
+    r = c.tcp_service_delete(a.id)
+    if a.json:
+        return emit_json(r)
+    print("tcp service %d deleted" % a.id)
+
+
+def print_tcp_client(r):
+    total = r.get("total")
+    prog = r.get("progress")
+    print("tcp client %s: %s %s %s:%s (local port %s, worker %s)" % (
+        r.get("id"), r.get("state"), r.get("mode"), r.get("remote"), r.get("port"),
+        r.get("local_port"), r.get("worker")))
+    if r.get("path"):
+        print("  %-16s %s" % ("path", r["path"]))
+    moved = r.get("acked") if r.get("mode") == "send" else r.get("body_bytes")
+    print("  %-16s %s of %s%s" % ("bytes", fmt(moved), fmt(total),
+                                  "" if prog is None else " (%.1f%%)" % (prog * 100)))
+    if r.get("mode") == "http_get":
+        print("  %-16s %s" % ("http_status", fmt(r.get("http_status"))))
+        crc = r.get("crc32")
+        print("  %-16s %s" % ("crc32", "-" if crc is None else "0x%08x" % crc))
+    for k in ("tx_bytes", "rx_bytes", "elapsed_s", "connect_ms", "throughput_mbps"):
+        print("  %-16s %s" % (k, fmt(r.get(k))))
+    if r.get("error"):
+        print("  %-16s %s (errno %s)" % ("error", r["error"], r.get("errno")))
+
+
+def wait_tcp_client(c, cid, wait):
+    end = time.monotonic() + wait
+    r = c.tcp_client_status(cid)
+    while r.get("state") not in ("done", "failed") and time.monotonic() < end:
+        time.sleep(0.1)
+        r = c.tcp_client_status(cid)
+    return r
+
+
+def cmd_tcp_cli_create(c, a):
+    r = c.tcp_client_create(a.mode, a.remote, a.port, bytes=a.bytes, path=a.path,
+                            host=a.host, address=a.address)
+    if a.wait is not None:
+        r = wait_tcp_client(c, r["id"], a.wait)
+        if a.json:
+            emit_json(r)
+        else:
+            print_tcp_client(r)
+        return 0 if r.get("state") == "done" else 1
+    if a.json:
+        return emit_json(r)
+    print("tcp client %s created (%s to %s:%s, local port %s)" % (
+        r.get("id"), a.mode, a.remote, a.port, r.get("local_port")))
+
+
+def cmd_tcp_cli_status(c, a):
+    r = wait_tcp_client(c, a.id, a.wait) if a.wait else c.tcp_client_status(a.id)
+    if a.json:
+        return emit_json(r)
+    print_tcp_client(r)
+
+
+def cmd_tcp_cli_list(c, a):
+    r = c.tcp_clients()
+    if a.json:
+        return emit_json(r)
+    table(r, [("ID", "id"), ("MODE", "mode"), ("STATE", "state"),
+              ("REMOTE", lambda v: "%s:%s" % (v.get("remote"), v.get("port"))),
+              ("LPORT", "local_port"),
+              ("BYTES", lambda v: v.get("acked") if v.get("mode") == "send" else v.get("body_bytes")),
+              ("PROGRESS", lambda v: None if v.get("progress") is None else "%.1f%%" % (v["progress"] * 100)),
+              ("CRC32", lambda v: None if v.get("crc32") is None else "0x%08x" % v["crc32"]),
+              ("MBIT/S", "throughput_mbps"), ("ERROR", "error")])
+
+
+def cmd_tcp_cli_delete(c, a):
+    r = c.tcp_client_delete(a.id)
+    if a.json:
+        return emit_json(r)
+    print("tcp client %d deleted" % a.id)
+
+
+def cmd_connections(c, a):
+    """Like `ss -ti`: a line per connection, its TCP details below it."""
+    r = c.tcp_connections(state=a.state, port=a.port, address=a.address,
+                          worker=a.worker, count=True if a.count else None,
+                          limit=a.limit)
+    if a.json:
+        return emit_json(r)
+    if a.count:
+        print(r.get("count"))
+        return
+    conns = r.get("connections", [])
+    rows = [dict(x, l="%s:%s" % (x["local"], x["lport"]),
+                 rm="%s:%s" % (x["remote"], x["rport"])) for x in conns]
+    wl = max([len("LOCAL")] + [len(x["l"]) for x in rows])
+    wr = max([len("REMOTE")] + [len(x["rm"]) for x in rows])
+    print("%-12s %-6s %9s  %-*s  %-*s" % ("STATE", "WORKER", "SEND-Q", wl, "LOCAL", wr, "REMOTE"))
+    for x in rows:
+        print("%-12s %-6s %9s  %-*s  %-*s" % (x["state"], x["worker"], x["send_queued"],
+                                             wl, x["l"], wr, x["rm"]))
+        opts = [x.get("cc") or "-"]
+        if x.get("snd_wscale") is not None:
+            opts.append("wscale:%s,%s" % (x["snd_wscale"], x["rcv_wscale"]))
+        if x.get("sack"):
+            opts.append("sack")
+        if x.get("timestamps"):
+            opts.append("ts")
+        opts.append("rto:%g" % (x["rto_us"] / 1000.0))
+        opts.append("rtt:%g/%g" % (x["srtt_us"] / 1000.0, x["rttvar_us"] / 1000.0))
+        opts.append("mss:%s" % x["mss"])
+        opts.append("cwnd:%sB" % x["cwnd"])
+        if x.get("ssthresh") is not None:
+            opts.append("ssthresh:%sB" % x["ssthresh"])
+        opts.append("snd_wnd:%s rcv_wnd:%s" % (x["snd_wnd"], x["rcv_wnd"]))
+        opts.append("bytes_sent:%s bytes_acked:%s bytes_received:%s" % (
+            x["bytes_sent"], x["bytes_acked"], x["bytes_received"]))
+        opts.append("retrans:%s" % x["retransmits"])
+        if x.get("backoff"):
+            opts.append("backoff:%s" % x["backoff"])
+        print("\t " + " ".join(opts))
+    if r.get("truncated"):
+        print("(%d of %d shown; --limit N for more)" % (len(conns), r.get("count", 0)))
+
+
+def add_conn_filters(sp):
+    sp.add_argument("--state", help="established, syn_sent, time_wait, ...")
+    sp.add_argument("--port", type=int, help="local or remote port")
+    sp.add_argument("--address", help="local or remote address")
+    sp.add_argument("--worker", type=int)
+    sp.add_argument("--count", action="store_true", help="only how many")
+    sp.add_argument("--limit", type=int, help="list at most N (default 1000)")
+    sp.set_defaults(fn=cmd_connections)
+
+
+def add_tcp_parsers(sub):
+    tcp = sub.add_parser("tcp", help="TCP services, clients, connections (tcp.*)")
+    tcp = tcp.add_subparsers(dest="sub", metavar="ACTION")
+    tcp.required = True
+    svc = tcp.add_parser("service", aliases=["svc"], help="servers: discard, echo, http")
+    svc = svc.add_subparsers(dest="sub2", metavar="ACTION")
+    svc.required = True
+    sc = svc.add_parser("create", help="listen on every worker")
+    sc.add_argument("kind", choices=["discard", "echo", "http"])
+    sc.add_argument("--port", type=int, required=True)
+    sc.add_argument("--address", help="only this address of ours (default all)")
+    sc.add_argument("--bytes", type=int,
+                    help="http: body size of paths other than /bytes/N (else 404)")
+    sc.add_argument("--max-connections", type=int, help="open at once per worker (1024)")
+    sc.set_defaults(fn=cmd_tcp_svc_create)
+    sl = svc.add_parser("list", help="services and their counters")
+    sl.add_argument("--id", type=int)
+    sl.set_defaults(fn=cmd_tcp_svc_list)
+    sd = svc.add_parser("delete", help="stop listening, reset its connections")
+    sd.add_argument("id", type=int)
+    sd.set_defaults(fn=cmd_tcp_svc_delete)
+
+    cli = tcp.add_parser("client", aliases=["cli"], help="clients: send, http_get")
+    cli = cli.add_subparsers(dest="sub2", metavar="ACTION")
+    cli.required = True
+    cc = cli.add_parser("create", help="connect at once")
+    cc.add_argument("mode", choices=["send", "http_get"])
+    cc.add_argument("--remote", required=True, help="IPv4 address")
+    cc.add_argument("--port", type=int, required=True)
+    cc.add_argument("--bytes", type=int,
+                    help="send: bytes to send; http_get: body length expected")
+    cc.add_argument("--path", help="http_get: request target (default /bytes/BYTES)")
+    cc.add_argument("--host", help="http_get: Host header (default REMOTE[:PORT])")
+    cc.add_argument("--address", help="source address (default the route's)")
+    cc.add_argument("--wait", type=float, nargs="?", const=60.0, metavar="S",
+                    help="wait up to S s (60) for the end; exit 1 unless done")
+    cc.set_defaults(fn=cmd_tcp_cli_create)
+    cs = cli.add_parser("status", help="progress, bytes, checksum, error")
+    cs.add_argument("id", type=int)
+    cs.add_argument("--wait", type=float, metavar="S", help="until done or failed, S s at most")
+    cs.set_defaults(fn=cmd_tcp_cli_status)
+    cli.add_parser("list", help="every client").set_defaults(fn=cmd_tcp_cli_list)
+    cd = cli.add_parser("delete", help="reset it if still open, forget it")
+    cd.add_argument("id", type=int)
+    cd.set_defaults(fn=cmd_tcp_cli_delete)
+
+    add_conn_filters(tcp.add_parser("connections", aliases=["conns"],
+                                    help="connections, like ss -ti"))
+    add_conn_filters(sub.add_parser("connections", aliases=["conns"],
+                                    help="TCP connections, like ss -ti (tcp.connections)"))
+
+
 # -- argument parsing -----------------------------------------------------------
 
 def build_parser():
@@ -727,6 +936,8 @@ def build_parser():
                     help="give up after S seconds without a message")
     ev.set_defaults(fn=cmd_events)
 
+    add_tcp_parsers(sub)
+
     sub.add_parser("shutdown", help="stop ternd").set_defaults(fn=cmd_shutdown)
     return p
 
@@ -736,7 +947,7 @@ def main(argv=None):
     a = parser.parse_args(argv)
     client = Client(a.api, timeout=a.timeout or 5.0)
     try:
-        a.fn(client, a)
+        rc = a.fn(client, a)
     except TernError as e:
         print("%s: error %d: %s" % (PROG, e.code, e.message), file=sys.stderr)
         return 1
@@ -751,7 +962,7 @@ def main(argv=None):
         return 0
     finally:
         client.close()
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":
