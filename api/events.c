@@ -1,4 +1,5 @@
 /* Event and stats publishing on the PUB socket. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,16 @@ double events_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+int ternd_zsend(void *s, const void *buf, size_t len, int flags)
+{
+	int rc;
+
+	do
+		rc = zmq_send(s, buf, len, flags);
+	while (rc < 0 && zmq_errno() == EINTR);
+	return rc;
+}
+
 int events_publish(struct ternd *d, const char *topic, json_t *obj)
 {
 	char *text;
@@ -28,9 +39,9 @@ int events_publish(struct ternd *d, const char *topic, json_t *obj)
 		return -1;
 	/* DONTWAIT: PUB drops rather than blocks at its high-water mark,
 	 * and the control loop must never stall on a subscriber. */
-	if (zmq_send(d->pub, topic, strlen(topic),
-		     ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-	    zmq_send(d->pub, text, strlen(text), ZMQ_DONTWAIT) < 0)
+	if (ternd_zsend(d->pub, topic, strlen(topic),
+			ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    ternd_zsend(d->pub, text, strlen(text), ZMQ_DONTWAIT) < 0)
 		rc = -1;
 	free(text);
 	return rc;

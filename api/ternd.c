@@ -290,8 +290,13 @@ static int recv_parts(void *s, zmq_msg_t *parts, int *total)
 	do {
 		zmq_msg_t tmp, *m = n < MAX_PARTS ? &parts[n] : &tmp;
 
+		int rc;
+
 		zmq_msg_init(m);
-		if (zmq_msg_recv(m, s, ZMQ_DONTWAIT) < 0) {
+		do	/* net_tap's SIGIO interrupts (events.h) */
+			rc = zmq_msg_recv(m, s, ZMQ_DONTWAIT);
+		while (rc < 0 && zmq_errno() == EINTR);
+		if (rc < 0) {
 			zmq_msg_close(m);
 			break;
 		}
@@ -313,10 +318,11 @@ static void send_reply(void *s, zmq_msg_t *identity, bool delimiter,
 		return;
 	/* DONTWAIT: a ROUTER drops replies to a gone peer instead of
 	 * blocking the control loop. */
-	if (zmq_send(s, zmq_msg_data(identity), zmq_msg_size(identity),
-		     ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
-	    (!delimiter || zmq_send(s, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0))
-		zmq_send(s, text, strlen(text), ZMQ_DONTWAIT);
+	if (ternd_zsend(s, zmq_msg_data(identity), zmq_msg_size(identity),
+			ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+	    (!delimiter ||
+	     ternd_zsend(s, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0))
+		ternd_zsend(s, text, strlen(text), ZMQ_DONTWAIT);
 	free(text);
 }
 
