@@ -6,6 +6,7 @@ options `ss -ti` shows Linux negotiated, tcp.connections, and the same
 transfers over tern's impairment hook (1% loss, 1% reordering). Needs root
 (the `tap` fixture); the API checks at the end use the ring pair."""
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -13,7 +14,7 @@ import zlib
 
 import pytest
 
-from conftest import sh, wait_for
+from conftest import live_subscriber, recv_until, wait_for
 from tern import TernError
 
 HTTP_PORT, ECHO_PORT, DISCARD_PORT, NGINX_PORT = 18080, 17007, 19009, 18081
@@ -203,14 +204,23 @@ def test_tern_send_client_to_nc(tap, services, tmp_path):
     out = tmp_path / "got"
     with open(out, "wb") as fo:
         rx = subprocess.Popen(["ip", "netns", "exec", tap.ns, "nc", "-l", "-s", tap.ns_addr,
-                               "-p", "19500"], stdout=fo, stderr=subprocess.PIPE)
+                               "-p", "19500"], stdin=subprocess.DEVNULL, stdout=fo,
+                              stderr=subprocess.PIPE)
         try:
             assert wait_for(lambda: "19500" in tap.ns_run("ss", "-ltn").stdout, timeout=5)
             c = tap.client
-            r = c.tcp_client_create("send", tap.ns_addr, 19500, bytes=n)
-            st = wait_for(lambda: (lambda s: s if s["state"] in ("done", "failed") else None)(
-                c.tcp_client_status(r["id"])), timeout=30, interval=0.1)
-            assert st and st["state"] == "done", c.tcp_client_status(r["id"])
+            sub = live_subscriber(tap.events)
+            try:
+                r = c.tcp_client_create("send", tap.ns_addr, 19500, bytes=n)
+                # the event comes by itself (ternd watches its clients)
+                ev = recv_until(sub, lambda m: m.get("type") == "tcp.client.done" and
+                                m.get("id") == r["id"], timeout=30)
+            finally:
+                sub.close()
+            assert ev and ev[-1].get("type") == "tcp.client.done", ev
+            assert ev[-1]["status"]["state"] == "done", ev[-1]
+            st = c.tcp_client_status(r["id"])
+            assert st["state"] == "done", st
             assert st["acked"] == n and st["progress"] == 1.0, st
             rx.wait(15)         # nc exits on tern's FIN
         finally:
@@ -263,7 +273,6 @@ def test_ss_shows_linux_negotiated_wscale_sack_ts(tap, services, tmp_path):
     even for Linux-to-Linux connections; the control connection over lo
     proves it, and TCP_INFO then stands in.) tcp.connections and
     `ternctl connections` show the same connection from tern's side."""
-    import json
     n = 20 * MB
     prog = tmp_path / "probe.py"
     prog.write_text(SS_PROBE)
