@@ -10,6 +10,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import zlib
 
 import pytest
@@ -97,15 +98,31 @@ def curl(tap, path, out, max_time=60, extra=()):
     return int(code), int(size), float(speed)
 
 
-def nc_echo(tap, src, dst, timeout=60):
+def nc_echo(tap, src, dst, timeout=90):
     """nc sends src to tern's echo service and writes what comes back to
     dst; -N shuts the write side at the end of src, so the echo closes
-    after the last byte."""
+    after the last byte. On failure the message says how far it got and
+    what tern's connection looked like."""
+    t0 = time.monotonic()
     with open(src, "rb") as fi, open(dst, "wb") as fo:
-        r = subprocess.run(["ip", "netns", "exec", tap.ns, "nc", "-N", "-w", "15",
-                            tap.tern_addr, str(ECHO_PORT)], stdin=fi, stdout=fo,
-                           stderr=subprocess.PIPE, timeout=timeout)
-    assert r.returncode == 0, r.stderr.decode(errors="replace")
+        p = subprocess.Popen(["ip", "netns", "exec", tap.ns, "nc", "-N", "-w", "30",
+                              tap.tern_addr, str(ECHO_PORT)], stdin=fi, stdout=fo,
+                             stderr=subprocess.PIPE)
+        try:
+            _, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            conns = tap.client.tcp_connections(port=ECHO_PORT)
+            p.kill()
+            _, err = p.communicate()
+            raise AssertionError("nc still running after %ds, %d of %d bytes back; "
+                                 "tern: %r" % (timeout, os.path.getsize(dst),
+                                               os.path.getsize(src), conns))
+    same = file_sha256(src) == file_sha256(dst)
+    assert p.returncode == 0 and same, (
+        "nc -> %d after %.1fs, %d of %d bytes back, %s: %s" % (
+            p.returncode, time.monotonic() - t0, os.path.getsize(dst),
+            os.path.getsize(src), "intact" if same else "DIFFERENT",
+            err.decode(errors="replace")))
 
 
 def test_curl_fetches_100mb_from_tern(tap, services, tmp_path):
