@@ -139,6 +139,20 @@ static inline struct tcp_cold *tcp_cold_of(struct tern_stack *s,
 	return &s->tcp.cold[c - s->tcp.conns];
 }
 
+/* Input, timers and API calls hold the TCP state while they work on a
+ * connection: a block released meanwhile (a callback aborting it) is
+ * reused only when the outermost work ends. */
+static inline void tcp_hold(struct tern_stack *s)
+{
+	s->tcp.busy++;
+}
+
+static inline void tcp_unhold(struct tern_stack *s)
+{
+	if (--s->tcp.busy == 0 && s->tcp.nreap != 0)
+		tcp_reap(s);
+}
+
 /* Every interface in use, in the order it was added. */
 #define FOR_EACH_IFACE(s, ifc)                                                 \
 	for (unsigned ifc##_i = 0;                                             \

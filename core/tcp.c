@@ -55,6 +55,7 @@ void tcp_enter_time_wait(struct tern_stack *s, struct tcp_conn *c)
 	c->dack_at = 0;
 	c->flags &= ~(uint32_t)(TF_PERSIST | TF_KEEPALIVE | TF_DELACK);
 	pktq_purge(s->pkt_next_off, &c->sndq);
+	c->sndq_cur = NULL;
 	pktq_purge(s->pkt_next_off, &c->ooo);
 	c->sndq_bytes = c->ooo_bytes = 0;
 	c->keep_at = tern_stack_now(s) + 2 * s->tcp.msl_ns;
@@ -88,7 +89,7 @@ void tcp_deliver_fin(struct tern_stack *s, struct tcp_conn *c)
 {
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	if (c->ops == NULL || c->ops->recv == NULL || cold->rcvq.n > 0 ||
-	    (c->flags & TF_NOTIFIED))
+	    (c->flags & (TF_NOTIFIED | TF_FIN_TOLD)))
 		return;	/* told when the application takes its data */
 	c->flags |= TF_FIN_TOLD;
 	c->ops->recv(c->arg, (struct tern_tcp_conn *)c, NULL);
@@ -220,11 +221,10 @@ struct tern_tcp_conn *tern_tcp_connect(struct tern_stack *s,
 	c->flags |= TF_RTT_TIMING;
 	c->rtt_seq = cold->iss;
 	c->rtt_start_us = tcp_now_us(s);
-	s->tcp.busy++;
+	tcp_hold(s);
 	tcp_send_seg(s, c, cold->iss, 0, RTE_TCP_SYN_FLAG);
 	tcp_rto_arm(s, c);
-	s->tcp.busy--;
-	tcp_reap(s);
+	tcp_unhold(s);
 	return (struct tern_tcp_conn *)c;
 }
 
@@ -249,11 +249,8 @@ static void rcvq_flush(struct tern_stack *s, struct tcp_conn *c)
 	}
 	if (c->flags & (TF_FREE | TF_NOTIFIED))
 		return;
-	if ((c->flags & TF_FIN_RCVD) && !(c->flags & TF_FIN_TOLD) &&
-	    cold->rcvq.n == 0 && c->ops != NULL && c->ops->recv != NULL) {
-		c->flags |= TF_FIN_TOLD;
-		c->ops->recv(c->arg, (struct tern_tcp_conn *)c, NULL);
-	}
+	if (c->flags & TF_FIN_RCVD)
+		tcp_deliver_fin(s, c);
 	if (had && !(c->flags & TF_FREE))
 		tern_tcp_recved(s, (struct tern_tcp_conn *)c, 0);
 }
@@ -267,10 +264,9 @@ void tern_tcp_set_ops(struct tern_stack *s, struct tern_tcp_conn *tc,
 	c->ops = ops;
 	c->arg = arg;
 	if (tcp_cold_of(s, c)->rcvq.n > 0 || (c->flags & TF_FIN_RCVD)) {
-		s->tcp.busy++;
+		tcp_hold(s);
 		rcvq_flush(s, c);
-		s->tcp.busy--;
-		tcp_reap(s);
+		tcp_unhold(s);
 	}
 }
 
@@ -308,13 +304,8 @@ int tern_tcp_send(struct tern_stack *s, struct tern_tcp_conn *tc,
 	}
 	c->sndq_bytes += m->pkt_len;
 	pktq_push(s->pkt_next_off, &c->sndq, m);
-	if (c->state == TERN_TCP_ESTABLISHED || c->state == TERN_TCP_CLOSE_WAIT) {
-		s->tcp.busy++;
-		tcp_output(s, c);
-		tcp_timer_update(s, c);
-		s->tcp.busy--;
-		tcp_reap(s);
-	}
+	if (c->state == TERN_TCP_ESTABLISHED || c->state == TERN_TCP_CLOSE_WAIT)
+		tcp_push(s, c);
 	return 0;
 }
 
@@ -347,13 +338,8 @@ int tern_tcp_write(struct tern_stack *s, struct tern_tcp_conn *tc,
 	}
 	if (done == 0)
 		return -ENOBUFS;
-	if (c->state == TERN_TCP_ESTABLISHED || c->state == TERN_TCP_CLOSE_WAIT) {
-		s->tcp.busy++;
-		tcp_output(s, c);
-		tcp_timer_update(s, c);
-		s->tcp.busy--;
-		tcp_reap(s);
-	}
+	if (c->state == TERN_TCP_ESTABLISHED || c->state == TERN_TCP_CLOSE_WAIT)
+		tcp_push(s, c);
 	return (int)done;
 }
 
@@ -364,13 +350,9 @@ void tern_tcp_flush(struct tern_stack *s, struct tern_tcp_conn *tc)
 		return;
 	uint32_t nd = c->flags & TF_NODELAY;
 	c->flags |= TF_NODELAY;
-	s->tcp.busy++;
-	tcp_output(s, c);
-	tcp_timer_update(s, c);
-	if (!nd)
+	tcp_push(s, c);
+	if (!nd && !(c->flags & TF_FREE))
 		c->flags &= ~(uint32_t)TF_NODELAY;
-	s->tcp.busy--;
-	tcp_reap(s);
 }
 
 void tern_tcp_recved(struct tern_stack *s, struct tern_tcp_conn *tc,
@@ -389,10 +371,9 @@ void tern_tcp_recved(struct tern_stack *s, struct tern_tcp_conn *tc,
 	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	uint32_t now = tcp_rcv_window(s, c);
 	if (now >= adv + RTE_MIN(2u * cold->rcv_mss, cold->rcvbuf / 2)) {
-		s->tcp.busy++;
+		tcp_hold(s);
 		tcp_send_ack(s, c);
-		s->tcp.busy--;
-		tcp_reap(s);
+		tcp_unhold(s);
 	}
 }
 
@@ -416,11 +397,7 @@ int tern_tcp_shutdown_wr(struct tern_stack *s, struct tern_tcp_conn *tc)
 	if (c->flags & TF_SHUT_WR)
 		return 0;
 	c->flags |= TF_SHUT_WR;
-	s->tcp.busy++;
-	tcp_output(s, c);
-	tcp_timer_update(s, c);
-	s->tcp.busy--;
-	tcp_reap(s);
+	tcp_push(s, c);
 	return 0;
 }
 
@@ -433,7 +410,7 @@ int tern_tcp_close(struct tern_stack *s, struct tern_tcp_conn *tc)
 		return 0;
 	c->flags |= TF_APP_CLOSED;
 	struct tcp_cold *cold = tcp_cold_of(s, c);
-	s->tcp.busy++;
+	tcp_hold(s);
 	bool unread = cold->rcvq.n > 0 ||
 		      ((c->flags & TF_MANUAL_WND) && c->rcvq_bytes > 0);
 	switch (c->state) {
@@ -447,8 +424,7 @@ int tern_tcp_close(struct tern_stack *s, struct tern_tcp_conn *tc)
 		if ((c->flags & TF_RST_CLOSE) || unread) {
 			/* RFC 1122 4.2.2.13 (unread data), or the
 			 * generator's choice: RST, no TIME_WAIT */
-			tcp_send_seg(s, c, c->snd_nxt, 0,
-				     RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+			tcp_send_rst(s, c);
 			tcp_conn_done(s, c, 0);
 			break;
 		}
@@ -464,8 +440,7 @@ int tern_tcp_close(struct tern_stack *s, struct tern_tcp_conn *tc)
 		/* FIN-WAIT-1, CLOSING, LAST_ACK: the close is under way */
 		break;
 	}
-	s->tcp.busy--;
-	tcp_reap(s);
+	tcp_unhold(s);
 	return 0;
 }
 
@@ -474,7 +449,7 @@ void tern_tcp_abort(struct tern_stack *s, struct tern_tcp_conn *tc)
 	struct tcp_conn *c = conn_of(tc);
 	if (s == NULL || c == NULL || (c->flags & TF_FREE))
 		return;
-	s->tcp.busy++;
+	tcp_hold(s);
 	switch (c->state) {
 	case TERN_TCP_SYN_RECEIVED:
 	case TERN_TCP_ESTABLISHED:
@@ -482,16 +457,14 @@ void tern_tcp_abort(struct tern_stack *s, struct tern_tcp_conn *tc)
 	case TERN_TCP_FIN_WAIT_2:
 	case TERN_TCP_CLOSE_WAIT:
 		/* RFC 9293 3.10.5 */
-		tcp_send_seg(s, c, c->snd_nxt, 0,
-			     RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+		tcp_send_rst(s, c);
 		break;
 	default:
 		break;
 	}
 	c->flags |= TF_NOTIFIED;	/* no callback follows an abort */
 	tcp_conn_release(s, c);
-	s->tcp.busy--;
-	tcp_reap(s);
+	tcp_unhold(s);
 }
 
 /* ---- inspection ------------------------------------------------------------------ */

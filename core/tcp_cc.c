@@ -19,17 +19,24 @@ static void reno_init(struct tern_stack *s, struct tcp_conn *c)
 	(void)c;
 }
 
-/* RFC 5681 3.1: slow start adds min(acked, SMSS) per ACK (RFC 3465
- * with L = 1 SMSS... Linux and RFC 5681 allow up to 2 SMSS; tern takes
- * L = 2 as RFC 3465 recommends for slow start after delayed ACKs);
- * congestion avoidance adds SMSS * SMSS / cwnd per ACK (eq. 3). */
+/* Slow start (RFC 5681 3.1), shared by every algorithm (RFC 9438 4.10
+ * for CUBIC): cwnd grows by the bytes acked, at most L = 2 SMSS per ACK
+ * (appropriate byte counting, RFC 3465, with delayed ACKs). false when
+ * cwnd has reached ssthresh: congestion avoidance is the caller's. */
+static bool slow_start(struct tcp_conn *c, uint32_t acked)
+{
+	if (c->cwnd >= c->ssthresh)
+		return false;
+	c->cwnd += RTE_MIN(acked, 2u * c->mss);
+	return true;
+}
+
+/* Congestion avoidance adds SMSS * SMSS / cwnd per ACK (RFC 5681 eq. 3). */
 static void reno_ack(struct tern_stack *s, struct tcp_conn *c, uint32_t acked)
 {
 	(void)s;
-	if (c->cwnd < c->ssthresh) {
-		c->cwnd += RTE_MIN(acked, 2u * c->mss);
+	if (slow_start(c, acked))
 		return;
-	}
 	uint32_t inc = (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
 	c->cwnd += inc ? inc : 1;
 }
@@ -55,8 +62,7 @@ static void reno_rto(struct tern_stack *s, struct tcp_conn *c)
 static void reno_after_idle(struct tern_stack *s, struct tcp_conn *c)
 {
 	(void)s;
-	uint32_t rw = RTE_MIN(10u * c->mss, RTE_MAX(2u * c->mss, 14600u));
-	c->cwnd = RTE_MIN(rw, c->cwnd);
+	c->cwnd = RTE_MIN(tcp_initial_window(c->mss), c->cwnd);
 }
 
 const struct tcp_cc_ops tcp_cc_newreno = {
@@ -88,10 +94,8 @@ static void cubic_init(struct tern_stack *s, struct tcp_conn *c)
 static void cubic_ack(struct tern_stack *s, struct tcp_conn *c, uint32_t acked)
 {
 	struct tcp_cubic *k = &c->cc.cubic;
-	if (c->cwnd < c->ssthresh) {	/* 4.10: slow start as Reno */
-		c->cwnd += RTE_MIN(acked, 2u * c->mss);
+	if (slow_start(c, acked))
 		return;
-	}
 	uint32_t t_now = now_ms(s);
 	double mss = c->mss;
 	if (k->epoch_ms == 0) {

@@ -121,8 +121,7 @@ static void take_syn_options(struct tern_stack *s, struct tcp_conn *c,
 	if (mss < 64)
 		mss = 64;	/* a floor against absurd MSS options */
 	c->mss = (uint16_t)mss;
-	/* RFC 6928: IW = min(10 MSS, max(2 MSS, 14600)) */
-	c->cwnd = RTE_MIN(10 * mss, RTE_MAX(2 * mss, 14600u));
+	c->cwnd = tcp_initial_window(mss);
 	c->ssthresh = UINT32_MAX;
 	tcp_cc_of(cold)->init(s, c);
 }
@@ -287,14 +286,13 @@ static void ooo_insert(struct tern_stack *s, struct tcp_conn *c,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	struct rte_mbuf **link = &c->ooo.head, *prev = NULL;
+	struct rte_mbuf **link = &c->ooo.head;
 	while (*link != NULL) {
 		struct rte_mbuf *q = *link;
 		uint32_t qs = q->hash.usr, qe = qs + q->pkt_len;
 		if (seq_leq(end, qs))
 			break;	/* goes before q */
 		if (seq_geq(seq, qe)) {	/* after q */
-			prev = q;
 			link = pktq_nextp(off, q);
 			continue;
 		}
@@ -314,19 +312,13 @@ static void ooo_insert(struct tern_stack *s, struct tcp_conn *c,
 		/* ours starts inside q and runs past it */
 		rte_pktmbuf_adj(m, (uint16_t)(qe - seq));
 		seq = qe;
-		prev = q;
 		link = pktq_nextp(off, q);
-	}
-	if (m->pkt_len == 0) {
-		rte_pktmbuf_free(m);
-		return;
 	}
 	m->hash.usr = seq;
 	*pktq_nextp(off, m) = *link;
 	*link = m;
 	if (*pktq_nextp(off, m) == NULL)
 		c->ooo.tail = m;
-	(void)prev;
 	c->ooo.n++;
 	c->ooo_bytes += m->pkt_len;
 	STAT_INC(s, tcp_ooo_queued);
@@ -459,6 +451,15 @@ static void ack_advance(struct tern_stack *s, struct tcp_conn *c,
 		c->ops->sent(c->arg, (struct tern_tcp_conn *)c, data);
 }
 
+/* A SACK block about data we sent, above the cumulative ACK (RFC 2018
+ * 4: others are ignored). */
+static inline bool sack_block_ok(const struct tcp_conn *c,
+				 const struct tcp_sack_block *b)
+{
+	return seq_gt(b->start, c->snd_una) && seq_lt(b->start, b->end) &&
+	       seq_leq(b->end, c->snd_max);
+}
+
 /* Bytes the ACK's SACK blocks report above the cumulative ACK. */
 static uint32_t sacked_above_una(const struct tcp_conn *c,
 				 const struct tcp_seg *g)
@@ -467,9 +468,7 @@ static uint32_t sacked_above_una(const struct tcp_conn *c,
 	if (!(c->flags & TF_SACK))
 		return 0;
 	for (unsigned i = 0; i < g->nsack; i++)
-		if (seq_gt(g->sack[i].start, c->snd_una) &&
-		    seq_lt(g->sack[i].start, g->sack[i].end) &&
-		    seq_leq(g->sack[i].end, c->snd_max))
+		if (sack_block_ok(c, &g->sack[i]))
 			n += g->sack[i].end - g->sack[i].start;
 	return n;
 }
@@ -496,8 +495,7 @@ static bool sack_news(struct tern_stack *s, const struct tcp_conn *c,
 			cold->sack_high : c->snd_una;
 	for (unsigned i = 0; i < g->nsack; i++) {
 		const struct tcp_sack_block *b = &g->sack[i];
-		if (seq_gt(b->start, c->snd_una) && seq_lt(b->start, b->end) &&
-		    seq_leq(b->end, c->snd_max) && seq_gt(b->end, high)) {
+		if (sack_block_ok(c, b) && seq_gt(b->end, high)) {
 			high = b->end;
 			news = true;
 		}
@@ -576,18 +574,13 @@ static bool ack_input(struct tern_stack *s, struct tcp_conn *c,
 		if (seq_leq(g->ack, c->snd_una) || seq_gt(g->ack, c->snd_max)) {
 			/* <SEQ=SEG.ACK><CTL=RST> */
 			STAT_INC(s, tcp_drop_bad_ack);
-			struct tcp_seg r = *g;
 			rte_pktmbuf_free(m);
-			tcp_send_seg(s, c, r.ack, 0, RTE_TCP_RST_FLAG);
+			tcp_send_seg(s, c, g->ack, 0, RTE_TCP_RST_FLAG);
 			return false;
 		}
 		c->snd_una = g->ack;
 		c->backoff = 0;
-		c->rto_at = 0;
-		c->snd_wnd = g->wnd << c->snd_wscale;
-		c->snd_wl1 = g->seq;
-		c->snd_wl2 = g->ack;
-		cold->max_sndwnd = RTE_MAX(cold->max_sndwnd, c->snd_wnd);
+		c->rto_at = 0;	/* the window: below, as for any ACK */
 		tcp_set_state(s, c, TERN_TCP_ESTABLISHED);
 		keepalive_touch(s, c);
 		tcp_timer_update(s, c);
@@ -708,11 +701,6 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 			rte_pktmbuf_free(m);
 			return;
 		}
-		if (c->state == TERN_TCP_TIME_WAIT &&
-		    (g->flags & RTE_TCP_SYN_FLAG)) {
-			/* a new SYN for a TIME_WAIT pair: RFC 6191 reuse
-			 * will take it here; for now like an old segment */
-		}
 		ack_and_drop(s, c, g, m, &s->st.tcp_drop_out_of_window);
 		return;
 	}
@@ -805,8 +793,7 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 			 * application resets the connection */
 			STAT_INC(s, tcp_drop_after_close);
 			rte_pktmbuf_free(m);
-			tcp_send_seg(s, c, c->snd_nxt, 0,
-				     RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+			tcp_send_rst(s, c);
 			tcp_conn_done(s, c, 0);
 			return;
 		}
@@ -920,7 +907,7 @@ void tcp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	s->tcp.busy++;
+	tcp_hold(s);
 	struct tcp_conn *c = tcp_lookup(s, ip.dst_addr, ip.src_addr,
 					rte_cpu_to_be_16(g.dport),
 					rte_cpu_to_be_16(g.sport));
@@ -943,8 +930,7 @@ void tcp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
 	} else {
 		established_input(s, c, &g, m);
 	}
-	s->tcp.busy--;
-	tcp_reap(s);
+	tcp_unhold(s);
 }
 
 int tcp_err4(struct tern_stack *s, const struct rte_ipv4_hdr *in,
@@ -970,10 +956,9 @@ int tcp_err4(struct tern_stack *s, const struct rte_ipv4_hdr *in,
 			c->mss = (uint16_t)mss;
 			cold->rt.epoch = 0;	/* look the route up again */
 			c->snd_nxt = c->snd_una;
-			s->tcp.busy++;
+			tcp_hold(s);
 			tcp_output(s, c);
-			s->tcp.busy--;
-			tcp_reap(s);
+			tcp_unhold(s);
 		}
 		return 0;
 	}
@@ -982,11 +967,10 @@ int tcp_err4(struct tern_stack *s, const struct rte_ipv4_hdr *in,
 	if (c->state == TERN_TCP_SYN_SENT && (err == ECONNREFUSED ||
 					      err == EHOSTUNREACH ||
 					      err == ENETUNREACH)) {
-		s->tcp.busy++;
+		tcp_hold(s);
 		STAT_INC(s, tcp_attempt_fails);
 		tcp_conn_done(s, c, err);
-		s->tcp.busy--;
-		tcp_reap(s);
+		tcp_unhold(s);
 	}
 	return 0;
 }

@@ -101,12 +101,23 @@ uint32_t tcp_rcv_window(struct tern_stack *s, struct tcp_conn *c)
 static int attach_data(struct tern_stack *s, struct tcp_conn *c,
 		       struct rte_mbuf *m, uint32_t off, uint32_t len)
 {
+	/* find the packet holding off: from where the last segment was
+	 * found when that is not past it (segments go out in order; a
+	 * retransmission starts again from the head) */
 	struct rte_mbuf *p = c->sndq.head;
-	/* find the packet and the segment holding off */
+	uint32_t base = 0;
+	if (c->sndq_cur != NULL && off >= c->sndq_cur_off) {
+		p = c->sndq_cur;
+		base = c->sndq_cur_off;
+	}
+	off -= base;
 	while (p != NULL && off >= p->pkt_len) {
 		off -= p->pkt_len;
+		base += p->pkt_len;
 		p = *pktq_nextp(s->pkt_next_off, p);
 	}
+	c->sndq_cur = p;
+	c->sndq_cur_off = base;
 	struct rte_mbuf *seg = p;
 	while (seg != NULL && off >= seg->data_len) {
 		off -= seg->data_len;
@@ -259,6 +270,11 @@ void tcp_send_ack(struct tern_stack *s, struct tcp_conn *c)
 	tcp_send_seg(s, c, c->snd_nxt, 0, RTE_TCP_ACK_FLAG);
 }
 
+void tcp_send_rst(struct tern_stack *s, struct tcp_conn *c)
+{
+	tcp_send_seg(s, c, c->snd_nxt, 0, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+}
+
 void tcp_send_rst_reply(struct tern_stack *s, const struct rte_ipv4_hdr *ip,
 			const struct tcp_seg *seg)
 {
@@ -381,6 +397,14 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 	}
 }
 
+void tcp_push(struct tern_stack *s, struct tcp_conn *c)
+{
+	tcp_hold(s);
+	tcp_output(s, c);
+	tcp_timer_update(s, c);
+	tcp_unhold(s);
+}
+
 void tcp_sndq_acked(struct tern_stack *s, struct tcp_conn *c, uint32_t acked)
 {
 	/* acked counts data bytes only (the caller takes SYN/FIN off) */
@@ -391,6 +415,11 @@ void tcp_sndq_acked(struct tern_stack *s, struct tcp_conn *c, uint32_t acked)
 	while (c->sndq.head != NULL && c->sndq_off >= c->sndq.head->pkt_len) {
 		struct rte_mbuf *m = pktq_pop(s->pkt_next_off, &c->sndq);
 		c->sndq_off -= m->pkt_len;
+		/* the cursor's offset counts from the head */
+		if (c->sndq_cur == m)
+			c->sndq_cur = NULL;
+		else if (c->sndq_cur != NULL)
+			c->sndq_cur_off -= m->pkt_len;
 		rte_pktmbuf_free(m);
 	}
 }

@@ -112,7 +112,6 @@ enum {
 	TF_QUICKACK = 1 << 16,	/* ACK every segment for a while */
 	TF_RTT_TIMING = 1 << 17,	/* rtt_seq is being timed */
 	TF_KEEPALIVE = 1 << 18,
-	TF_IN_TABLE = 1 << 19,
 	TF_FREE = 1 << 20,	/* to be freed when the input unwinds */
 	TF_ACCEPTED = 1 << 21,	/* given to the listener's accept */
 	TF_FIN_TOLD = 1 << 22,	/* recv(NULL) was called */
@@ -165,6 +164,11 @@ struct tcp_conn {
 	struct pktq sndq;
 	uint32_t sndq_off;		/* bytes of the head already acked */
 	uint32_t sndq_bytes;		/* bytes queued, from snd_una */
+	/* where the last segment's data was found: a packet of the queue and
+	 * its offset from the head's first byte, so building a segment does
+	 * not walk the queue from the head (tcp_output.c) */
+	uint32_t sndq_cur_off;
+	struct rte_mbuf *sndq_cur;
 	/* out-of-order segments, sorted, non-overlapping (tcp_input.c) */
 	struct pktq ooo;
 	uint32_t ooo_bytes;
@@ -229,6 +233,14 @@ struct tcp_cc_ops {
 	/* the connection was idle for more than an RTO (RFC 5681 4.1) */
 	void (*after_idle)(struct tern_stack *s, struct tcp_conn *c);
 };
+
+/* RFC 6928: IW = min(10 MSS, max(2 MSS, 14600)); also the restart
+ * window after idle (RFC 5681 4.1). */
+static inline uint32_t tcp_initial_window(uint32_t mss)
+{
+	uint32_t two = 2 * mss > 14600u ? 2 * mss : 14600u;
+	return 10 * mss < two ? 10 * mss : two;
+}
 
 extern const struct tcp_cc_ops tcp_cc_newreno;
 extern const struct tcp_cc_ops tcp_cc_cubic;
@@ -298,11 +310,15 @@ int tcp_err4(struct tern_stack *s, const struct rte_ipv4_hdr *in,
 /* tcp_output.c */
 /* Sends what the windows allow, the FIN when due, an ACK when owed. */
 void tcp_output(struct tern_stack *s, struct tcp_conn *c);
+/* tcp_output() from an API call: holds the state, re-arms the timer. */
+void tcp_push(struct tern_stack *s, struct tcp_conn *c);
 /* A segment of the connection: seq, len data bytes from the send queue
  * (0 none), flags. 0 or -errno. */
 int tcp_send_seg(struct tern_stack *s, struct tcp_conn *c, uint32_t seq,
 		 uint32_t len, uint8_t flags);
 void tcp_send_ack(struct tern_stack *s, struct tcp_conn *c);
+/* A RST of the connection (RFC 9293 3.10.5 abort, 3.10.7 resets). */
+void tcp_send_rst(struct tern_stack *s, struct tcp_conn *c);
 /* A RST answering the segment (RFC 9293 3.10.7.1) from ip/th. */
 void tcp_send_rst_reply(struct tern_stack *s, const struct rte_ipv4_hdr *ip,
 			const struct tcp_seg *seg);

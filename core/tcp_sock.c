@@ -211,13 +211,6 @@ static void sk_recv(void *arg, struct tern_tcp_conn *c, struct rte_mbuf *m)
 	pktq_push(t->s->pkt_next_off, &k->rq, m);
 }
 
-static void sk_sent(void *arg, struct tern_tcp_conn *c, uint32_t n)
-{
-	(void)arg;
-	(void)c;
-	(void)n;
-}
-
 static void sk_closed(void *arg, struct tern_tcp_conn *c, int err)
 {
 	struct sk *k = arg;
@@ -234,7 +227,6 @@ static void sk_closed(void *arg, struct tern_tcp_conn *c, int err)
 static const struct tern_tcp_ops sk_ops = {
 	.connected = sk_connected,
 	.recv = sk_recv,
-	.sent = sk_sent,
 	.closed = sk_closed,
 };
 
@@ -519,14 +511,19 @@ ssize_t tern_sock_recv(struct tern_socks *t, int fd, void *buf, size_t len,
 	return len == 0 ? 0 : -EAGAIN;
 }
 
-ssize_t tern_sock_readv(struct tern_socks *t, int fd, const struct iovec *iov,
-			int iovcnt)
+/* readv/writev: each buffer in turn, until one is not filled (or
+ * taken) whole; an error after some bytes returns the bytes. */
+static ssize_t iov_each(struct tern_socks *t, int fd, const struct iovec *iov,
+			int iovcnt, bool wr)
 {
 	ssize_t total = 0;
 	for (int i = 0; i < iovcnt; i++) {
 		if (iov[i].iov_len == 0)
 			continue;
-		ssize_t r = tern_sock_recv(t, fd, iov[i].iov_base, iov[i].iov_len, 0);
+		ssize_t r = wr ? tern_sock_send(t, fd, iov[i].iov_base,
+						iov[i].iov_len, 0) :
+				 tern_sock_recv(t, fd, iov[i].iov_base,
+						iov[i].iov_len, 0);
 		if (r < 0)
 			return total > 0 ? total : r;
 		total += r;
@@ -534,6 +531,12 @@ ssize_t tern_sock_readv(struct tern_socks *t, int fd, const struct iovec *iov,
 			break;
 	}
 	return total;
+}
+
+ssize_t tern_sock_readv(struct tern_socks *t, int fd, const struct iovec *iov,
+			int iovcnt)
+{
+	return iov_each(t, fd, iov, iovcnt, false);
 }
 
 ssize_t tern_sock_send(struct tern_socks *t, int fd, const void *buf,
@@ -567,18 +570,7 @@ ssize_t tern_sock_send(struct tern_socks *t, int fd, const void *buf,
 ssize_t tern_sock_writev(struct tern_socks *t, int fd, const struct iovec *iov,
 			 int iovcnt)
 {
-	ssize_t total = 0;
-	for (int i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_len == 0)
-			continue;
-		ssize_t r = tern_sock_send(t, fd, iov[i].iov_base, iov[i].iov_len, 0);
-		if (r < 0)
-			return total > 0 ? total : r;
-		total += r;
-		if ((size_t)r < iov[i].iov_len)
-			break;
-	}
-	return total;
+	return iov_each(t, fd, iov, iovcnt, true);
 }
 
 int tern_sock_shutdown(struct tern_socks *t, int fd, int how)

@@ -71,6 +71,7 @@ static void conn_purge(struct tern_stack *s, struct tcp_conn *c)
 {
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	pktq_purge(s->pkt_next_off, &c->sndq);
+	c->sndq_cur = NULL;
 	pktq_purge(s->pkt_next_off, &c->ooo);
 	pktq_purge(s->pkt_next_off, &cold->rcvq);
 	c->sndq_bytes = c->ooo_bytes = c->rcvq_bytes = 0;
@@ -198,7 +199,6 @@ struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,
 	tern_timer_init(&c->timer, tcp_timer_fire, c);
 	tab_insert(t, tcp_hash4(laddr, raddr, lport, rport), idx);
 	t->lport_refs[rte_be_to_cpu_16(lport)]++;
-	c->flags = TF_IN_TABLE;
 	return c;
 }
 
@@ -209,11 +209,9 @@ void tcp_conn_release(struct tern_stack *s, struct tcp_conn *c)
 		return;
 	uint32_t idx = tcp_idx(s, c);
 	tern_timer_cancel(s, &c->timer);
-	if (c->flags & TF_IN_TABLE) {
-		tab_remove(t, tcp_hash4(c->laddr, c->raddr, c->lport, c->rport),
-			   idx);
-		t->lport_refs[rte_be_to_cpu_16(c->lport)]--;
-	}
+	/* every block not yet freed is in the table */
+	tab_remove(t, tcp_hash4(c->laddr, c->raddr, c->lport, c->rport), idx);
+	t->lport_refs[rte_be_to_cpu_16(c->lport)]--;
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	if (cold->listener != 0) {
 		struct tcp_listener *l = &t->lst[cold->listener - 1];
@@ -254,7 +252,7 @@ uint32_t tern_tcp_foreach(struct tern_stack *s,
 			  void *arg)
 {
 	uint32_t n = 0;
-	s->tcp.busy++;
+	tcp_hold(s);
 	for (uint32_t i = 0; i < s->tcp.max; i++) {
 		struct tcp_conn *c = &s->tcp.conns[i];
 		if (c->state == TERN_TCP_CLOSED)
@@ -263,8 +261,7 @@ uint32_t tern_tcp_foreach(struct tern_stack *s,
 		if (fn(arg, (struct tern_tcp_conn *)c) != 0)
 			break;
 	}
-	s->tcp.busy--;
-	tcp_reap(s);
+	tcp_unhold(s);
 	return n;
 }
 
@@ -346,7 +343,7 @@ void tern_tcp_listener_close(struct tern_stack *s, struct tern_tcp_listener *tl)
 	uint32_t li = (uint32_t)(l - s->tcp.lst);
 	rte_be32_t a = l->local.family == TERN_AF_INET ? l->local.v4 : 0;
 	hmap_del(&s->tcp.lst_map, lst_key(a, l->port));
-	s->tcp.busy++;
+	tcp_hold(s);
 	for (uint32_t i = 0; i < s->tcp.max; i++) {
 		struct tcp_conn *c = &s->tcp.conns[i];
 		if (c->state == TERN_TCP_CLOSED || s->tcp.cold[i].listener != li + 1)
@@ -359,7 +356,6 @@ void tern_tcp_listener_close(struct tern_stack *s, struct tern_tcp_listener *tl)
 		 * BSD and Linux reset what the application never saw) */
 		tern_tcp_abort(s, (struct tern_tcp_conn *)c);
 	}
-	s->tcp.busy--;
-	tcp_reap(s);
+	tcp_unhold(s);
 	memset(l, 0, sizeof(*l));
 }

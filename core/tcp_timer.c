@@ -157,8 +157,7 @@ static void keep_expired(struct tern_stack *s, struct tcp_conn *c)
 	/* RFC 1122 4.2.3.6: a probe with SEG.SEQ = SND.NXT - 1 */
 	if (cold->keep_probes >= cold->keepcnt) {
 		STAT_INC(s, tcp_conn_timeouts);
-		tcp_send_seg(s, c, c->snd_nxt, 0,
-			     RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+		tcp_send_rst(s, c);
 		tcp_conn_done(s, c, ETIMEDOUT);
 		return;
 	}
@@ -174,7 +173,7 @@ void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t)
 {
 	struct tcp_conn *c = t->arg;
 	uint64_t now = tern_stack_now(s);
-	s->tcp.busy++;
+	tcp_hold(s);
 	if (c->dack_at != 0 && c->dack_at <= now) {
 		c->dack_at = 0;
 		if (c->flags & (TF_DELACK | TF_ACKNOW)) {
@@ -188,6 +187,5 @@ void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t)
 		keep_expired(s, c);
 	if (!(c->flags & TF_FREE))
 		tcp_timer_update(s, c);
-	s->tcp.busy--;
-	tcp_reap(s);
+	tcp_unhold(s);
 }

@@ -189,7 +189,7 @@ TEST_F(Tcp, HandshakeNegotiatesOptions)
 	EXPECT_EQ(ci.rcv_wscale, si.snd_wscale);
 	// RFC 6928: IW10
 	EXPECT_EQ(ci.cwnd, 10u * 1448);
-	EXPECT_EQ(ci.lport >= 49152, true);
+	EXPECT_GE(ci.lport, 49152);
 	EXPECT_EQ(si.rport, ci.lport);
 	// the SYN carried mss, sackOK, TS, nop, wscale (Linux's layout)
 	auto fa = tcp_from(0);
@@ -228,18 +228,35 @@ TEST_F(Tcp, OptionsOffNegotiateOff)
 	EXPECT_EQ(ci.mss, 1460);
 }
 
-TEST_F(Tcp, IsnsDifferPerTupleAndTime)
+TEST_F(Tcp, IsnsDifferPerTupleAndMoveWithTime)
 {
-	listen();
-	ASSERT_NE(connect(), nullptr);
+	// RFC 6528: ISN = M + F(4-tuple, secret), M ticking every 4 us
+	ASSERT_NE(connect(81), nullptr);
 	tern_tcp_conn *c1 = client.c;
-	ASSERT_NE(connect(), nullptr);
+	ASSERT_NE(connect(82), nullptr);
 	tern_tcp_info i1, i2;
 	ASSERT_EQ(tern_tcp_info_get(A, c1, &i1), 0);
 	ASSERT_EQ(tern_tcp_info_get(A, client.c, &i2), 0);
-	EXPECT_NE(i1.lport, i2.lport);
+	// same instant, other tuple: F differs
 	EXPECT_NE(i1.snd_una, i2.snd_una);
 	tern_tcp_abort(A, c1);
+	tern_tcp_abort(A, client.c);
+	// same tuple 1 ms later: only M moved, by 1 ms / 4 us
+	tern_tcp_connect_conf cc;
+	memset(&cc, 0, sizeof(cc));
+	cc.remote = v4(kIpB);
+	cc.rport = 81;
+	cc.lport = i1.lport;
+	cc.ops = &kOps;
+	cc.arg = &client;
+	tern_clock_advance(&clk, TERN_NS_PER_MS);
+	client.c = tern_tcp_connect(A, &cc);
+	ASSERT_NE(client.c, nullptr);
+	tern_tcp_info i3;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &i3), 0);
+	EXPECT_EQ(i3.snd_una - i1.snd_una, 250u);
+	tern_tcp_abort(A, client.c);
+	client.c = nullptr;
 }
 
 TEST_F(Tcp, DataBothWaysInOrderIntact)
@@ -516,6 +533,12 @@ TEST_F(Tcp, RstInWindowButNotExactGetsAChallengeAck)
 	pump();
 	EXPECT_EQ(tern_tcp_state(server.c), TERN_TCP_ESTABLISHED);
 	EXPECT_EQ(counter(stats(B), "tcp.challenge_acks"), 1u);
+	// the challenge ACK went out: an ACK of rcv_nxt, no RST
+	auto fb = tcp_from(1);
+	ASSERT_EQ(fb.size(), 1u);
+	EXPECT_EQ(tflags(fb[0]) & (RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG),
+		  RTE_TCP_ACK_FLAG);
+	EXPECT_EQ(get32(fb[0].l4() + 8), si.rcv_nxt);
 	// the exact one resets
 	put32(&tcp[4], si.rcv_nxt);
 	put16(&tcp[16], 0);
