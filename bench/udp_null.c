@@ -179,16 +179,23 @@ static void sink_rx(void *arg, struct tern_udp_pcb *pcb, struct rte_mbuf *m,
 	rte_pktmbuf_free(m);
 }
 
+/* Port 0's TX buffer, counting what the port did not take. */
+static void port_tx_init(struct port_tx *ptx)
+{
+	memset(ptx, 0, sizeof(*ptx));
+	ptx->buf = rte_zmalloc_socket("bench_txbuf", RTE_ETH_TX_BUFFER_SIZE(TX_BUF),
+				      0, rte_socket_id());
+	if (!ptx->buf)
+		die("tx buffer");
+	rte_eth_tx_buffer_init(ptx->buf, TX_BUF);
+	rte_eth_tx_buffer_set_err_callback(ptx->buf, count_unsent, ptx);
+}
+
 static struct result run_port(struct rte_mempool *mp, const struct tern_ol_caps *caps,
 			      const struct opts *o)
 {
-	struct port_tx ptx = {.port = 0};
-	ptx.buf = rte_zmalloc_socket("bench_txbuf", RTE_ETH_TX_BUFFER_SIZE(TX_BUF), 0,
-				     rte_socket_id());
-	if (!ptx.buf)
-		die("tx buffer");
-	rte_eth_tx_buffer_init(ptx.buf, TX_BUF);
-	rte_eth_tx_buffer_set_err_callback(ptx.buf, count_unsent, &ptx);
+	struct port_tx ptx;
+	port_tx_init(&ptx);
 
 	struct tern_clock clk;
 	tern_clock_init_tsc(&clk);
@@ -219,13 +226,8 @@ static struct result run_port(struct rte_mempool *mp, const struct tern_ol_caps 
 static struct result run_hosts(struct rte_mempool *mp, unsigned n,
 			       const struct opts *o)
 {
-	struct port_tx ptx = {.port = 0};
-	ptx.buf = rte_zmalloc_socket("bench_txbuf", RTE_ETH_TX_BUFFER_SIZE(TX_BUF), 0,
-				     rte_socket_id());
-	if (!ptx.buf)
-		die("tx buffer");
-	rte_eth_tx_buffer_init(ptx.buf, TX_BUF);
-	rte_eth_tx_buffer_set_err_callback(ptx.buf, count_unsent, &ptx);
+	struct port_tx ptx;
+	port_tx_init(&ptx);
 	struct tern_clock clk;
 	tern_clock_init_tsc(&clk);
 	struct tern_stack *s = make_stack("hosts", mp, &clk);

@@ -201,4 +201,16 @@ struct tern_worker *dp_worker_create(struct tern_dp *dp, unsigned idx,
 void dp_worker_destroy(struct tern_worker *w);
 int dp_worker_main(void *arg);
 
+/* Frees every mbuf left on *r, then the ring; *r becomes NULL. */
+static inline void dp_ring_drain_free(struct rte_ring **r)
+{
+	void *m;
+	if (*r == NULL)
+		return;
+	while (rte_ring_dequeue(*r, &m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(*r);
+	*r = NULL;
+}
+
 #endif

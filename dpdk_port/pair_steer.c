@@ -163,14 +163,7 @@ void dp_pair_steer_free(struct tern_dp *dp)
 					rte_free((void *)(uintptr_t)dp->pair_cb[d][q]);
 				dp->pair_cb[d][q] = NULL;
 			}
-			struct rte_ring *r = dp->pair_steer[d][q];
-			void *m;
-			if (r == NULL)
-				continue;
-			while (rte_ring_dequeue(r, &m) == 0)
-				rte_pktmbuf_free(m);
-			rte_ring_free(r);
-			dp->pair_steer[d][q] = NULL;
+			dp_ring_drain_free(&dp->pair_steer[d][q]);
 		}
 	}
 	rte_free(dp->pair_rxq);

@@ -156,16 +156,8 @@ void dp_ring_pair_free(struct tern_dp *dp)
 	/* What is still in flight goes back to its pool before the leak
 	 * check. */
 	for (unsigned d = 0; d < 2; d++) {
-		for (unsigned q = 0; q < TERN_DP_MAX_WORKERS; q++) {
-			struct rte_ring *r = dp->pair_rings[d][q];
-			void *m;
-			if (r == NULL)
-				continue;
-			while (rte_ring_dequeue(r, &m) == 0)
-				rte_pktmbuf_free(m);
-			rte_ring_free(r);
-			dp->pair_rings[d][q] = NULL;
-		}
+		for (unsigned q = 0; q < TERN_DP_MAX_WORKERS; q++)
+			dp_ring_drain_free(&dp->pair_rings[d][q]);
 	}
 	dp->have_pair = false;
 }
