@@ -206,9 +206,15 @@ static void listen_input(struct tern_stack *s, struct tcp_listener *l,
 	cold->iss = tcp_isn(s, c);
 	c->snd_una = cold->iss;
 	c->snd_nxt = c->snd_max = cold->iss + 1;
+	c->recover = cold->iss;	/* RFC 6582 3.2 step 1 */
 	STAT_INC(s, tcp_passive_opens);
 	tcp_set_state(s, c, TERN_TCP_SYN_RECEIVED);
 	tcp_send_seg(s, c, cold->iss, 0, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	/* the handshake's RTT is the first sample (RFC 6298 2.2), as for
+	 * an active open; a retransmitted SYN,ACK gives none (Karn) */
+	c->flags |= TF_RTT_TIMING;
+	c->rtt_seq = cold->iss;
+	c->rtt_start_us = tcp_now_us(s);
 	tcp_rto_arm(s, c);
 }
 
@@ -531,7 +537,10 @@ static void dup_ack(struct tern_stack *s, struct tcp_conn *c,
 		    flight + c->mss <= c->cwnd + 2u * c->mss &&
 		    seq_leq(c->snd_nxt + c->mss, c->snd_una + c->snd_wnd)) {
 			uint32_t len = RTE_MIN((uint32_t)c->mss, sndq_end - c->snd_nxt);
-			if (tcp_send_seg(s, c, c->snd_nxt, len, RTE_TCP_ACK_FLAG) == 0) {
+			uint8_t fl = RTE_TCP_ACK_FLAG;
+			if (c->snd_nxt + len == sndq_end)
+				fl |= RTE_TCP_PSH_FLAG;
+			if (tcp_send_seg(s, c, c->snd_nxt, len, fl) == 0) {
 				c->snd_nxt += len;
 				c->snd_max = seq_max(c->snd_max, c->snd_nxt);
 				STAT_ADD(s, tcp_tx_bytes, len);
@@ -581,6 +590,10 @@ static bool ack_input(struct tern_stack *s, struct tcp_conn *c,
 		c->snd_una = g->ack;
 		c->backoff = 0;
 		c->rto_at = 0;	/* the window: below, as for any ACK */
+		if (c->flags & TF_RTT_TIMING) {
+			c->flags &= ~(uint32_t)TF_RTT_TIMING;
+			tcp_rtt_sample(s, c, tcp_now_us(s) - c->rtt_start_us);
+		}
 		tcp_set_state(s, c, TERN_TCP_ESTABLISHED);
 		keepalive_touch(s, c);
 		tcp_timer_update(s, c);

@@ -346,11 +346,17 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 			break;	/* Nagle (RFC 1122 4.2.3.4) */
 		bool fin = (c->flags & TF_SHUT_WR) && c->snd_nxt + len == sndq_end;
 		uint8_t fl = RTE_TCP_ACK_FLAG;
-		if (len > 0 && len == unsent)
+		/* PSH where the data ends, and where new data stops at the
+		 * congestion window outside recovery (what Linux marks; a
+		 * burst cut by the peer's window carries none) */
+		bool rexmit = seq_lt(c->snd_nxt, c->snd_max);
+		if (len > 0 && (len == unsent ||
+				(!rexmit && c->cwnd < c->snd_wnd &&
+				 !(c->flags & TF_RECOVERY) &&
+				 avail - len < RTE_MIN(unsent - len, (uint32_t)c->mss))))
 			fl |= RTE_TCP_PSH_FLAG;
 		if (fin)
 			fl |= RTE_TCP_FIN_FLAG;
-		bool rexmit = seq_lt(c->snd_nxt, c->snd_max);
 		if (tcp_send_seg(s, c, c->snd_nxt, len, fl) == -ENOBUFS)
 			break;
 		if (rexmit) {

@@ -65,6 +65,24 @@ struct pd {
 	uint64_t tick_ns;
 };
 
+static int pd_trace = -1;
+
+/* TERN_PD_TRACE=1: each packet in and out on stderr, with virtual time */
+static void trace_pkt(struct pd *pd, const char *dir, const uint8_t *ip, size_t len)
+{
+	if (pd_trace < 0)
+		pd_trace = getenv("TERN_PD_TRACE") != NULL;
+	if (!pd_trace || len < 40 || (ip[0] >> 4) != 4 || ip[9] != 6)
+		return;
+	const uint8_t *t = ip + (ip[0] & 15) * 4;
+	uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+	uint32_t ack = (uint32_t)t[8] << 24 | (uint32_t)t[9] << 16 | (uint32_t)t[10] << 8 | t[11];
+	unsigned plen = (unsigned)(len - (size_t)((ip[0] & 15) * 4) - (size_t)((t[12] >> 4) * 4));
+	fprintf(stderr, "pd %.6f %s flags=%02x seq=%u ack=%u len=%u\n",
+		(double)(tern_clock_now(&pd->clk) - PD_START_NS) / 1e9, dir, t[13],
+		seq, ack, plen);
+}
+
 static const uint8_t kMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
 static const uint8_t kGwMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 
@@ -88,6 +106,7 @@ static uint16_t pd_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
 							 (uint32_t)len, o->data);
 			if (p != o->data)
 				memcpy(o->data, p, len);
+			trace_pkt(pd, "out", o->data, len);
 			if (pd->tail)
 				pd->tail->next = o;
 			else
@@ -159,6 +178,7 @@ static int pd_netdev_send(void *ud, const void *buf, size_t count)
 		m->pkt_len += (uint32_t)k;
 		off += k;
 	}
+	trace_pkt(pd, "in ", buf, count);
 	tern_stack_input(pd->s, 0, &m, 1);
 	pthread_cond_broadcast(&pd->changed);
 	pthread_mutex_unlock(&pd->lock);
