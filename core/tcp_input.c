@@ -383,7 +383,19 @@ static void data_input(struct tern_stack *s, struct tcp_conn *c,
 	/* delayed ACK (RFC 1122 4.2.3.2; RFC 5681 4.2): at least every
 	 * second full-sized segment, within delack */
 	c->unacked_segs++;
-	if (s->tcp.no_delack || (c->flags & TF_QUICKACK) ||
+	if (!(c->flags & TF_DATA_SEEN)) {
+		/* quick ACKs at the start (as Linux: up to 16, half the
+		 * window in segments), so a peer in slow start is not held
+		 * back by our delayed ACKs (RFC 5681 4.2 allows it) */
+		c->flags |= TF_DATA_SEEN;
+		uint32_t n = tcp_cold_of(s, c)->rcvbuf /
+			     (2u * RTE_MAX(tcp_cold_of(s, c)->rcv_mss, 1));
+		c->quickacks = (uint16_t)RTE_MIN(n, 16u);
+	}
+	bool quick = c->quickacks > 0;
+	if (quick)
+		c->quickacks--;
+	if (s->tcp.no_delack || (c->flags & TF_QUICKACK) || quick ||
 	    c->unacked_segs >= 2) {
 		c->flags |= TF_ACKNOW;
 	} else if (!(c->flags & TF_DELACK)) {
@@ -806,7 +818,8 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 			 * application resets the connection */
 			STAT_INC(s, tcp_drop_after_close);
 			rte_pktmbuf_free(m);
-			tcp_send_rst(s, c);
+			/* as a reply to the segment: <SEQ=SEG.ACK><CTL=RST> */
+			tcp_send_seg(s, c, g->ack, 0, RTE_TCP_RST_FLAG);
 			tcp_conn_done(s, c, 0);
 			return;
 		}

@@ -325,6 +325,12 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	uint32_t sndq_end = c->snd_una + c->sndq_bytes;
 	bool sent = false;
+	uint32_t now_ms = (uint32_t)(tern_stack_now(s) / TERN_NS_PER_MS);
+	/* RFC 5681 4.1: after an idle period longer than an RTO, start
+	 * again from the restart window */
+	if (c->snd_una == c->snd_max && seq_gt(sndq_end, c->snd_nxt) &&
+	    c->lsnd_ms != 0 && now_ms - c->lsnd_ms > c->rto_us / 1000u)
+		tcp_cc_of(cold)->after_idle(s, c);
 
 	for (;;) {
 		uint32_t wnd = RTE_MIN(c->snd_wnd, c->cwnd);
@@ -371,6 +377,8 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 				c->rtt_start_us = tcp_now_us(s);
 			}
 		}
+		if (len > 0)
+			c->lsnd_ms = now_ms | 1;	/* 0 is never */
 		c->snd_nxt += len + (fin ? 1 : 0);
 		if (fin && !(c->flags & TF_FIN_SENT)) {
 			c->flags |= TF_FIN_SENT;

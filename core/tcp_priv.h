@@ -112,6 +112,7 @@ enum {
 	TF_QUICKACK = 1 << 16,	/* ACK every segment for a while */
 	TF_RTT_TIMING = 1 << 17,	/* rtt_seq is being timed */
 	TF_KEEPALIVE = 1 << 18,
+	TF_DATA_SEEN = 1 << 19,	/* data has arrived (quick ACKs armed) */
 	TF_FREE = 1 << 20,	/* to be freed when the input unwinds */
 	TF_ACCEPTED = 1 << 21,	/* given to the listener's accept */
 	TF_FIN_TOLD = 1 << 22,	/* recv(NULL) was called */
@@ -158,7 +159,9 @@ struct tcp_conn {
 	uint32_t srtt, rttvar, rto_us;
 	uint32_t rtt_seq;		/* the segment being timed */
 	uint32_t rtt_start_us;		/* its send time (low 32 bits) */
-	uint32_t unacked_segs;		/* full segments since our last ACK */
+	uint16_t unacked_segs;		/* full segments since our last ACK */
+	uint16_t quickacks;		/* segments still ACKed at once */
+	uint32_t lsnd_ms;		/* when data last left (RFC 5681 4.1) */
 	/* the send queue: packets the application gave, in order; the head
 	 * starts at snd_una - sndq_off ... */
 	struct pktq sndq;
