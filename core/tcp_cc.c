@@ -20,14 +20,18 @@ static void reno_init(struct tern_stack *s, struct tcp_conn *c)
 }
 
 /* Slow start (RFC 5681 3.1), shared by every algorithm (RFC 9438 4.10
- * for CUBIC): cwnd grows by the bytes acked, at most L = 2 SMSS per ACK
- * (appropriate byte counting, RFC 3465, with delayed ACKs). false when
- * cwnd has reached ssthresh: congestion avoidance is the caller's. */
+ * for CUBIC): cwnd grows by every byte acked, up to ssthresh. RFC 3465
+ * bounds the growth per ACK at L = 2 SMSS; Linux does not, and neither
+ * does tern: receivers with GRO or LRO (Linux's, most NICs') acknowledge
+ * a whole burst with one stretch ACK, and an L bound halves slow start's
+ * growth against them. false when cwnd has reached ssthresh: congestion
+ * avoidance is the caller's. */
 static bool slow_start(struct tcp_conn *c, uint32_t acked)
 {
 	if (c->cwnd >= c->ssthresh)
 		return false;
-	c->cwnd += RTE_MIN(acked, 2u * c->mss);
+	uint64_t w = (uint64_t)c->cwnd + acked;
+	c->cwnd = (uint32_t)RTE_MIN(w, (uint64_t)RTE_MAX(c->ssthresh, c->cwnd));
 	return true;
 }
 

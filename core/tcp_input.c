@@ -751,9 +751,14 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 			tcp_conn_done(s, c, ECONNREFUSED);
 			return;
 		case TERN_TCP_ESTABLISHED:
-		case TERN_TCP_CLOSE_WAIT:
 			STAT_INC(s, tcp_estab_resets);
 			tcp_conn_done(s, c, ECONNRESET);
+			return;
+		case TERN_TCP_CLOSE_WAIT:
+			/* the peer already closed its side: what fails now
+			 * is our writing (Linux tcp_reset: EPIPE) */
+			STAT_INC(s, tcp_estab_resets);
+			tcp_conn_done(s, c, EPIPE);
 			return;
 		case TERN_TCP_FIN_WAIT_1:
 		case TERN_TCP_FIN_WAIT_2:

@@ -555,9 +555,9 @@ ssize_t tern_sock_send(struct tern_socks *t, int fd, const void *buf,
 		return -EPIPE;
 	if (k->state == SK_CONNECTING)
 		return -EAGAIN;
-	if (k->state != SK_CONNECTED)
-		return -ENOTCONN;
-	if (k->c == NULL)
+	/* as Linux (sk_stream_wait_connect): writing to a socket that is
+	 * not connected, or no longer, is EPIPE */
+	if (k->state != SK_CONNECTED || k->c == NULL)
 		return -EPIPE;
 	if (len == 0)
 		return 0;

@@ -14,7 +14,9 @@
  *   block waits for the other thread (packetdrill runs blocking calls on
  *   a thread of their own) to change something, and tries again.
  *
- * One lock guards the stack: packetdrill's two threads both call in.
+ * One lock guards the stack: packetdrill's two threads both call in;
+ * a blocked call that was woken acts before virtual time moves again
+ * (pd_settle), so runs do not depend on how the OS schedules threads.
  * Flags (--so_flags): "local_ip=A.B.C.D[;mtu=N]". The stack owns local_ip
  * in 192.168.0.0/16 with gateway 192.168.0.1, through which packetdrill's
  * remote 192.0.2.1 is reached. */
@@ -55,7 +57,11 @@ struct out_pkt {
 
 struct pd {
 	pthread_mutex_t lock;
-	pthread_cond_t changed;
+	pthread_cond_t changed;		/* the stack changed: blocked calls retry */
+	pthread_cond_t settled;		/* a woken blocked call has retried */
+	uint64_t gen;			/* changes so far */
+	uint64_t waiter_seen;		/* the change a blocked call last saw */
+	bool waiting;			/* a call is blocked in pd_wait() */
 	struct tern_clock clk;
 	struct rte_mempool *pool;
 	struct tern_stack *s;
@@ -85,6 +91,51 @@ static void trace_pkt(struct pd *pd, const char *dir, const uint8_t *ip, size_t 
 
 static const uint8_t kMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
 static const uint8_t kGwMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+
+
+/* ---- the two threads ------------------------------------------------------
+ * packetdrill runs a blocking call on a thread of its own and carries on
+ * with the script once that thread sleeps. The call sleeps in pd_wait()
+ * until the stack changes (pd_changed()); before virtual time moves or the
+ * wire is read, pd_settle() waits until a woken call has looked at the
+ * change (retried, then returned or slept again). So what the call does
+ * with an ACK that made room happens at the ACK's virtual time, on every
+ * run, however the OS schedules the threads. */
+
+static void pd_changed(struct pd *pd)
+{
+	pd->gen++;
+	pthread_cond_broadcast(&pd->changed);
+}
+
+/* With the lock held, by a blocked call: sleeps until the next change. */
+static void pd_wait(struct pd *pd)
+{
+	pd->waiting = true;
+	pd->waiter_seen = pd->gen;
+	pthread_cond_broadcast(&pd->settled);
+	while (pd->waiter_seen == pd->gen)
+		pthread_cond_wait(&pd->changed, &pd->lock);
+	pd->waiting = false;
+}
+
+/* With the lock held: lets a woken blocked call retry first (bounded by
+ * a real second, so a bug cannot hang the run). */
+static void pd_settle(struct pd *pd)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	while (pd->waiting && pd->waiter_seen != pd->gen)
+		if (pthread_cond_timedwait(&pd->settled, &pd->lock, &until) != 0)
+			break;
+}
+
+/* A blocked call is done (returns): whoever waits to settle may go on. */
+static void pd_done(struct pd *pd)
+{
+	pthread_cond_broadcast(&pd->settled);
+}
 
 /* ---- the wire ------------------------------------------------------------ */
 
@@ -122,6 +173,7 @@ static uint16_t pd_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
  * way so what the timers send leaves at its own time. */
 static void advance_to(struct pd *pd, uint64_t target)
 {
+	pd_settle(pd);
 	uint64_t now = tern_clock_now(&pd->clk);
 	while (now < target) {
 		uint64_t nt = tern_stack_next_timer(pd->s);
@@ -133,8 +185,12 @@ static void advance_to(struct pd *pd, uint64_t target)
 		tern_clock_advance(&pd->clk, to - now);
 		now = to;
 		tern_stack_run_timers(pd->s);
+		pd_changed(pd);
+		pd_settle(pd);
 	}
 	tern_stack_run_timers(pd->s);
+	pd_changed(pd);
+	pd_settle(pd);
 }
 
 static int pd_netdev_send(void *ud, const void *buf, size_t count)
@@ -180,7 +236,8 @@ static int pd_netdev_send(void *ud, const void *buf, size_t count)
 	}
 	trace_pkt(pd, "in ", buf, count);
 	tern_stack_input(pd->s, 0, &m, 1);
-	pthread_cond_broadcast(&pd->changed);
+	pd_changed(pd);
+	pd_settle(pd);
 	pthread_mutex_unlock(&pd->lock);
 	return 0;
 }
@@ -192,20 +249,16 @@ static int pd_netdev_receive(void *ud, void *buf, size_t *count,
 	pthread_mutex_lock(&pd->lock);
 	uint64_t give_up = tern_clock_now(&pd->clk) + PD_RECV_GIVE_UP_NS;
 	while (pd->head == NULL && tern_clock_now(&pd->clk) < give_up) {
-		/* let a blocked call on the other thread run first */
-		pthread_cond_broadcast(&pd->changed);
+		/* let a blocked call on the other thread act first */
+		pd_settle(pd);
+		if (pd->head != NULL)
+			break;
 		uint64_t now = tern_clock_now(&pd->clk);
 		uint64_t nt = tern_stack_next_timer(pd->s);
 		uint64_t to = nt > now && nt != UINT64_MAX ? nt : now + PD_IDLE_STEP_NS;
 		if (to > now + PD_IDLE_STEP_NS && nt == UINT64_MAX)
 			to = now + PD_IDLE_STEP_NS;
 		advance_to(pd, to);
-		if (pd->head == NULL) {
-			/* give the syscall thread a moment to act */
-			pthread_mutex_unlock(&pd->lock);
-			sched_yield();
-			pthread_mutex_lock(&pd->lock);
-		}
 	}
 	struct out_pkt *o = pd->head;
 	if (o == NULL) {
@@ -230,7 +283,6 @@ static int pd_usleep(void *ud, useconds_t usec)
 	struct pd *pd = ud;
 	pthread_mutex_lock(&pd->lock);
 	advance_to(pd, tern_clock_now(&pd->clk) + (uint64_t)usec * 1000u);
-	pthread_cond_broadcast(&pd->changed);
 	pthread_mutex_unlock(&pd->lock);
 	return 0;
 }
@@ -244,7 +296,6 @@ static int pd_gettimeofday(void *ud, struct timeval *tv, struct timezone *tz)
 	 * move a little on every call (README) */
 	advance_to(pd, tern_clock_now(&pd->clk) + 1000u);
 	uint64_t now = tern_clock_now(&pd->clk);
-	pthread_cond_broadcast(&pd->changed);
 	pthread_mutex_unlock(&pd->lock);
 	tv->tv_sec = (time_t)(now / TERN_NS_PER_S);
 	tv->tv_usec = (suseconds_t)((now % TERN_NS_PER_S) / 1000u);
@@ -273,9 +324,9 @@ static long ret(long rc)
 			if (!(again) ||                                        \
 			    tern_sock_is_nonblocking((pd)->socks, (fd)))       \
 				break;                                         \
-			pthread_cond_wait(&(pd)->changed, &(pd)->lock);        \
+			pd_wait(pd);                                           \
 		}                                                              \
-		pthread_cond_broadcast(&(pd)->changed);                        \
+		pd_changed(pd); pd_done(pd);                                   \
 		pthread_mutex_unlock(&(pd)->lock);                             \
 		_rc;                                                           \
 	})
@@ -285,7 +336,7 @@ static long ret(long rc)
 		long _rc;                                                      \
 		pthread_mutex_lock(&(pd)->lock);                               \
 		_rc = (expr);                                                  \
-		pthread_cond_broadcast(&(pd)->changed);                        \
+		pd_changed(pd); pd_done(pd);                                   \
 		pthread_mutex_unlock(&(pd)->lock);                             \
 		_rc;                                                           \
 	})
@@ -324,11 +375,12 @@ static int pd_connect(void *ud, int fd, const struct sockaddr *a, socklen_t l)
 	if (!tern_sock_is_nonblocking(pd->socks, fd)) {
 		/* a blocking connect waits for the handshake's outcome */
 		while (rc == -EINPROGRESS || rc == -EALREADY) {
-			pthread_cond_wait(&pd->changed, &pd->lock);
+			pd_wait(pd);
 			rc = tern_sock_connect(pd->socks, fd, a, l);
 		}
 	}
-	pthread_cond_broadcast(&pd->changed);
+	pd_changed(pd);
+	pd_done(pd);
 	pthread_mutex_unlock(&pd->lock);
 	return (int)ret(rc);
 }
@@ -389,9 +441,10 @@ static ssize_t pd_send(void *ud, int fd, const void *buf, size_t len, int flags)
 			done += (size_t)rc;
 		if (nb || done == len || (rc < 0 && rc != -EAGAIN))
 			break;
-		pthread_cond_wait(&pd->changed, &pd->lock);
+		pd_wait(pd);
 	}
-	pthread_cond_broadcast(&pd->changed);
+	pd_changed(pd);
+	pd_done(pd);
 	pthread_mutex_unlock(&pd->lock);
 	if (done > 0)
 		return (ssize_t)done;
@@ -489,8 +542,9 @@ static int pd_poll(void *ud, struct pollfd *fds, nfds_t n, int timeout)
 		rc = tern_sock_poll(pd->socks, fds, n);
 		if (rc != 0 || timeout == 0 || tern_clock_now(&pd->clk) >= until)
 			break;
-		pthread_cond_wait(&pd->changed, &pd->lock);
+		pd_wait(pd);
 	}
+	pd_done(pd);
 	pthread_mutex_unlock(&pd->lock);
 	return rc;
 }
@@ -586,6 +640,7 @@ void packetdrill_interface_init(const char *flags, struct packetdrill_interface 
 		pd_die("calloc");
 	pthread_mutex_init(&pd->lock, NULL);
 	pthread_cond_init(&pd->changed, NULL);
+	pthread_cond_init(&pd->settled, NULL);
 	tern_clock_init_virtual(&pd->clk, PD_START_NS);
 	pd->pool = rte_pktmbuf_pool_create("tern_pd", 16383, 0, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);

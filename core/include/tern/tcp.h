@@ -14,7 +14,8 @@
  * - closed: the connection left the application, err 0 after a close the
  *   application asked for (the last callback; the handle is then
  *   invalid), or ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE when it
- *   failed (also final).
+ *   failed (also final); a RST in CLOSE-WAIT (the peer had finished
+ *   sending) is EPIPE, as Linux reports it.
  *
  * Passive opens: a listener's accept callback is given each connection
  * when its handshake completes (RFC 9293 3.5: SYN-RECEIVED -> ESTABLISHED)
