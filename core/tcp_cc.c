@@ -57,7 +57,7 @@ static void reno_rto(struct tern_stack *s, struct tcp_conn *c)
 	(void)s;
 	/* RFC 5681 3.1: only the first expiry of a loss episode sets
 	 * ssthresh; the loss window is one segment */
-	if (c->backoff <= 1)
+	if (c->retries <= 1)
 		c->ssthresh = RTE_MAX(flight_of(c) / 2, 2u * c->mss);
 	c->cwnd = c->mss;
 }
@@ -157,7 +157,7 @@ static void cubic_cong(struct tern_stack *s, struct tcp_conn *c)
 
 static void cubic_rto(struct tern_stack *s, struct tcp_conn *c)
 {
-	if (c->backoff <= 1)
+	if (c->retries <= 1)
 		cubic_cong(s, c);
 	c->cwnd = c->mss;
 	c->cc.cubic.epoch_ms = 0;

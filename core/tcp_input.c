@@ -255,6 +255,7 @@ static void syn_sent_input(struct tern_stack *s, struct tcp_conn *c,
 	if (ack) {
 		c->snd_una = g->ack;
 		c->backoff = 0;
+		c->retries = 0;
 		c->rto_at = 0;
 		if (c->flags & TF_RTT_TIMING) {
 			c->flags &= ~(uint32_t)TF_RTT_TIMING;
@@ -424,8 +425,11 @@ static void ack_advance(struct tern_stack *s, struct tcp_conn *c,
 	if ((c->flags & TF_RTT_TIMING) && seq_gt(g->ack, c->rtt_seq)) {
 		c->flags &= ~(uint32_t)TF_RTT_TIMING;
 		tcp_rtt_sample(s, c, tcp_now_us(s) - c->rtt_start_us);
+		/* the backed-off RTO stays until a sample replaces it
+		 * (RFC 6298 5, Karn) */
+		c->backoff = 0;
 	}
-	c->backoff = 0;
+	c->retries = 0;
 	tcp_sndq_acked(s, c, data);
 	cold->bytes_acked += data;
 	c->snd_una = g->ack;
@@ -601,6 +605,7 @@ static bool ack_input(struct tern_stack *s, struct tcp_conn *c,
 		}
 		c->snd_una = g->ack;
 		c->backoff = 0;
+		c->retries = 0;
 		c->rto_at = 0;	/* the window: below, as for any ACK */
 		if (c->flags & TF_RTT_TIMING) {
 			c->flags &= ~(uint32_t)TF_RTT_TIMING;

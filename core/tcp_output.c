@@ -396,6 +396,8 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 		tcp_send_ack(s, c);
 	if (c->snd_una != c->snd_max) {
 		if (c->rto_at == 0 || (c->flags & TF_PERSIST)) {
+			if (c->flags & TF_PERSIST)
+				c->backoff = 0;	/* the window opened */
 			c->flags &= ~(uint32_t)TF_PERSIST;
 			tcp_rto_arm(s, c);
 		}

@@ -154,13 +154,15 @@ struct tcp_conn {
 	uint32_t ts_recent;		/* RFC 7323 4.3 */
 	uint16_t mss;			/* send MSS (payload bytes) */
 	uint8_t dupacks;
-	uint8_t backoff;		/* RTO doublings */
+	uint8_t backoff;		/* RTO doublings (reset by an RTT
+					 * sample only: Karn, RFC 6298 5) */
 	/* RTT (RFC 6298), microseconds; srtt scaled by 8, rttvar by 4 */
 	uint32_t srtt, rttvar, rto_us;
 	uint32_t rtt_seq;		/* the segment being timed */
 	uint32_t rtt_start_us;		/* its send time (low 32 bits) */
 	uint16_t unacked_segs;		/* full segments since our last ACK */
-	uint16_t quickacks;		/* segments still ACKed at once */
+	uint8_t quickacks;		/* segments still ACKed at once */
+	uint8_t retries;		/* RTOs in a row without progress */
 	uint32_t lsnd_ms;		/* when data last left (RFC 5681 4.1) */
 	/* the send queue: packets the application gave, in order; the head
 	 * starts at snd_una - sndq_off ... */

@@ -100,14 +100,16 @@ static void rto_expired(struct tern_stack *s, struct tcp_conn *c)
 		   c->state == TERN_TCP_SYN_RECEIVED;
 	uint8_t limit = !syn ? s->tcp.retries :
 			cold->syn_retries ? cold->syn_retries : s->tcp.syn_retries;
-	if (c->backoff >= limit) {
+	if (c->retries >= limit) {
 		STAT_INC(s, tcp_conn_timeouts);
 		if (c->state == TERN_TCP_SYN_SENT)
 			STAT_INC(s, tcp_attempt_fails);
 		tcp_conn_done(s, c, ETIMEDOUT);
 		return;
 	}
-	c->backoff++;
+	c->retries++;
+	if (c->backoff < 16)
+		c->backoff++;
 	/* Karn: no RTT from what is sent again */
 	c->flags &= ~(uint32_t)TF_RTT_TIMING;
 	if (c->state == TERN_TCP_SYN_SENT) {
