@@ -279,6 +279,19 @@ static void syn_sent_input(struct tern_stack *s, struct tcp_conn *c,
 
 /* ---- data ------------------------------------------------------------------ */
 
+/* Data that arrived twice: the next ACK reports it first, as a D-SACK
+ * block (RFC 2883 4), and goes at once. */
+static void tcp_dsack_note(struct tern_stack *s, struct tcp_conn *c,
+			   uint32_t start, uint32_t end)
+{
+	if (!(c->flags & TF_SACK) || start == end)
+		return;
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	cold->dsack_start = start;
+	cold->dsack_end = end;
+	c->flags |= TF_ACKNOW;
+}
+
 /* Inserts m (data only, covering [seq, seq + pkt_len), after rcv_nxt)
  * into the out-of-order queue, trimming what the queue already holds.
  * The segment's sequence is kept in m->hash.usr. */
@@ -306,6 +319,8 @@ static void ooo_insert(struct tern_stack *s, struct tcp_conn *c,
 		/* overlaps q: keep q's bytes, trim ours */
 		if (seq_geq(seq, qs) && seq_leq(end, qe)) {
 			STAT_INC(s, tcp_drop_dup_data);
+			tcp_dsack_note(s, c, seq, end);
+			q->hash.fdir.hi = ++s->tcp.ooo_stamp;	/* latest */
 			rte_pktmbuf_free(m);
 			return;
 		}
@@ -322,6 +337,7 @@ static void ooo_insert(struct tern_stack *s, struct tcp_conn *c,
 		link = pktq_nextp(off, q);
 	}
 	m->hash.usr = seq;
+	m->hash.fdir.hi = ++s->tcp.ooo_stamp;
 	*pktq_nextp(off, m) = *link;
 	*link = m;
 	if (*pktq_nextp(off, m) == NULL)
@@ -731,6 +747,9 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 			rte_pktmbuf_free(m);
 			return;
 		}
+		/* data wholly below rcv_nxt came twice: say so (D-SACK) */
+		if (g->len > 0 && seq_leq(g->seq + g->len, c->rcv_nxt))
+			tcp_dsack_note(s, c, g->seq, g->seq + g->len);
 		ack_and_drop(s, c, g, m, &s->st.tcp_drop_out_of_window);
 		return;
 	}
@@ -836,6 +855,7 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 		/* drop what precedes rcv_nxt */
 		if (seq_lt(dseq, c->rcv_nxt)) {
 			uint32_t cut = c->rcv_nxt - dseq;
+			tcp_dsack_note(s, c, dseq, dseq + RTE_MIN(cut, dlen));
 			if (cut >= dlen) {
 				STAT_INC(s, tcp_drop_dup_data);
 				rte_pktmbuf_free(m);

@@ -168,25 +168,63 @@ static int attach_data(struct tern_stack *s, struct tcp_conn *c,
 }
 
 /* SACK blocks (RFC 2018 section 4) from the out-of-order queue: the
- * queue holds disjoint runs in order; each run of adjacent segments is
- * one block. The first block should hold the latest segment; tern
- * reports the runs from the lowest, which covers the same data. */
-static unsigned sack_blocks(struct tern_stack *s, const struct tcp_conn *c,
+ * queue holds disjoint segments in order; each run of adjacent segments
+ * is one block. The block holding the latest segment goes first, then
+ * the others from the most recently received (each segment's arrival
+ * stamp is in m->hash.fdir.hi), as RFC 2018 asks and Linux does. A
+ * duplicate the peer sent is reported before them all (D-SACK, RFC 2883
+ * 4), once. */
+static unsigned sack_blocks(struct tern_stack *s, struct tcp_conn *c,
 			    struct tcp_sack_block *b, unsigned max)
 {
+	struct tcp_cold *cold = tcp_cold_of(s, c);
 	unsigned n = 0;
-	for (struct rte_mbuf *m = c->ooo.head; m != NULL;
-	     m = *pktq_nextp(s->pkt_next_off, m)) {
-		uint32_t start = m->hash.usr, end = start + m->pkt_len;
-		if (n > 0 && b[n - 1].end == start) {
-			b[n - 1].end = end;
-			continue;
+	if (cold->dsack_start != cold->dsack_end && max > 0) {
+		b[0].start = cold->dsack_start;
+		b[0].end = cold->dsack_end;
+		cold->dsack_start = cold->dsack_end = 0;
+		n = 1;
+	}
+	unsigned first = n;
+	uint32_t stamp[TCP_MAX_SACK];
+	uint32_t cs = 0, ce = 0, cstamp = 0;
+	bool open = false;
+	for (struct rte_mbuf *m = c->ooo.head;; m = *pktq_nextp(s->pkt_next_off, m)) {
+		uint32_t start = 0, end = 0, st = 0;
+		if (m != NULL) {
+			start = m->hash.usr;
+			end = start + m->pkt_len;
+			st = m->hash.fdir.hi;
+			if (open && ce == start) {
+				ce = end;
+				cstamp = RTE_MAX(cstamp, st);
+				continue;
+			}
 		}
-		if (n == max)
+		if (open) {
+			/* keep the run if it is among the latest `max` */
+			unsigned i = n;
+			while (i > first && (int32_t)(cstamp - stamp[i - 1]) > 0)
+				i--;
+			if (i < max) {
+				unsigned last = n < max ? n : max - 1;
+				for (unsigned j = last; j > i; j--) {
+					b[j] = b[j - 1];
+					stamp[j] = stamp[j - 1];
+				}
+				b[i].start = cs;
+				b[i].end = ce;
+				stamp[i] = cstamp;
+				if (n < max)
+					n++;
+			}
+		}
+		if (m == NULL)
 			break;
-		b[n].start = start;
-		b[n].end = end;
-		n++;
+		cs = start;
+		ce = end;
+		cstamp = st;
+		open = true;
 	}
 	return n;
 }
@@ -209,7 +247,8 @@ int tcp_send_seg(struct tern_stack *s, struct tcp_conn *c, uint32_t seq,
 	o.ws = (c->flags & TF_WS) != 0;
 	o.wscale = c->rcv_wscale;
 	o.nsack = 0;
-	if (!syn && (c->flags & TF_SACK) && c->ooo.n > 0)
+	if (!syn && (c->flags & TF_SACK) &&
+	    (c->ooo.n > 0 || cold->dsack_start != cold->dsack_end))
 		o.nsack = (uint8_t)sack_blocks(s, c, o.sack, o.ts ? 3 : 4);
 
 	uint8_t optbuf[40];

@@ -212,6 +212,8 @@ struct tcp_cold {
 	uint32_t retransmits;
 	uint32_t sack_high;		/* highest end of a SACK block the
 					 * peer sent (tcp_input.c) */
+	uint32_t dsack_start, dsack_end;	/* a duplicate to report
+						 * (RFC 2883); equal: none */
 };
 
 struct tcp_listener {
@@ -271,6 +273,9 @@ struct tcp_state {
 	uint32_t nreap;
 	/* ISNs (RFC 6528): the secret of F() */
 	uint64_t isn_key[2];
+	/* arrival order of out-of-order segments (the first SACK block is
+	 * the latest, RFC 2018 4), kept in each segment's m->hash.fdir.hi */
+	uint32_t ooo_stamp;
 	/* configuration */
 	uint64_t msl_ns, delack_ns, fin_timeout_ns;
 	uint32_t rto_min_us, rto_init_us, rto_max_us;
