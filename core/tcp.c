@@ -216,6 +216,7 @@ struct tern_tcp_conn *tern_tcp_connect(struct tern_stack *s,
 	cold->iss = tcp_isn(s, c);
 	c->snd_una = cold->iss;
 	c->snd_nxt = c->snd_max = cold->iss + 1;
+	c->snd_sml = cold->iss;
 	c->recover = cold->iss;
 	tcp_set_state(s, c, TERN_TCP_SYN_SENT);
 	c->flags |= TF_RTT_TIMING;

@@ -206,6 +206,7 @@ static void listen_input(struct tern_stack *s, struct tcp_listener *l,
 	cold->iss = tcp_isn(s, c);
 	c->snd_una = cold->iss;
 	c->snd_nxt = c->snd_max = cold->iss + 1;
+	c->snd_sml = cold->iss;
 	c->recover = cold->iss;	/* RFC 6582 3.2 step 1 */
 	STAT_INC(s, tcp_passive_opens);
 	tcp_set_state(s, c, TERN_TCP_SYN_RECEIVED);
@@ -332,7 +333,7 @@ static void ooo_insert(struct tern_stack *s, struct tcp_conn *c,
 			break;
 		}
 		/* ours starts inside q and runs past it */
-		rte_pktmbuf_adj(m, (uint16_t)(qe - seq));
+		wf_trim_front(m, qe - seq);
 		seq = qe;
 		link = pktq_nextp(off, q);
 	}
@@ -365,7 +366,7 @@ static bool ooo_drain(struct tern_stack *s, struct tcp_conn *c)
 			rte_pktmbuf_free(q);
 			continue;
 		}
-		rte_pktmbuf_adj(q, (uint16_t)(c->rcv_nxt - qs));
+		wf_trim_front(q, c->rcv_nxt - qs);
 		c->rcv_nxt = qe;
 		any = true;
 		tcp_deliver(s, c, q);
@@ -863,7 +864,7 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 				dlen = 0;
 				c->flags |= TF_ACKNOW;	/* RFC 5681 4.2 */
 			} else {
-				rte_pktmbuf_adj(m, (uint16_t)cut);
+				wf_trim_front(m, cut);
 				dseq += cut;
 				dlen -= cut;
 			}

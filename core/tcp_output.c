@@ -385,10 +385,16 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 			break;	/* window closed: the persist timer decides */
 		if (len > 0 && len < c->mss && len < unsent)
 			break;	/* wait for more window (sender SWS) */
+		/* Nagle (RFC 1122 4.2.3.4) with Minshall's refinement, as
+		 * Linux and FreeBSD: a short segment waits only while
+		 * another short one is unacknowledged, so a write that ends
+		 * in a partial segment is not held behind its own full ones */
 		if (len > 0 && len < c->mss && c->snd_nxt != c->snd_una &&
+		    seq_gt(c->snd_sml, c->snd_una) &&
+		    seq_leq(c->snd_sml, c->snd_nxt) &&
 		    !(c->flags & TF_NODELAY) && !(c->flags & TF_SHUT_WR) &&
 		    !(cold->max_sndwnd > 0 && len >= cold->max_sndwnd / 2))
-			break;	/* Nagle (RFC 1122 4.2.3.4) */
+			break;
 		bool fin = (c->flags & TF_SHUT_WR) && c->snd_nxt + len == sndq_end;
 		uint8_t fl = RTE_TCP_ACK_FLAG;
 		/* PSH where the data ends, and where new data stops at the
@@ -418,6 +424,8 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 		}
 		if (len > 0)
 			c->lsnd_ms = now_ms | 1;	/* 0 is never */
+		if (len > 0 && len < c->mss)
+			c->snd_sml = c->snd_nxt + len;
 		c->snd_nxt += len + (fin ? 1 : 0);
 		if (fin && !(c->flags & TF_FIN_SENT)) {
 			c->flags |= TF_FIN_SENT;

@@ -164,6 +164,8 @@ struct tcp_conn {
 	uint8_t quickacks;		/* segments still ACKed at once */
 	uint8_t retries;		/* RTOs in a row without progress */
 	uint32_t lsnd_ms;		/* when data last left (RFC 5681 4.1) */
+	uint32_t snd_sml;		/* end of the last segment sent
+					 * shorter than the MSS (Nagle) */
 	/* the send queue: packets the application gave, in order; the head
 	 * starts at snd_una - sndq_off ... */
 	struct pktq sndq;

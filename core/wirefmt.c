@@ -53,6 +53,21 @@ void wf_trim_to(struct rte_mbuf *m, uint32_t len)
 	m->pkt_len = len;
 }
 
+void wf_trim_front(struct rte_mbuf *m, uint32_t len)
+{
+	if (len > m->pkt_len)
+		len = m->pkt_len;
+	m->pkt_len -= len;
+	/* segments emptied stay in the chain with no data (the head cannot
+	 * go: it carries the packet's fields) */
+	for (struct rte_mbuf *seg = m; seg != NULL && len > 0; seg = seg->next) {
+		uint16_t k = (uint16_t)RTE_MIN(len, (uint32_t)seg->data_len);
+		seg->data_off = (uint16_t)(seg->data_off + k);
+		seg->data_len = (uint16_t)(seg->data_len - k);
+		len -= k;
+	}
+}
+
 enum wf_verdict wf_eth_parse(struct rte_mbuf *m, struct wf_eth *out)
 {
 	if (wf_pullup(m, sizeof(struct rte_ether_hdr)) != 0)

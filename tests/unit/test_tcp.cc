@@ -414,7 +414,7 @@ protected:
 		drop = [](int side, const Frame &f) {
 			return side == 0 && f.is_ip4(IPPROTO_TCP) && f.l4_len() > 100;
 		};
-		send_bulk(client, 10 * 1448);
+		send_bulk(client, 10 * 1448, 1448);
 		ASSERT_EQ(tern_tcp_info_get(A, client.c, &ai), 0);
 		ASSERT_EQ(ai.snd_nxt - ai.snd_una, 10u * 1448) << "all in flight";
 		mss = ai.mss;
