@@ -455,9 +455,9 @@ static void ack_advance(struct tern_stack *s, struct tcp_conn *c,
 
 	if (c->flags & TF_RECOVERY) {
 		if (seq_geq(g->ack, c->recover)) {
-			/* full ACK (RFC 6582 3.2 step 3): deflate */
-			uint32_t flight = c->snd_max - c->snd_una;
-			c->cwnd = RTE_MIN(c->ssthresh, RTE_MAX(flight, (uint32_t)c->mss) + c->mss);
+			/* full ACK (RFC 6582 3.2 step 3): deflate to
+			 * ssthresh, the step's second choice and Linux's */
+			c->cwnd = c->ssthresh;
 			c->flags &= ~(uint32_t)TF_RECOVERY;
 			c->dupacks = 0;
 		} else {
@@ -720,9 +720,36 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 	uint32_t wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	bool rst = (g->flags & RTE_TCP_RST_FLAG) != 0;
 
-	/* RFC 7323 5.3 (PAWS) before the sequence check: R1 */
+	if (c->state == TERN_TCP_SYN_RECEIVED && (g->flags & RTE_TCP_SYN_FLAG) &&
+	    !rst) {
+		if (seq == cold->irs && !(g->flags & RTE_TCP_ACK_FLAG)) {
+			/* the peer sent its SYN again: our SYN,ACK was lost
+			 * (below rcv_nxt, the sequence check would only ACK) */
+			STAT_INC(s, tcp_syn_retrans);
+			STAT_INC(s, tcp_drop_syn);
+			tcp_send_seg(s, c, cold->iss, 0,
+				     RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+			rte_pktmbuf_free(m);
+			return;
+		}
+		if (!(c->flags & TF_PASSIVE) && (g->flags & RTE_TCP_ACK_FLAG) &&
+		    seq + 1 == c->rcv_nxt && g->ack == c->snd_nxt && g->len == 0) {
+			/* simultaneous open: the peer's SYN,ACK answers our
+			 * SYN; its ACK completes the handshake (RFC 9293
+			 * figure 7, line 5; Linux takes it so) */
+			struct tcp_seg ack = *g;
+			ack.flags &= (uint8_t)~RTE_TCP_SYN_FLAG;
+			ack.seq = seq + 1;
+			established_input(s, c, &ack, m);
+			return;
+		}
+	}
+
+	/* RFC 7323 5.3 (PAWS) before the sequence check: R1; a timestamp
+	 * one tick behind still passes (Linux's TCP_PAWS_WINDOW: clocks
+	 * read at the edge of a tick) */
 	if ((c->flags & TF_TS) && g->has_ts && !rst &&
-	    (int32_t)(g->tsval - c->ts_recent) < 0 &&
+	    (int32_t)(c->ts_recent - g->tsval) > 1 &&
 	    tcp_ts_now(s) - cold->ts_recent_ms < TCP_PAWS_IDLE_MS) {
 		ack_and_drop(s, c, g, m, &s->st.tcp_drop_paws);
 		return;
@@ -797,15 +824,6 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 
 	/* fourth: SYN in a synchronized state (RFC 5961 4.2) */
 	if (g->flags & RTE_TCP_SYN_FLAG) {
-		if (c->state == TERN_TCP_SYN_RECEIVED && seq == cold->irs) {
-			/* the peer sent its SYN again: our SYN-ACK got lost */
-			STAT_INC(s, tcp_syn_retrans);
-			tcp_send_seg(s, c, cold->iss, 0,
-				     RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
-			STAT_INC(s, tcp_drop_syn);
-			rte_pktmbuf_free(m);
-			return;
-		}
 		challenge_ack(s, c);
 		STAT_INC(s, tcp_drop_syn);
 		rte_pktmbuf_free(m);
