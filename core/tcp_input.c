@@ -66,6 +66,10 @@ static bool parse(struct tern_stack *s, struct rte_mbuf *m,
 
 /* ---- helpers ----------------------------------------------------------------- */
 
+static void sb_update(struct tern_stack *s, struct tcp_conn *c,
+		      const struct tcp_seg *g);
+static void sack_recovery_output(struct tern_stack *s, struct tcp_conn *c);
+
 /* Sends an ACK for a segment that is not acceptable (RFC 9293 3.10.7.4
  * first check), unless it is a RST. The segment is dropped. */
 static void ack_and_drop(struct tern_stack *s, struct tcp_conn *c,
@@ -456,10 +460,19 @@ static void ack_advance(struct tern_stack *s, struct tcp_conn *c,
 	if (c->flags & TF_RECOVERY) {
 		if (seq_geq(g->ack, c->recover)) {
 			/* full ACK (RFC 6582 3.2 step 3): deflate to
-			 * ssthresh, the step's second choice and Linux's */
+			 * ssthresh, the step's second choice and Linux's;
+			 * RFC 6675 5: recovery ends */
 			c->cwnd = c->ssthresh;
-			c->flags &= ~(uint32_t)TF_RECOVERY;
+			c->flags &= ~(uint32_t)(TF_RECOVERY | TF_SACK_RECOV);
 			c->dupacks = 0;
+		} else if (c->flags & TF_SACK_RECOV) {
+			/* partial ACK in SACK recovery: the scoreboard says
+			 * what goes (RFC 6675 5 (C)) */
+			sb_update(s, c, g);
+			if (seq_lt(cold->high_rxt, c->snd_una))
+				cold->high_rxt = c->snd_una;
+			sack_recovery_output(s, c);
+			tcp_rto_arm(s, c);
 		} else {
 			/* partial ACK (step 4): send the next hole, deflate
 			 * by what was acked, add back one MSS */
@@ -543,12 +556,188 @@ static bool sack_news(struct tern_stack *s, const struct tcp_conn *c,
 	return news;
 }
 
+/* ---- SACK scoreboard and loss recovery (RFC 6675) ------------------------------ */
+
+/* The scoreboard: what the peer SACKed above snd_una, as up to
+ * TCP_SB_MAX sorted, disjoint ranges (cold->sb). More ranges than that
+ * keep the lowest ones, which are the ones recovery acts on. */
+static void sb_trim(struct tcp_cold *cold, const struct tcp_conn *c)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < cold->sb_n; i++) {
+		struct tcp_sack_block b = cold->sb[i];
+		if (seq_leq(b.end, c->snd_una) || seq_gt(b.end, c->snd_max))
+			continue;
+		if (seq_lt(b.start, c->snd_una))
+			b.start = c->snd_una;
+		cold->sb[k++] = b;
+	}
+	cold->sb_n = (uint8_t)k;
+}
+
+static void sb_add(struct tcp_cold *cold, struct tcp_sack_block b)
+{
+	struct tcp_sack_block out[TCP_SB_MAX + 1];
+	unsigned n = 0;
+	bool placed = false;
+	for (unsigned i = 0; i <= cold->sb_n; i++) {
+		struct tcp_sack_block cur;
+		if (i < cold->sb_n && (placed || seq_lt(cold->sb[i].start, b.start)))
+			cur = cold->sb[i];
+		else if (!placed) {
+			cur = b;
+			placed = true;
+			i--;	/* cold->sb[i] still to place */
+		} else
+			break;
+		if (n > 0 && seq_geq(out[n - 1].end, cur.start)) {
+			if (seq_gt(cur.end, out[n - 1].end))
+				out[n - 1].end = cur.end;
+		} else if (n < TCP_SB_MAX + 1) {
+			out[n++] = cur;
+		}
+	}
+	if (n > TCP_SB_MAX)
+		n = TCP_SB_MAX;
+	memcpy(cold->sb, out, n * sizeof(out[0]));
+	cold->sb_n = (uint8_t)n;
+}
+
+static void sb_update(struct tern_stack *s, struct tcp_conn *c,
+		      const struct tcp_seg *g)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	sb_trim(cold, c);
+	if (!(c->flags & TF_SACK))
+		return;
+	for (unsigned i = 0; i < g->nsack; i++)
+		if (sack_block_ok(c, &g->sack[i]))
+			sb_add(cold, g->sack[i]);
+}
+
+/* SACKed bytes above seq. */
+static uint32_t sb_above(const struct tcp_cold *cold, uint32_t seq)
+{
+	uint32_t n = 0;
+	for (unsigned i = 0; i < cold->sb_n; i++) {
+		const struct tcp_sack_block *b = &cold->sb[i];
+		if (seq_geq(b->start, seq))
+			n += b->end - b->start;
+		else if (seq_gt(b->end, seq))
+			n += b->end - seq;
+	}
+	return n;
+}
+
+/* IsLost (RFC 6675 4): more than (DupThresh - 1) * SMSS bytes SACKed
+ * above seq. */
+static bool sb_lost(const struct tcp_cold *cold, const struct tcp_conn *c,
+		    uint32_t seq)
+{
+	return sb_above(cold, seq) > 2u * c->mss;
+}
+
+/* The holes below the highest SACKed byte, in order: hole i runs from
+ * the end of range i - 1 (snd_una for the first) to the start of range i. */
+static void sb_hole(const struct tcp_cold *cold, const struct tcp_conn *c,
+		    unsigned i, uint32_t *start, uint32_t *end)
+{
+	*start = i == 0 ? c->snd_una : cold->sb[i - 1].end;
+	*end = cold->sb[i].start;
+}
+
+/* pipe (RFC 6675 4, SetPipe): bytes the network holds: every byte not
+ * SACKed counts unless lost, plus each byte retransmitted (below
+ * HighRxt) again. */
+static uint32_t sb_pipe(const struct tcp_cold *cold, const struct tcp_conn *c)
+{
+	uint32_t pipe = 0;
+	for (unsigned i = 0; i <= cold->sb_n; i++) {
+		uint32_t a, b;
+		if (i < cold->sb_n)
+			sb_hole(cold, c, i, &a, &b);
+		else {
+			a = cold->sb_n ? cold->sb[cold->sb_n - 1].end : c->snd_una;
+			b = c->snd_max;
+		}
+		if (!seq_lt(a, b))
+			continue;
+		if (!(i < cold->sb_n && sb_lost(cold, c, a)))
+			pipe += b - a;
+		if (seq_gt(cold->high_rxt, a))
+			pipe += (seq_lt(cold->high_rxt, b) ? cold->high_rxt : b) - a;
+	}
+	return pipe;
+}
+
+/* NextSeg (RFC 6675 4) and the sending loop of 5 (C): while pipe leaves
+ * room in cwnd, (1) the lowest lost hole above HighRxt, (2) new data,
+ * (3) a hole above HighRxt below the highest SACKed byte. */
+static void sack_recovery_output(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	for (int guard = 0; guard < 64; guard++) {
+		if (sb_pipe(cold, c) + c->mss > c->cwnd)
+			break;
+		uint32_t seq = 0, len = 0;
+		bool found = false;
+		for (int rule = 1; rule <= 3 && !found; rule += 2) {
+			for (unsigned i = 0; i < cold->sb_n && !found; i++) {
+				uint32_t a, b;
+				sb_hole(cold, c, i, &a, &b);
+				if (seq_lt(a, cold->high_rxt))
+					a = cold->high_rxt;
+				if (!seq_lt(a, b))
+					continue;
+				if (rule == 1 && !sb_lost(cold, c, a))
+					continue;
+				seq = a;
+				len = RTE_MIN(b - a, (uint32_t)c->mss);
+				found = true;
+			}
+			if (rule == 1 && !found) {
+				/* rule 2: new data, if the windows let it go */
+				uint32_t end = c->snd_una + c->sndq_bytes;
+				if (seq_lt(c->snd_max, end) &&
+				    seq_leq(c->snd_max + 1, c->snd_una + c->snd_wnd)) {
+					uint32_t n = RTE_MIN(end - c->snd_max,
+							     (uint32_t)c->mss);
+					n = RTE_MIN(n, c->snd_una + c->snd_wnd - c->snd_max);
+					if (tcp_send_seg(s, c, c->snd_max, n,
+							 RTE_TCP_ACK_FLAG) != 0)
+						return;
+					STAT_ADD(s, tcp_tx_bytes, n);
+					cold->bytes_sent += n;
+					c->snd_max += n;
+					c->snd_nxt = c->snd_max;
+					found = true;
+					len = 0;	/* sent */
+				}
+			}
+		}
+		if (!found)
+			break;
+		if (len == 0)
+			continue;
+		if (tcp_send_seg(s, c, seq, len, RTE_TCP_ACK_FLAG) != 0)
+			return;
+		STAT_INC(s, tcp_retrans_segs);
+		STAT_INC(s, tcp_sack_retrans);
+		cold->retransmits++;
+		cold->high_rxt = seq + len;
+	}
+}
+
 /* RFC 5681 2 (DUPLICATE ACKNOWLEDGMENT) and 3.2, RFC 3042, RFC 6582. */
 static void dup_ack(struct tern_stack *s, struct tcp_conn *c,
 		    const struct tcp_seg *g)
 {
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	STAT_INC(s, tcp_dup_acks);
+	if (c->flags & TF_SACK_RECOV) {
+		sack_recovery_output(s, c);	/* RFC 6675 5 (C) */
+		return;
+	}
 	if (c->flags & TF_RECOVERY) {
 		c->cwnd += c->mss;	/* inflate (RFC 6582 3.2 step 5) */
 		return;
@@ -593,6 +782,21 @@ static void dup_ack(struct tern_stack *s, struct tcp_conn *c,
 	c->flags |= TF_RECOVERY;
 	c->flags &= ~(uint32_t)TF_RTT_TIMING;
 	STAT_INC(s, tcp_fast_retrans);
+	if ((c->flags & TF_SACK) && cold->sb_n > 0) {
+		/* RFC 6675 5 steps 4.1-4.4: cwnd = ssthresh, the first
+		 * hole goes now, then what the pipe allows */
+		c->flags |= TF_SACK_RECOV;
+		STAT_INC(s, tcp_sack_recoveries);
+		c->cwnd = c->ssthresh;
+		uint32_t len = RTE_MIN((uint32_t)c->mss, cold->sb[0].start - c->snd_una);
+		STAT_INC(s, tcp_retrans_segs);
+		cold->retransmits++;
+		tcp_send_seg(s, c, c->snd_una, len, RTE_TCP_ACK_FLAG);
+		cold->high_rxt = c->snd_una + len;
+		sack_recovery_output(s, c);
+		tcp_rto_arm(s, c);
+		return;
+	}
 	STAT_INC(s, tcp_retrans_segs);
 	cold->retransmits++;
 	tcp_send_seg(s, c, c->snd_una, RTE_MIN((uint32_t)c->mss, c->sndq_bytes),
@@ -661,10 +865,12 @@ static bool ack_input(struct tern_stack *s, struct tcp_conn *c,
 			rte_pktmbuf_free(m);
 			return false;
 		}
+		sb_update(s, c, g);
 	} else if (g->ack == c->snd_una &&
 		   !(g->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) &&
 		   c->snd_max != c->snd_una) {
 		bool news = sack_news(s, c, g);
+		sb_update(s, c, g);
 		if ((g->len == 0 && wnd == c->snd_wnd) || news)
 			dup_ack(s, c, g);
 	}

@@ -381,6 +381,25 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 		if (unsent == 0 && !fin_due)
 			break;
 		uint32_t len = RTE_MIN(RTE_MIN(unsent, avail), (uint32_t)c->mss);
+		if (seq_lt(c->snd_nxt, c->snd_max) && cold->sb_n > 0) {
+			/* going back after an RTO: what the peer SACKed is
+			 * not sent again (RFC 6675 5.1) */
+			bool skipped = false;
+			for (unsigned i = 0; i < cold->sb_n; i++) {
+				const struct tcp_sack_block *b = &cold->sb[i];
+				if (seq_geq(c->snd_nxt, b->start) &&
+				    seq_lt(c->snd_nxt, b->end)) {
+					c->snd_nxt = b->end;
+					skipped = true;
+					break;
+				}
+				if (seq_gt(b->start, c->snd_nxt) &&
+				    seq_lt(b->start, c->snd_nxt + len))
+					len = b->start - c->snd_nxt;
+			}
+			if (skipped)
+				continue;
+		}
 		if (unsent > 0 && len == 0)
 			break;	/* window closed: the persist timer decides */
 		if (len > 0 && len < c->mss && len < unsent)

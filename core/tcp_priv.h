@@ -41,6 +41,7 @@ static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a
 
 #define TCP_MAX_WS 14		/* RFC 7323 2.3 */
 #define TCP_MAX_SACK 4		/* blocks in one option (40 bytes) */
+#define TCP_SB_MAX 4		/* SACKed ranges a sender keeps */
 
 struct tcp_sack_block {
 	uint32_t start, end;
@@ -116,6 +117,7 @@ enum {
 	TF_FREE = 1 << 20,	/* to be freed when the input unwinds */
 	TF_ACCEPTED = 1 << 21,	/* given to the listener's accept */
 	TF_FIN_TOLD = 1 << 22,	/* recv(NULL) was called */
+	TF_SACK_RECOV = 1 << 23,	/* this recovery is SACK-based (RFC 6675) */
 };
 
 /* Per-connection congestion control state, pre-sized (DESIGN: like
@@ -216,6 +218,11 @@ struct tcp_cold {
 					 * peer sent (tcp_input.c) */
 	uint32_t dsack_start, dsack_end;	/* a duplicate to report
 						 * (RFC 2883); equal: none */
+	/* the sender's SACK scoreboard (RFC 6675, tcp_input.c) */
+	struct tcp_sack_block sb[TCP_SB_MAX];
+	uint8_t sb_n;
+	uint32_t high_rxt;		/* HighRxt: end of the last hole
+					 * retransmitted in this recovery */
 };
 
 struct tcp_listener {

@@ -130,7 +130,8 @@ static void rto_expired(struct tern_stack *s, struct tcp_conn *c)
 	/* RFC 5681 3.1 (eq. 4) via the algorithm, then loss window; go back
 	 * to SND.UNA (RFC 6298 5.4-5.6) */
 	tcp_cc_of(cold)->rto(s, c);
-	c->flags &= ~(uint32_t)TF_RECOVERY;
+	c->flags &= ~(uint32_t)(TF_RECOVERY | TF_SACK_RECOV);
+	cold->high_rxt = c->snd_una;
 	c->dupacks = 0;
 	c->recover = c->snd_max;
 	c->snd_nxt = c->snd_una;

@@ -92,6 +92,8 @@ extern "C" {
 	X(tcp, retrans_segs)                                                   \
 	X(tcp, rto_expired)                                                    \
 	X(tcp, fast_retrans)                                                   \
+	X(tcp, sack_retrans)                                                   \
+	X(tcp, sack_recoveries)                                                \
 	X(tcp, dup_acks)                                                       \
 	X(tcp, delayed_acks)                                                   \
 	X(tcp, ooo_queued)                                                     \
