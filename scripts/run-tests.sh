@@ -53,7 +53,7 @@ run integration 600 "$PY" -m pytest tests/integration -v -p no:cacheprovider \
 # one skipped case saying so.
 if [ $build_ok = 1 ] && [ -f build/tests/tern_packetdrill.so ]; then
   run packetdrill 600 bash tests/packetdrill/run.sh --so build/tests/tern_packetdrill.so \
-    --retries 1 --xfail tests/packetdrill/tern-known-failures.txt --junit "$REPORTS/packetdrill.xml"
+    --xfail tests/packetdrill/tern-known-failures.txt --junit "$REPORTS/packetdrill.xml"
 fi
 if [ ! -f "$REPORTS/packetdrill.xml" ]; then
   why="packetdrill not run: no build/tests/tern_packetdrill.so (packetdrill's sources are not beside the project) or the tool could not be built"
