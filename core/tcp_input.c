@@ -69,6 +69,9 @@ static bool parse(struct tern_stack *s, struct rte_mbuf *m,
 static void sb_update(struct tern_stack *s, struct tcp_conn *c,
 		      const struct tcp_seg *g);
 static void sack_recovery_output(struct tern_stack *s, struct tcp_conn *c);
+static void established_input(struct tern_stack *s, struct tcp_conn *c,
+			      const struct tcp_seg *g, struct rte_mbuf *m);
+static void keepalive_touch(struct tern_stack *s, struct tcp_conn *c);
 
 /* Sends an ACK for a segment that is not acceptable (RFC 9293 3.10.7.4
  * first check), unless it is a RST. The segment is dropped. */
@@ -154,6 +157,101 @@ static void keepalive_touch(struct tern_stack *s, struct tcp_conn *c)
 
 /* ---- LISTEN (3.10.7.2) --------------------------------------------------------- */
 
+/* A connection for a listener's SYN (or a SYN cookie's ACK, g then
+ * describing the SYN the cookie stands for): in the table, with its
+ * route, the listener's options and the SYN's. NULL (counted) when the
+ * table is full or there is no route. */
+static struct tcp_conn *passive_conn_new(struct tern_stack *s,
+					 struct tcp_listener *l,
+					 const struct rte_ipv4_hdr *ip,
+					 const struct tcp_seg *g)
+{
+	struct tcp_conn *c = tcp_conn_new(s, ip->dst_addr, ip->src_addr,
+					  rte_cpu_to_be_16(g->dport),
+					  rte_cpu_to_be_16(g->sport));
+	if (c == NULL) {
+		STAT_INC(s, tcp_drop_table_full);
+		return NULL;
+	}
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	struct tern_addr dst = tern_addr_v4(ip->src_addr);
+	struct tern_addr src = tern_addr_v4(ip->dst_addr);
+	if (tern_route_get(s, &dst, &src, &cold->rt) != 0) {
+		STAT_INC(s, ip4_drop_no_route);
+		tcp_conn_release(s, c);
+		return NULL;
+	}
+	c->flags |= TF_PASSIVE;
+	tcp_conn_opts_apply(s, c, &l->opts);
+	cold->listener = (uint32_t)(l - s->tcp.lst) + 1;
+	cold->irs = g->seq;
+	c->rcv_nxt = g->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	take_syn_options(s, c, g);
+	take_syn_window(s, c, g);
+	return c;
+}
+
+/* The ACK of a SYN cookie's SYN,ACK (RFC 4987 3.6): the connection is
+ * made now, ESTABLISHED, from what the cookie carries. false when ack - 1
+ * is not a cookie of ours. */
+static bool cookie_ack(struct tern_stack *s, struct tcp_listener *l,
+		       const struct rte_ipv4_hdr *ip, const struct tcp_seg *g,
+		       struct rte_mbuf *m)
+{
+	uint16_t mss;
+	if (s->tcp.syncookies == 1 || (g->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) ||
+	    !tcp_cookie_check(s, ip->dst_addr, ip->src_addr,
+			      rte_cpu_to_be_16(g->dport), rte_cpu_to_be_16(g->sport),
+			      g->seq - 1, g->ack - 1, &mss))
+		return false;
+	/* the SYN it answers, as far as the cookie tells */
+	struct tcp_seg syn = *g;
+	syn.flags = RTE_TCP_SYN_FLAG;
+	syn.seq = g->seq - 1;
+	syn.has_mss = true;
+	syn.mss = mss;
+	syn.has_ws = false;
+	syn.sack_perm = false;
+	syn.nsack = 0;
+	if (g->has_ts) {
+		uint8_t ws;
+		bool sack;
+		tcp_cookie_ts_opts(g->tsecr, &ws, &sack);
+		syn.has_ws = ws <= TCP_MAX_WS;
+		syn.ws = ws;
+		syn.sack_perm = sack;
+	}
+	struct tcp_conn *c = passive_conn_new(s, l, ip, &syn);
+	if (c == NULL) {
+		rte_pktmbuf_free(m);
+		return true;
+	}
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	STAT_INC(s, tcp_syncookies_recv);
+	STAT_INC(s, tcp_passive_opens);
+	cold->iss = g->ack - 1;
+	c->snd_una = c->snd_nxt = c->snd_max = g->ack;
+	c->recover = cold->iss;
+	c->snd_sml = cold->iss;
+	c->snd_wnd = g->wnd << c->snd_wscale;
+	c->snd_wl1 = g->seq;
+	c->snd_wl2 = g->ack;
+	cold->max_sndwnd = c->snd_wnd;
+	l->pending++;	/* tcp_accepted takes it off */
+	tcp_set_state(s, c, TERN_TCP_ESTABLISHED);
+	keepalive_touch(s, c);
+	tcp_timer_update(s, c);
+	tcp_accepted(s, c);
+	if (c->flags & TF_FREE) {
+		rte_pktmbuf_free(m);
+		return true;
+	}
+	/* the rest of the segment (data, FIN) as in ESTABLISHED */
+	established_input(s, c, g, m);
+	return true;
+}
+
 static void listen_input(struct tern_stack *s, struct tcp_listener *l,
 			 const struct rte_ipv4_hdr *ip, const struct tcp_seg *g,
 			 struct rte_mbuf *m)
@@ -164,6 +262,10 @@ static void listen_input(struct tern_stack *s, struct tcp_listener *l,
 		return;
 	}
 	if (g->flags & RTE_TCP_ACK_FLAG) {
+		if (cookie_ack(s, l, ip, g, m))
+			return;
+		if (s->tcp.syncookies != 1 && !(g->flags & RTE_TCP_SYN_FLAG))
+			STAT_INC(s, tcp_syncookies_failed);
 		STAT_INC(s, tcp_drop_no_conn);
 		tcp_send_rst_reply(s, ip, g);
 		rte_pktmbuf_free(m);
@@ -174,39 +276,35 @@ static void listen_input(struct tern_stack *s, struct tcp_listener *l,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (l->pending >= l->backlog) {
-		/* SYN cookies will answer here; until then, as Linux without
-		 * them, the SYN is dropped and the peer retransmits. */
-		STAT_INC(s, tcp_drop_listen_overflow);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	struct tcp_conn *c = tcp_conn_new(s, ip->dst_addr, ip->src_addr,
-					  rte_cpu_to_be_16(g->dport),
-					  rte_cpu_to_be_16(g->sport));
-	if (c == NULL) {
-		STAT_INC(s, tcp_drop_table_full);
-		rte_pktmbuf_free(m);
-		return;
-	}
 	rte_pktmbuf_free(m);	/* data on a SYN is not taken (no TFO) */
-	struct tcp_cold *cold = tcp_cold_of(s, c);
-	struct tern_addr dst = tern_addr_v4(ip->src_addr);
-	struct tern_addr src = tern_addr_v4(ip->dst_addr);
-	if (tern_route_get(s, &dst, &src, &cold->rt) != 0) {
-		STAT_INC(s, ip4_drop_no_route);
+	bool full = l->pending >= l->backlog;
+	if ((full && s->tcp.syncookies != 1) || s->tcp.syncookies == 2) {
+		/* answer with a cookie and keep nothing: the connection
+		 * below only builds the SYN,ACK and goes at once */
+		struct tcp_conn *c = passive_conn_new(s, l, ip, g);
+		if (c == NULL)
+			return;
+		struct tcp_cold *cold = tcp_cold_of(s, c);
+		cold->iss = tcp_cookie_make(s, c, g->seq, cold->peer_mss);
+		c->snd_una = cold->iss;
+		c->snd_nxt = c->snd_max = cold->iss + 1;
+		c->flags |= TF_COOKIE;
+		STAT_INC(s, tcp_syncookies_sent);
+		tcp_send_seg(s, c, cold->iss, 0, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
 		tcp_conn_release(s, c);
 		return;
 	}
-	c->flags |= TF_PASSIVE;
-	tcp_conn_opts_apply(s, c, &l->opts);
-	cold->listener = (uint32_t)(l - s->tcp.lst) + 1;
+	if (full) {
+		/* as Linux without cookies: the SYN is dropped and the peer
+		 * sends it again */
+		STAT_INC(s, tcp_drop_listen_overflow);
+		return;
+	}
+	struct tcp_conn *c = passive_conn_new(s, l, ip, g);
+	if (c == NULL)
+		return;
+	struct tcp_cold *cold = tcp_cold_of(s, c);
 	l->pending++;
-	cold->irs = g->seq;
-	c->rcv_nxt = g->seq + 1;
-	c->rcv_adv = c->rcv_nxt;
-	take_syn_options(s, c, g);
-	take_syn_window(s, c, g);
 	cold->iss = tcp_isn(s, c);
 	c->snd_una = cold->iss;
 	c->snd_nxt = c->snd_max = cold->iss + 1;

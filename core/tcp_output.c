@@ -44,7 +44,7 @@ static inline uint64_t rotl(uint64_t x, int b)
 
 /* SipHash-2-4 of two 64-bit words: a keyed PRF, as RFC 6528 section 3
  * asks of F(). */
-static uint64_t siphash_2w(const uint64_t key[2], uint64_t a, uint64_t b)
+uint64_t tcp_siphash_2w(const uint64_t key[2], uint64_t a, uint64_t b)
 {
 	uint64_t v0 = key[0] ^ 0x736f6d6570736575ull;
 	uint64_t v1 = key[1] ^ 0x646f72616e646f6dull;
@@ -67,7 +67,7 @@ static uint64_t siphash_2w(const uint64_t key[2], uint64_t a, uint64_t b)
 
 uint32_t tcp_isn(struct tern_stack *s, const struct tcp_conn *c)
 {
-	uint64_t f = siphash_2w(s->tcp.isn_key,
+	uint64_t f = tcp_siphash_2w(s->tcp.isn_key,
 				(uint64_t)c->laddr << 32 | c->raddr,
 				(uint64_t)c->lport << 16 | c->rport);
 	/* M: a timer ticking every 4 microseconds (RFC 6528 section 3) */
@@ -243,6 +243,8 @@ int tcp_send_seg(struct tern_stack *s, struct tcp_conn *c, uint32_t seq,
 	o.sack_perm = (c->flags & TF_SACK) != 0;
 	o.ts = (c->flags & TF_TS) != 0;
 	o.tsval = tcp_ts_now(s);
+	if (c->flags & TF_COOKIE)
+		o.tsval = tcp_cookie_tsval(o.tsval, c);
 	o.tsecr = c->ts_recent;
 	o.ws = (c->flags & TF_WS) != 0;
 	o.wscale = c->rcv_wscale;

@@ -118,6 +118,7 @@ enum {
 	TF_ACCEPTED = 1 << 21,	/* given to the listener's accept */
 	TF_FIN_TOLD = 1 << 22,	/* recv(NULL) was called */
 	TF_SACK_RECOV = 1 << 23,	/* this recovery is SACK-based (RFC 6675) */
+	TF_COOKIE = 1 << 24,	/* a SYN cookie's SYN,ACK: options in TSval */
 };
 
 /* Per-connection congestion control state, pre-sized (DESIGN: like
@@ -292,6 +293,7 @@ struct tcp_state {
 	uint8_t syn_retries, retries;
 	uint8_t cc_default;
 	bool no_delack;
+	uint8_t syncookies;		/* tern_stack_conf.tcp_syncookies */
 };
 
 /* tcp_table.c */
@@ -357,6 +359,22 @@ void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t);
 void tcp_rtt_sample(struct tern_stack *s, struct tcp_conn *c, uint32_t rtt_us);
 void tcp_rto_arm(struct tern_stack *s, struct tcp_conn *c);
 uint32_t tcp_now_us(const struct tern_stack *s);
+uint64_t tcp_siphash_2w(const uint64_t key[2], uint64_t a, uint64_t b);
+
+/* tcp_cookie.c: SYN cookies (RFC 4987 3.6). The ISN of the SYN,ACK
+ * carries a keyed hash of the 4-tuple and the peer's ISN, a 64-second
+ * counter and the MSS (one of 8); with timestamps, the low 5 bits of our
+ * TSval carry the peer's window scale and SACK-permitted. */
+uint32_t tcp_cookie_make(struct tern_stack *s, const struct tcp_conn *c,
+			 uint32_t irs, uint16_t peer_mss);
+/* The ACK completing a cookie handshake: true when ack - 1 is a cookie
+ * this stack made within the last two counter steps; *mss the MSS it
+ * carries. */
+bool tcp_cookie_check(struct tern_stack *s, rte_be32_t laddr, rte_be32_t raddr,
+		      rte_be16_t lport, rte_be16_t rport, uint32_t irs,
+		      uint32_t cookie, uint16_t *mss);
+uint32_t tcp_cookie_tsval(uint32_t now_ms, const struct tcp_conn *c);
+void tcp_cookie_ts_opts(uint32_t tsecr, uint8_t *wscale, bool *sack);
 
 /* tcp.c: state changes that reach the application */
 void tcp_set_state(struct tern_stack *s, struct tcp_conn *c, uint8_t st);

@@ -51,6 +51,7 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	t->delack_ns = (uint64_t)(c->tcp_delack_ms ? c->tcp_delack_ms : 40) *
 		       TERN_NS_PER_MS;
 	t->no_delack = c->tcp_no_delack;
+	t->syncookies = c->tcp_syncookies;
 	t->rto_min_us = (c->tcp_rto_min_ms ? c->tcp_rto_min_ms : 200) * 1000u;
 	t->rto_init_us = (c->tcp_rto_init_ms ? c->tcp_rto_init_ms : 1000) * 1000u;
 	t->rto_max_us = (c->tcp_rto_max_ms ? c->tcp_rto_max_ms : 120000) * 1000u;

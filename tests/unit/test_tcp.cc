@@ -629,7 +629,90 @@ TEST_F(Tcp, ZeroWindowIsProbedAndReopens)
 	EXPECT_EQ(server.got, data);
 }
 
-TEST_F(Tcp, ListenerBacklogDropsExcessSyns)
+// The first connection's handshake never completes (A's ACKs from port
+// `stuck` are lost), so it holds the backlog of 1; the second one finds
+// the backlog full.
+static uint16_t tsport(const Frame &f) { return get16(f.l4()); }
+
+TEST_F(Tcp, FullBacklogIsAnsweredWithSynCookies)
+{
+	tern_tcp_listen_conf lc;
+	memset(&lc, 0, sizeof(lc));
+	lc.port = 80;
+	lc.backlog = 1;
+	lc.accept = on_accept;
+	lc.arg = this;
+	lst = tern_tcp_listen(B, &lc);
+	ASSERT_NE(lst, nullptr);
+	uint16_t stuck = 0;
+	drop = [&](int side, const Frame &f) {
+		return side == 0 && f.is_ip4(IPPROTO_TCP) && tsport(f) == stuck &&
+		       !(tflags(f) & RTE_TCP_SYN_FLAG);
+	};
+	ASSERT_NE(connect(), nullptr);
+	tern_tcp_conn *first = client.c;
+	tern_tcp_info fi;
+	ASSERT_EQ(tern_tcp_info_get(A, first, &fi), 0);
+	stuck = fi.lport;
+	pump();
+	Peer first_peer = client;
+	client = Peer();
+	client.s = A;
+	ASSERT_NE(connect(), nullptr);
+	ASSERT_TRUE(run_until([&] { return client.connected && accepted == 1; }, 2000));
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_sent"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.drop_listen_overflow"), 0u);
+	// the options came back through the timestamp: SACK, window scale
+	tern_tcp_info ci, si;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
+	EXPECT_TRUE(si.sack);
+	EXPECT_TRUE(si.timestamps);
+	EXPECT_EQ(si.snd_wscale, ci.rcv_wscale);
+	EXPECT_EQ(si.rcv_wscale, ci.snd_wscale);
+	EXPECT_EQ(si.mss + 12u, 1460u);	// 1460 is in the cookie's table
+	// and the connection carries data both ways
+	Bytes data = send_bulk(client, 300000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 20000));
+	EXPECT_EQ(server.got, data);
+	ASSERT_EQ(tern_tcp_write(B, server.c, "pong", 4), 4);
+	ASSERT_TRUE(run_until([&] { return client.got.size() == 4; }));
+	tern_tcp_abort(A, first);
+	(void)first_peer;
+}
+
+TEST_F(Tcp, ForgedCookieAcksAreRefused)
+{
+	listen();
+	// an ACK to the listener that no SYN,ACK of ours answered
+	Bytes tcp(20, 0);
+	put16(&tcp[0], 4000);
+	put16(&tcp[2], 80);
+	put32(&tcp[4], 12345);
+	put32(&tcp[8], 0xdeadbeef);
+	tcp[12] = 5 << 4;
+	tcp[13] = RTE_TCP_ACK_FLAG;
+	put16(&tcp[14], 1000);
+	uint32_t sum = pseudo_sum(kIpA, kIpB, IPPROTO_TCP, 20);
+	put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(), sum));
+	inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)));
+	pump();
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 0u);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_failed"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.tx_rst"), 1u);
+	EXPECT_EQ(tern_tcp_count(B), 0u);
+}
+
+class TcpNoCookies : public Tcp {
+	void conf_stack(tern_stack_conf &c, int side) override
+	{
+		if (side == 1)
+			c.tcp_syncookies = 1;	// never
+	}
+};
+
+TEST_F(TcpNoCookies, FullBacklogDropsSyns)
 {
 	tern_tcp_listen_conf lc;
 	memset(&lc, 0, sizeof(lc));
@@ -648,6 +731,7 @@ TEST_F(Tcp, ListenerBacklogDropsExcessSyns)
 	ASSERT_NE(connect(), nullptr);
 	pump();
 	EXPECT_EQ(counter(stats(B), "tcp.drop_listen_overflow"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_sent"), 0u);
 	tern_tcp_abort(A, first);
 	tern_tcp_abort(A, client.c);
 	client.c = nullptr;

@@ -88,6 +88,9 @@ struct tern_stack_conf {
 	uint8_t tcp_syn_retries;	/* 0 = 6 */
 	uint8_t tcp_retries;		/* 0 = 15 (Linux tcp_retries2) */
 	uint8_t tcp_cc;			/* enum tern_tcp_cc; 0 = CUBIC */
+	/* SYN cookies (RFC 4987 3.6): 0 = when a listener's SYN backlog is
+	 * full (Linux's tcp_syncookies=1), 1 = never, 2 = always */
+	uint8_t tcp_syncookies;
 };
 
 struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf);

@@ -94,6 +94,9 @@ extern "C" {
 	X(tcp, fast_retrans)                                                   \
 	X(tcp, sack_retrans)                                                   \
 	X(tcp, sack_recoveries)                                                \
+	X(tcp, syncookies_sent)                                                \
+	X(tcp, syncookies_recv)                                                \
+	X(tcp, syncookies_failed)                                              \
 	X(tcp, dup_acks)                                                       \
 	X(tcp, delayed_acks)                                                   \
 	X(tcp, ooo_queued)                                                     \
