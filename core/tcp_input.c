@@ -252,6 +252,22 @@ static bool cookie_ack(struct tern_stack *s, struct tcp_listener *l,
 	return true;
 }
 
+/* A SYN for a tuple in TIME-WAIT opens a new connection when it cannot
+ * be an old duplicate (RFC 6191): its timestamp is newer than the last
+ * one seen, or, without timestamps on both, its sequence number is above
+ * the old connection's last (RFC 1122 4.2.2.13). */
+static bool time_wait_reusable(struct tern_stack *s, const struct tcp_conn *c,
+			       const struct tcp_seg *g)
+{
+	(void)s;
+	if ((g->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
+	    RTE_TCP_SYN_FLAG)
+		return false;
+	if ((c->flags & TF_TS) && g->has_ts)
+		return (int32_t)(g->tsval - c->ts_recent) > 0;
+	return seq_gt(g->seq, c->rcv_nxt);
+}
+
 static void listen_input(struct tern_stack *s, struct tcp_listener *l,
 			 const struct rte_ipv4_hdr *ip, const struct tcp_seg *g,
 			 struct rte_mbuf *m)
@@ -1306,6 +1322,16 @@ void tcp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
 		}
 	} else if (c->state == TERN_TCP_SYN_SENT) {
 		syn_sent_input(s, c, &ip, &g, m);
+	} else if (c->state == TERN_TCP_TIME_WAIT && time_wait_reusable(s, c, &g)) {
+		/* a new incarnation of the tuple: the old one goes */
+		struct tcp_listener *l = tcp_listener_find(s, ip.dst_addr, g.dport);
+		if (l != NULL) {
+			STAT_INC(s, tcp_tw_reused);
+			tcp_conn_release(s, c);
+			listen_input(s, l, &ip, &g, m);
+		} else {
+			established_input(s, c, &g, m);
+		}
 	} else {
 		established_input(s, c, &g, m);
 	}

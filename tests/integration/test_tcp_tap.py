@@ -353,6 +353,42 @@ def test_wrk_10s_against_tern_http_has_no_errors(tap, services):
     assert after["responses_2xx"] - before["responses_2xx"] >= int(m.group(1))
 
 
+def test_hping3_syn_flood_leaves_a_transfer_running(tap, services, tmp_path):
+    """hping3 floods tern's HTTP port with SYNs at full speed from an
+    address in the subnet that never answers ARP (so the half-open
+    connections stay: no RST comes back). The listener's backlog (1024)
+    fills, every further SYN is answered with a SYN cookie, and a curl
+    transfer started during the flood completes intact."""
+    spoofed = tap.tern_addr.rsplit(".", 1)[0] + ".250"
+    before = tcp_stats(tap)
+    flood = subprocess.Popen(["ip", "netns", "exec", tap.ns, "hping3", "--flood", "-q",
+                              "-S", "-p", str(HTTP_PORT), "-a", spoofed, tap.tern_addr],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if tcp_stats(tap)["syncookies_sent"] - before["syncookies_sent"] > 1000:
+                break
+            time.sleep(0.2)
+        n = 20 * MB
+        out = str(tmp_path / "body")
+        code, size, speed = curl(tap, "/bytes/%d" % n, out, max_time=120)
+        during = tcp_stats(tap)
+    finally:
+        flood.terminate()
+        flood.wait(timeout=10)
+    assert (code, size) == (200, n)
+    assert file_sha256(out) == pattern_sha256(n), "body differs from the pattern"
+    sent = during["syncookies_sent"] - before["syncookies_sent"]
+    print("curl during a SYN flood: %.0f Mbit/s; %d SYN cookies sent, %d SYNs "
+          "dropped" % (speed * 8 / 1e6, sent,
+                       during["drop_listen_overflow"] - before["drop_listen_overflow"]))
+    assert sent > 1000, "the flood was not answered with SYN cookies"
+    # the flood's SYNs did not take connection slots beyond the backlog
+    assert during["drop_table_full"] == before["drop_table_full"]
+    os.unlink(out)
+
+
 def test_curl_100mb_over_lossy_reordering_link(tap, services, lossy, tmp_path):
     """1% loss and 1% reordering both ways on tern's interface: the body
     arrives intact, without stalling, and tern retransmitted."""

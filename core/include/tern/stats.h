@@ -97,6 +97,7 @@ extern "C" {
 	X(tcp, syncookies_sent)                                                \
 	X(tcp, syncookies_recv)                                                \
 	X(tcp, syncookies_failed)                                              \
+	X(tcp, tw_reused)                                                      \
 	X(tcp, dup_acks)                                                       \
 	X(tcp, delayed_acks)                                                   \
 	X(tcp, ooo_queued)                                                     \
