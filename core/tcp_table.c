@@ -8,6 +8,10 @@
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
+#include <sys/random.h>
+
+#include <rte_cycles.h>
+
 #include "stack_priv.h"
 
 #define TCP_DEFAULT_CONNS 16384
@@ -61,10 +65,17 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	t->syn_retries = c->tcp_syn_retries ? c->tcp_syn_retries : 6;
 	t->retries = c->tcp_retries ? c->tcp_retries : 15;
 	t->cc_default = c->tcp_cc ? c->tcp_cc : TERN_TCP_CC_CUBIC;
-	/* RFC 6528: the secret of F(); from the stack's generator (seeded
-	 * from the conf: tests are reproducible; ternd seeds from the TSC). */
-	t->isn_key[0] = stack_rand(s);
-	t->isn_key[1] = stack_rand(s);
+	/* RFC 6528: the secret of F() (and of SYN cookies) must be
+	 * unpredictable: from the kernel's random source unless the conf
+	 * seeds the stack (tests, which want reproducible ISNs). */
+	if (c->seed != 0) {
+		t->isn_key[0] = stack_rand(s);
+		t->isn_key[1] = stack_rand(s);
+	} else if (getrandom(t->isn_key, sizeof(t->isn_key), 0) !=
+		   (ssize_t)sizeof(t->isn_key)) {
+		t->isn_key[0] = stack_rand(s) ^ rte_rdtsc();
+		t->isn_key[1] = stack_rand(s) ^ (rte_rdtsc() << 17);
+	}
 	return 0;
 }
 
