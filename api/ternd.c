@@ -73,6 +73,8 @@ static void usage(FILE *f)
 "                          (default 4096: 1 Mi addresses)\n"
 "  --max-routes N          route table size (default 1024)\n"
 "  --stats-interval-ms N   publish stats every N ms, 0 = never (default 1000)\n"
+"  --no-tso                leave the ports' TSO off (TCP's large segments are\n"
+"                          cut in software before the port)\n"
 "  --help                  this text\n"
 "  --version               print the version\n");
 }
@@ -134,7 +136,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_API = 256, O_EVENTS, O_RING, O_IDLE, O_MBUFS, O_STATS,
 	       O_TICK, O_PAIR_RSS, O_EPH, O_NEIGH_MAX, O_NEIGH_REACH, O_NEIGH_DELAY,
-	       O_LOCAL_BLOCKS, O_MAX_ROUTES, O_HELP, O_VERSION };
+	       O_LOCAL_BLOCKS, O_MAX_ROUTES, O_NO_TSO, O_HELP, O_VERSION };
 	static const struct option longopts[] = {
 		{ "api", required_argument, NULL, O_API },
 		{ "events", required_argument, NULL, O_EVENTS },
@@ -150,6 +152,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "local-blocks", required_argument, NULL, O_LOCAL_BLOCKS },
 		{ "max-routes", required_argument, NULL, O_MAX_ROUTES },
 		{ "stats-interval-ms", required_argument, NULL, O_STATS },
+		{ "no-tso", no_argument, NULL, O_NO_TSO },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -163,6 +166,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_API: o->api = optarg; break;
 		case O_EVENTS: o->events = optarg; break;
 		case O_RING: o->dp.ring_pair = true; break;
+		case O_NO_TSO: o->dp.no_tso = true; break;
 		case O_PAIR_RSS:
 			if (parse_pair_rss(optarg, &o->dp.pair_rss) < 0)
 				return -1;

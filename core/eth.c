@@ -2,6 +2,8 @@
  * (checksum offload or software fallback, hook ETH_OUTPUT, transmit), and
  * the continuations through which hooks put held packets back into the
  * path (tern_hook_resume). */
+#include <errno.h>
+
 #include "stack_priv.h"
 
 struct rte_ether_hdr *eth_prepend(struct tern_stack *s, struct rte_mbuf *m,
@@ -20,7 +22,8 @@ struct rte_ether_hdr *eth_prepend(struct tern_stack *s, struct rte_mbuf *m,
 	return eh;
 }
 
-void eth_xmit(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
+static void eth_xmit_one(struct tern_stack *s, struct iface *ifc,
+			 struct rte_mbuf *m)
 {
 	/* Checksums first, so ETH_OUTPUT hooks see the bytes the wire gets
 	 * (those the port computes are still pending in ol_flags, with the
@@ -31,6 +34,44 @@ void eth_xmit(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
 	    TERN_HOOK_CONTINUE)
 		return;
 	eth_tx(s, ifc, m);
+}
+
+/* A TSO packet the port does not segment: cut here, each segment on its
+ * way as if TCP had sent it. */
+static void eth_xmit_gso(struct tern_stack *s, struct iface *ifc,
+			 struct rte_mbuf *m)
+{
+	struct rte_mbuf *segs[TERN_OL_TSO_SEGS_MAX];
+	int n = tern_ol_tso_segment(m, s->pool, segs, RTE_DIM(segs));
+	if (unlikely(n < 0)) {
+		if (n == -ENOBUFS)
+			STAT_INC(s, mbuf_drop_alloc_fail);
+		else
+			STAT_INC(s, eth_drop_gso);
+		drop(m);
+		return;
+	}
+	STAT_INC(s, eth_tx_gso);
+	STAT_ADD(s, eth_tx_gso_segs, (uint64_t)n);
+	for (int i = 0; i < n; i++)
+		eth_xmit_one(s, ifc, segs[i]);
+}
+
+void eth_xmit(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)
+{
+	/* TCP sends segments as large as the window allows (TSO). The port
+	 * cuts them when it can; otherwise, and whenever ETH_OUTPUT hooks
+	 * (capture, impairment) want to see frames as the wire carries
+	 * them, they are cut in software here. */
+	if (unlikely(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)) {
+		if (!tern_hooks_empty(&s->hooks, TERN_HOOK_ETH_OUTPUT) ||
+		    !tern_ol_tso_port(m, &ifc->conf.caps)) {
+			eth_xmit_gso(s, ifc, m);
+			return;
+		}
+		STAT_INC(s, eth_tx_tso);
+	}
+	eth_xmit_one(s, ifc, m);
 }
 
 void eth_tx(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m)

@@ -143,6 +143,7 @@ struct rte_mbuf *mbuf_hdr_room(struct tern_stack *s, struct rte_mbuf *m,
 	}
 	h->ol_flags = m->ol_flags & ~(RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL);
 	h->l4_len = m->l4_len;
+	h->tso_segsz = m->tso_segsz;
 	if (rte_pktmbuf_chain(h, m) != 0) {
 		STAT_INC(s, mbuf_drop_alloc_fail);
 		drop(h);
@@ -200,8 +201,14 @@ int tern_ip_send(struct tern_stack *s, struct tern_route *rt,
 		drop(m);
 		return -EMSGSIZE;
 	}
-	bool frag = total > rt->mtu;
-	if (unlikely(frag && (flags & TERN_IP_F_DONTFRAG))) {
+	/* A TSO packet (TCP) leaves as segments of tso_segsz bytes: each
+	 * of those must fit the path, never the whole. */
+	uint32_t wire = (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) ?
+			sizeof(struct rte_ipv4_hdr) + m->l4_len + m->tso_segsz :
+			total;
+	bool frag = wire > rt->mtu;
+	if (unlikely(frag && ((flags & TERN_IP_F_DONTFRAG) ||
+			      (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)))) {
 		STAT_INC(s, ip4_drop_too_big);
 		drop(m);
 		return -EMSGSIZE;

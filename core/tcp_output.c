@@ -296,10 +296,24 @@ int tcp_send_seg(struct tern_stack *s, struct tcp_conn *c, uint32_t seq,
 			tcp_timer_update(s, c);
 		}
 	}
-	tern_ol_reset(m, RTE_MBUF_F_TX_TCP_CKSUM);
+	/* More data than one segment takes (several MSS, or one MSS whose
+	 * SACK blocks leave less room than the MSS assumed, RFC 6691): a
+	 * TSO packet, cut into segments of seg bytes by the port or, before
+	 * it, in software (eth.c); the header and its options go in each. */
+	uint32_t room = (uint32_t)cold->rt.mtu - sizeof(struct rte_ipv4_hdr);
+	uint32_t seg = room > hlen ? RTE_MIN((uint32_t)c->mss, room - hlen) :
+				     c->mss;
+	uint64_t ol = RTE_MBUF_F_TX_TCP_CKSUM;
+	uint32_t nsegs = 1;
+	if (len > seg) {
+		ol |= RTE_MBUF_F_TX_TCP_SEG;
+		m->tso_segsz = (uint16_t)seg;
+		nsegs = (len + seg - 1) / seg;
+	}
+	tern_ol_reset(m, ol);
 	m->packet_type = 0;
 	m->l4_len = (uint8_t)hlen;
-	STAT_INC(s, tcp_tx_segs);
+	STAT_ADD(s, tcp_tx_segs, nsegs);
 	if (flags & RTE_TCP_RST_FLAG)
 		STAT_INC(s, tcp_tx_rst);
 	int rc = tern_ip_send(s, &cold->rt, m, IPPROTO_TCP, TERN_IP_F_DONTFRAG);
@@ -349,11 +363,51 @@ void tcp_send_rst_reply(struct tern_stack *s, const struct rte_ipv4_hdr *ip,
 
 /* ---- what goes now -------------------------------------------------------- */
 
+/* The most data tcp_output puts in one segment: whole MSS, as many as
+ * the interface's TSO takes in one packet, or software segmentation
+ * (every interface has it) when the port has no TSO. */
+static uint32_t tso_limit(struct tern_stack *s, const struct tcp_conn *c,
+			  const struct tcp_cold *cold)
+{
+	uint32_t max = TERN_OL_TSO_MAX;
+	const struct iface *ifc = iface_get(s, cold->rt.ifindex);
+	if (ifc != NULL && ifc->conf.caps.tso_max != 0)
+		max = RTE_MIN(max, ifc->conf.caps.tso_max);
+	uint32_t n = RTE_MIN(max / c->mss, (uint32_t)TERN_OL_TSO_SEGS_MAX);
+	return n > 1 ? n * c->mss : c->mss;
+}
+
 static bool can_send_data(uint8_t st)
 {
 	return st == TERN_TCP_ESTABLISHED || st == TERN_TCP_CLOSE_WAIT ||
 	       st == TERN_TCP_FIN_WAIT_1 || st == TERN_TCP_CLOSING ||
 	       st == TERN_TCP_LAST_ACK;
+}
+
+/* How much of len (> one MSS: unsent data in the window) goes in one
+ * TSO segment: whole MSS up to tso. A shorter tail joins only when it
+ * would go on its own right after them: it ends the queued data and
+ * Nagle (RFC 1122 4.2.3.4) lets it go, data being in flight by then.
+ * What goes again (go-back-N after an RTO) stops at SND.MAX, so one
+ * segment is never partly new and partly old by more than one MSS (as
+ * when segments were MSS-sized). */
+static uint32_t tso_len(const struct tcp_conn *c, const struct tcp_cold *cold,
+			uint32_t len, uint32_t unsent, uint32_t tso, bool rexmit)
+{
+	if (len > tso)
+		len = tso;
+	uint32_t tail = len % c->mss;
+	if (tail != 0 &&
+	    !(len == unsent &&
+	      ((c->flags & (TF_NODELAY | TF_SHUT_WR)) ||
+	       (cold->max_sndwnd > 0 && tail >= cold->max_sndwnd / 2))))
+		len -= tail;
+	if (rexmit) {
+		uint32_t old = c->snd_max - c->snd_nxt;
+		len = RTE_MIN(len, old > c->mss ? old - old % c->mss :
+						  (uint32_t)c->mss);
+	}
+	return len;
 }
 
 void tcp_output(struct tern_stack *s, struct tcp_conn *c)
@@ -365,6 +419,7 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 	}
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	uint32_t sndq_end = c->snd_una + c->sndq_bytes;
+	uint32_t tso = tso_limit(s, c, cold);
 	bool sent = false;
 	uint32_t now_ms = (uint32_t)(tern_stack_now(s) / TERN_NS_PER_MS);
 	/* RFC 5681 4.1: after an idle period longer than an RTO, start
@@ -382,8 +437,11 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 		bool fin_due = (c->flags & TF_SHUT_WR) && c->snd_nxt == sndq_end;
 		if (unsent == 0 && !fin_due)
 			break;
-		uint32_t len = RTE_MIN(RTE_MIN(unsent, avail), (uint32_t)c->mss);
-		if (seq_lt(c->snd_nxt, c->snd_max) && cold->sb_n > 0) {
+		bool rexmit = seq_lt(c->snd_nxt, c->snd_max);
+		uint32_t len = RTE_MIN(unsent, avail);
+		if (len > c->mss)
+			len = tso_len(c, cold, len, unsent, tso, rexmit);
+		if (rexmit && cold->sb_n > 0) {
 			/* going back after an RTO: what the peer SACKed is
 			 * not sent again (RFC 6675 5.1) */
 			bool skipped = false;
@@ -421,7 +479,6 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 		/* PSH where the data ends, and where new data stops at the
 		 * congestion window outside recovery (what Linux marks; a
 		 * burst cut by the peer's window carries none) */
-		bool rexmit = seq_lt(c->snd_nxt, c->snd_max);
 		if (len > 0 && (len == unsent ||
 				(!rexmit && c->cwnd < c->snd_wnd &&
 				 !(c->flags & TF_RECOVERY) &&
@@ -432,8 +489,10 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 		if (tcp_send_seg(s, c, c->snd_nxt, len, fl) == -ENOBUFS)
 			break;
 		if (rexmit) {
-			STAT_INC(s, tcp_retrans_segs);
-			cold->retransmits++;
+			/* counted per MSS, as they leave */
+			uint32_t n = len > c->mss ? (len + c->mss - 1) / c->mss : 1;
+			STAT_ADD(s, tcp_retrans_segs, n);
+			cold->retransmits += n;
 		} else {
 			STAT_ADD(s, tcp_tx_bytes, len);
 			cold->bytes_sent += len;

@@ -1,5 +1,6 @@
 /* In-memory wire between two links. It behaves like a NIC pair: checksums
- * a sender offloaded are completed in flight (as hardware would), and the
+ * a sender offloaded are completed in flight and TSO packets are cut into
+ * segments (as hardware would: give the interface tso_max), and the
  * receiver sees clean RX flags ("not checked"), so software verification
  * runs on the receiving side. An impairment engine per direction makes it
  * a bad link: frames in flight are offered to it at the sending stack's
@@ -101,15 +102,36 @@ uint64_t tern_wire_sent(const struct tern_wire *w, int side)
 	return w->end[side & 1].sent;
 }
 
-/* What a NIC does to an outgoing frame with TX offload flags. */
-static void nic_finish(struct rte_mbuf *m)
+/* What a NIC does to an outgoing frame with TX offload flags: a TSO
+ * packet becomes segments (out[] gets them; the headers come from the
+ * frame's own pool), each with its checksums done. Returns how many
+ * frames leave (0: the segments could not be made; the frame is gone). */
+static unsigned nic_finish(struct rte_mbuf *m,
+			   struct rte_mbuf *out[TERN_OL_TSO_SEGS_MAX])
 {
 	static const struct tern_ol_caps none;
-	if (m->ol_flags & RTE_MBUF_F_TX_IPV4) {
-		/* the field holds the pseudo-header sum: restart from zero */
-		tern_ol_tx_finish(m, &none);
+	unsigned n = 1;
+	if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
+		int k = tern_ol_tso_segment(m, m->pool, out,
+					    TERN_OL_TSO_SEGS_MAX);
+		if (k < 0) {
+			rte_pktmbuf_free(m);
+			return 0;
+		}
+		n = (unsigned)k;
+	} else {
+		out[0] = m;
 	}
-	tern_ol_reset(m, 0);	/* RX flags UNKNOWN: the receiver checks */
+	for (unsigned i = 0; i < n; i++) {
+		if (out[i]->ol_flags & RTE_MBUF_F_TX_IPV4) {
+			/* the field holds the pseudo-header sum: restart
+			 * from zero */
+			tern_ol_tx_finish(out[i], &none);
+		}
+		/* RX flags UNKNOWN: the receiver checks */
+		tern_ol_reset(out[i], 0);
+	}
+	return n;
 }
 
 /* Frames on their way into the receiving stack, in order, by bursts. */
@@ -154,10 +176,12 @@ static unsigned side_pump(struct tern_wire *w, int side)
 	/* the receiving stack may send on this end while we deliver */
 	memcpy(q, e->q, n * sizeof(q[0]));
 	e->n = 0;
+	struct rte_mbuf *seg[TERN_OL_TSO_SEGS_MAX];
 	if (e->imp == NULL) {
 		for (unsigned i = 0; i < n; i++) {
-			nic_finish(q[i]);
-			deliver(&o, q[i]);
+			unsigned k = nic_finish(q[i], seg);
+			for (unsigned j = 0; j < k; j++)
+				deliver(&o, seg[j]);
 		}
 		sink_flush(&o);
 		return moved;
@@ -175,14 +199,16 @@ static unsigned side_pump(struct tern_wire *w, int side)
 	const struct tern_impair_pkt pi = {0, sizeof(struct rte_ether_hdr),
 					   sizeof(struct rte_ether_hdr)};
 	for (unsigned i = 0; i < n; i++) {
-		nic_finish(q[i]);
-		int c = tern_impair_offer(e->imp, q[i], now, &pi, out);
-		if (c < 0) {
-			rte_pktmbuf_free(q[i]);
-			continue;
+		unsigned k = nic_finish(q[i], seg);
+		for (unsigned j = 0; j < k; j++) {
+			int c = tern_impair_offer(e->imp, seg[j], now, &pi, out);
+			if (c < 0) {
+				rte_pktmbuf_free(seg[j]);
+				continue;
+			}
+			for (int x = 0; x < c; x++)
+				deliver(&o, out[x]);
 		}
-		for (int j = 0; j < c; j++)
-			deliver(&o, out[j]);
 	}
 	sink_flush(&o);
 	return moved;

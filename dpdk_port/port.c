@@ -276,6 +276,8 @@ static int port_configure(struct tern_dp *dp, struct dp_port *p,
 	}
 
 	tern_ol_caps_from_dev_info(&di, &p->caps);
+	if (dp->conf.no_tso)
+		p->caps.tso_max = 0;	/* TCP segments in software */
 	uint64_t txo = tern_ol_port_tx_offloads(&p->caps) & di.tx_offload_capa;
 	uint64_t rxo = tern_ol_port_rx_offloads(&p->caps) & di.rx_offload_capa;
 	/* Jumbo frames and TCP segments are mbuf chains. */
@@ -331,6 +333,10 @@ static int port_configure(struct tern_dp *dp, struct dp_port *p,
 		return rc;
 	}
 	p->started = true;
+	/* the limit net_tap checks TSO packets against is its MTU */
+	uint16_t mtu;
+	if (p->caps.tso_frame_max != 0 && rte_eth_dev_get_mtu(pid, &mtu) == 0)
+		p->caps.tso_frame_max = mtu;
 	if (p->rss)
 		dp_port_rss_read(dp, p, rss_key,
 				 ec.rx_adv_conf.rss_conf.rss_key_len,

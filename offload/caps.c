@@ -17,12 +17,20 @@ void tern_ol_caps_from_dev_info(const struct rte_eth_dev_info *di,
 				  RTE_ETH_RX_OFFLOAD_TCP_CKSUM)) ==
 			   (RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
 			    RTE_ETH_RX_OFFLOAD_TCP_CKSUM);
-	/* TSO is used once TCP exists; report the limit already. */
-	out->tso_max = (tx & RTE_ETH_TX_OFFLOAD_TCP_TSO) ? 64 * 1024 : 0;
+	bool tap = di->driver_name != NULL &&
+		   strcmp(di->driver_name, "net_tap") == 0;
+	/* TSO: each segment's IP and TCP checksums are the port's job too,
+	 * so TSO is used only with both checksum offloads. ethdev reports
+	 * no size limit: the IPv4 length field is the limit. */
+	out->tso_max = (tx & RTE_ETH_TX_OFFLOAD_TCP_TSO) && out->tx_ip4_cksum &&
+		       out->tx_tcp_cksum ? TERN_OL_TSO_MAX : 0;
+	/* net_tap (22.11, pmd_tx_burst) refuses tso_segsz + l2 + l3 + l4
+	 * above its MTU, which tern leaves at 1500 (offload.h). */
+	out->tso_frame_max = tap ? RTE_ETHER_MTU : 0;
+	out->tso_mbufs_max = di->tx_desc_lim.nb_seg_max;
 	/* net_tap's TX checksum mis-sums odd-length segments (offload.h);
 	 * TCP sends the application's mbufs as they are, so they occur. */
-	out->tx_l4_cksum_even_segs = di->driver_name != NULL &&
-				     strcmp(di->driver_name, "net_tap") == 0;
+	out->tx_l4_cksum_even_segs = tap;
 }
 
 uint64_t tern_ol_port_tx_offloads(const struct tern_ol_caps *c)

@@ -126,16 +126,22 @@ def nc_echo(tap, src, dst, timeout=90):
 
 
 def test_curl_fetches_100mb_from_tern(tap, services, tmp_path):
+    """The body goes in TSO packets that net_tap's TSO cuts (eth.tx_tso;
+    the lossy tests below have tern cut them, an impairment hook being
+    attached)."""
     n = 100 * MB
     out = str(tmp_path / "body")
     before = tap.client.tcp_services(id=services["http"])[0]["stats"]
+    eth0 = tap.client.stats()["protocols"]["eth"]
     code, size, speed = curl(tap, "/bytes/%d" % n, out)
     assert (code, size) == (200, n)
     assert file_sha256(out) == pattern_sha256(n), "body differs from the pattern"
     print("curl from tern: %.0f Mbit/s" % (speed * 8 / 1e6))
     after = tap.client.tcp_services(id=services["http"])[0]["stats"]
+    eth1 = tap.client.stats()["protocols"]["eth"]
     assert after["responses_2xx"] - before["responses_2xx"] == 1
     assert after["tx_bytes"] - before["tx_bytes"] > n
+    assert eth1["tx_tso"] - eth0["tx_tso"] > 0, (eth0, eth1)
     os.unlink(out)
 
 
@@ -396,13 +402,17 @@ def test_curl_100mb_over_lossy_reordering_link(tap, services, lossy, tmp_path):
     out = str(tmp_path / "body")
     lossy("out", "in")
     before = tcp_stats(tap)
+    eth0 = tap.client.stats()["protocols"]["eth"]
     code, size, speed = curl(tap, "/bytes/%d" % n, out, max_time=100)
     after = tcp_stats(tap)
+    eth1 = tap.client.stats()["protocols"]["eth"]
     imp = tap.client.impairment_get("out", ifindex=tap.ifindex)["counters"]
     assert (code, size) == (200, n)
     assert file_sha256(out) == pattern_sha256(n)
     assert after["retrans_segs"] > before["retrans_segs"], after
     assert imp["drop_loss"] > 0 and imp["reordered"] > 0, imp
+    # the impairment hook sees wire frames: tern cut the TSO packets
+    assert eth1["tx_gso"] > eth0["tx_gso"] and eth1["tx_tso"] == eth0["tx_tso"], (eth0, eth1)
     print("curl over the lossy link: %.0f Mbit/s, %d retransmitted" % (
         speed * 8 / 1e6, after["retrans_segs"] - before["retrans_segs"]))
     os.unlink(out)

@@ -2,12 +2,15 @@
 // handshakes, options, data both ways, close, RST, loss and recovery.
 #include <netinet/in.h>
 #include <rte_errno.h>
+#include <rte_ip.h>
 #include <rte_tcp.h>
 
 #include <cstring>
 #include <deque>
 #include <map>
+#include <set>
 
+#include <tern/offload.h>
 #include <tern/tcp.h>
 
 #include "harness.h"
@@ -277,6 +280,263 @@ TEST_F(Tcp, DataBothWaysInOrderIntact)
 			EXPECT_LE(f.l4_len() - (f.l4()[12] >> 4) * 4u, 1448u);
 		}
 	}
+}
+
+// ---- large segments: TSO at the port, or software segmentation -------
+
+// What an interface's port was handed (the stack's TX function, before any
+// NIC work): the TCP data packets, their payload and TSO marks.
+struct PortPkt {
+	uint32_t seq, payload;
+	bool tso;
+	uint16_t segsz;
+};
+struct PortTap {
+	void *end = nullptr;	// the wire end it forwards to
+	std::vector<PortPkt> pkts;
+};
+
+uint16_t port_tap_tx(void *ctx, rte_mbuf **pkts, uint16_t n)
+{
+	auto *p = static_cast<PortTap *>(ctx);
+	for (uint16_t i = 0; i < n; i++) {
+		const rte_mbuf *m = pkts[i];
+		const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
+		if (m->data_len < 54 || get16(&b[12]) != kEthIp4 || b[14 + 9] != IPPROTO_TCP)
+			continue;
+		size_t ihl = (b[14] & 0xf) * 4u, thl = (b[14 + ihl + 12] >> 4) * 4u;
+		uint32_t payload = m->pkt_len - (uint32_t)(14 + ihl + thl);
+		if (payload > 0)
+			p->pkts.push_back({get32(&b[14 + ihl + 4]), payload,
+					   (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0,
+					   (uint16_t)m->tso_segsz});
+	}
+	return tern_wire_tx(p->end, pkts, n);
+}
+
+size_t tcp_payload(const Frame &f)
+{
+	return f.l4_len() - (f.l4()[12] >> 4) * 4u;
+}
+
+// Both interfaces with TSO (the in-memory wire cuts like a NIC would);
+// TcpNoTso: without, so the stack cuts in software.
+class TcpTso : public Tcp {
+protected:
+	void conf_iface(tern_iface_conf &ic, int side) override
+	{
+		port[side].end = ic.tx_ctx;
+		ic.tx = port_tap_tx;
+		ic.tx_ctx = &port[side];
+		if (tso) {
+			ic.caps.tx_ip4_cksum = ic.caps.tx_tcp_cksum = true;
+			ic.caps.tso_max = TERN_OL_TSO_MAX;
+		}
+	}
+	// The data frames side put on the wire: at most one MSS each, the
+	// timestamps option in each, checksums right. Returns how many.
+	size_t check_wire(int side)
+	{
+		size_t n = 0;
+		for (const Frame &f : tcp_from(side)) {
+			size_t len = tcp_payload(f);
+			if (len == 0)
+				continue;
+			n++;
+			EXPECT_LE(len, 1448u);
+			EXPECT_LE(f.b.size(), 1514u);
+			const uint8_t *o = f.l4() + 20;
+			EXPECT_TRUE(o[0] == 1 && o[1] == 1 && o[2] == 8 && o[3] == 10)
+				<< "timestamps in every segment";
+			alignas(8) uint8_t buf[1600];
+			memcpy(buf, f.b.data(), f.b.size());
+			auto *ip = (rte_ipv4_hdr *)(buf + 14);
+			EXPECT_EQ(rte_raw_cksum(ip, 20), 0xffff);
+			EXPECT_EQ(rte_ipv4_udptcp_cksum_verify(ip, buf + 34), 0);
+		}
+		return n;
+	}
+	bool tso = true;
+	PortTap port[2];
+};
+
+class TcpNoTso : public TcpTso {
+protected:
+	TcpNoTso() { tso = false; }
+};
+
+TEST_F(TcpTso, WindowLimitedBulkGoesInLargeSegmentsPeerSeesMss)
+{
+	establish();
+	Bytes data = send_bulk(client, 3000000, 60000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 20000));
+	EXPECT_EQ(server.got, data);
+	EXPECT_EQ(counter(stats(A), "tcp.retrans_segs"), 0u);
+	EXPECT_EQ(drops_total(stats(A)), 0u);
+	EXPECT_EQ(drops_total(stats(B)), 0u);
+	tern_stack_stats st = stats(A);
+	EXPECT_GT(counter(st, "eth.tx_tso"), 0u);
+	EXPECT_EQ(counter(st, "eth.tx_gso"), 0u);
+	// the port got segments of whole MSS, as large as the window and
+	// TSO allow (at most 45 MSS: 64 KB)
+	uint32_t largest = 0;
+	uint64_t bytes = 0;
+	for (const PortPkt &p : port[0].pkts) {
+		largest = std::max(largest, p.payload);
+		bytes += p.payload;
+		EXPECT_LE(p.payload, 45u * 1448);
+		if (p.payload > 1448) {
+			EXPECT_TRUE(p.tso);
+			EXPECT_EQ(p.segsz, 1448);
+			EXPECT_EQ(p.payload % 1448, 0u) << "whole MSS (Nagle holds tails)";
+		}
+	}
+	EXPECT_GE(largest, 20u * 1448);
+	EXPECT_EQ(bytes, data.size());
+	// the peer saw MSS segments with timestamps and good checksums
+	// (Nagle with Minshall's rule lets a short tail go when no other
+	// short one is in flight: about one per round trip, 1 % at most here)
+	size_t wire = check_wire(0);
+	size_t full = (data.size() + 1447) / 1448;
+	EXPECT_GE(wire, full);
+	EXPECT_LE(wire, full + full / 100);
+	EXPECT_LT(port[0].pkts.size() * 5, wire);
+	EXPECT_EQ(counter(st, "tcp.tx_segs"), tcp_from(0).size())
+		<< "tcp.tx_segs counts segments as they leave";
+}
+
+TEST_F(TcpNoTso, WithoutTsoTheStackCutsLargeSegmentsInSoftware)
+{
+	establish();
+	Bytes data = send_bulk(client, 1000000, 60000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 20000));
+	EXPECT_EQ(server.got, data);
+	EXPECT_EQ(drops_total(stats(A)), 0u);
+	EXPECT_EQ(drops_total(stats(B)), 0u);
+	tern_stack_stats st = stats(A);
+	EXPECT_EQ(counter(st, "eth.tx_tso"), 0u);
+	EXPECT_GT(counter(st, "eth.tx_gso"), 0u);
+	EXPECT_GT(counter(st, "eth.tx_gso_segs"), 5 * counter(st, "eth.tx_gso"));
+	// the port only ever got MSS segments
+	for (const PortPkt &p : port[0].pkts) {
+		EXPECT_FALSE(p.tso);
+		EXPECT_LE(p.payload, 1448u);
+	}
+	EXPECT_EQ(check_wire(0), port[0].pkts.size());
+	size_t full = (data.size() + 1447) / 1448;
+	EXPECT_GE(port[0].pkts.size(), full);
+	EXPECT_LE(port[0].pkts.size(), full + full / 100);	// Minshall's short tails
+}
+
+TEST_F(TcpTso, LostSegmentsAreRecoveredFastRetransmitSendsOneMss)
+{
+	establish();
+	int n = 0;
+	drop = [&](int side, const Frame &f) {
+		if (side != 0 || !f.is_ip4(IPPROTO_TCP) || tcp_payload(f) == 0)
+			return false;
+		n++;
+		return n == 30 || n == 400 || n == 401 || n == 402;
+	};
+	Bytes data = send_bulk(client, 2000000, 60000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 20000));
+	EXPECT_EQ(server.got, data);
+	EXPECT_GE(counter(stats(A), "tcp.fast_retrans"), 1u);
+	EXPECT_GE(counter(stats(A), "tcp.retrans_segs"), 4u);
+	EXPECT_EQ(counter(stats(B), "tcp.drop_bad_cksum"), 0u);
+	// the first packet that went again was one MSS
+	uint32_t top = port[0].pkts.at(0).seq;
+	bool seen = false;
+	for (const PortPkt &p : port[0].pkts) {
+		if ((int32_t)(p.seq - top) < 0) {
+			EXPECT_EQ(p.payload, 1448u);
+			EXPECT_FALSE(p.tso);
+			seen = true;
+			break;
+		}
+		top = p.seq + p.payload;
+	}
+	EXPECT_TRUE(seen);
+	check_wire(0);
+}
+
+TEST_F(TcpTso, RtoSendsOneMssThenLargerSegmentsAgain)
+{
+	establish();
+	// every data frame of the first flight is lost once: no duplicate
+	// ACKs, only the RTO can help
+	std::set<uint32_t> sent;
+	bool losing = true;
+	drop = [&](int side, const Frame &f) {
+		if (side != 0 || !f.is_ip4(IPPROTO_TCP) || tcp_payload(f) == 0)
+			return false;
+		if (counter(stats(A), "tcp.rto_expired") > 0)
+			losing = false;
+		return losing && sent.insert(get32(f.l4() + 4)).second;
+	};
+	Bytes data = send_bulk(client, 100000, 100000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 20000));
+	EXPECT_EQ(server.got, data);
+	EXPECT_EQ(counter(stats(A), "tcp.rto_expired"), 1u);
+	// the first flight: the initial window (10 MSS) in one packet
+	ASSERT_GE(port[0].pkts.size(), 2u);
+	EXPECT_TRUE(port[0].pkts[0].tso);
+	EXPECT_EQ(port[0].pkts[0].payload, 10u * 1448);
+	// then the RTO: one MSS from SND.UNA, and larger ones as the window
+	// opens again
+	EXPECT_EQ(port[0].pkts[1].seq, port[0].pkts[0].seq);
+	EXPECT_EQ(port[0].pkts[1].payload, 1448u);
+	EXPECT_FALSE(port[0].pkts[1].tso);
+	bool large_again = false;
+	for (size_t i = 2; i < port[0].pkts.size(); i++)
+		if (port[0].pkts[i].tso &&
+		    (int32_t)(port[0].pkts[i].seq - (port[0].pkts[0].seq + 10 * 1448)) < 0)
+			large_again = true;
+	EXPECT_TRUE(large_again) << "a retransmission of several MSS";
+	check_wire(0);
+}
+
+// A data segment of one full MSS that also carries SACK blocks has more
+// header than the MSS allowed for (RFC 6691: the MSS counts no options):
+// it must still fit the MTU (it leaves as two segments), not be dropped.
+TEST_F(TcpNoTso, FullSegmentWithSackBlocksStillFitsTheMtu)
+{
+	establish();
+	int n = 0;
+	drop = [&](int side, const Frame &f) {
+		return side == 0 && f.is_ip4(IPPROTO_TCP) && tcp_payload(f) > 0 && ++n == 5;
+	};
+	Bytes da = pattern(300000, 1), db = pattern(300000, 2);
+	size_t oa = 0, ob = 0;
+	ASSERT_TRUE(run_until([&] {
+		auto push = [](Peer &p, const Bytes &d, size_t &off) {
+			while (off < d.size()) {
+				int r = tern_tcp_write(p.s, p.c, d.data() + off,
+						       (uint32_t)(d.size() - off));
+				if (r <= 0)
+					break;
+				off += (size_t)r;
+			}
+		};
+		push(client, da, oa);
+		push(server, db, ob);
+		return server.got.size() == da.size() && client.got.size() == db.size();
+	}, 20000));
+	EXPECT_EQ(server.got, da);
+	EXPECT_EQ(client.got, db);
+	EXPECT_EQ(counter(stats(B), "ip4.drop_too_big"), 0u);
+	EXPECT_EQ(drops_total(stats(B)), 0u);
+	// B sent data with SACK blocks (the case under test), all within
+	// the MTU
+	bool sack_on_data = false;
+	for (const Frame &f : tcp_from(1)) {
+		EXPECT_LE(f.b.size(), 1514u);
+		const uint8_t *o = f.l4() + 20;
+		size_t olen = (f.l4()[12] >> 4) * 4u - 20;
+		if (tcp_payload(f) > 0 && olen > 12 && o[12] == 1 && o[13] == 1 && o[14] == 5)
+			sack_on_data = true;
+	}
+	EXPECT_TRUE(sack_on_data);
 }
 
 TEST_F(Tcp, GracefulCloseBothSidesAndTimeWait)

@@ -21,6 +21,10 @@ extern "C" {
 	X(eth, drop_hook_input)                                                \
 	X(eth, drop_hook_output)                                               \
 	X(eth, drop_tx_full)                                                   \
+	X(eth, tx_tso)                                                         \
+	X(eth, tx_gso)                                                         \
+	X(eth, tx_gso_segs)                                                    \
+	X(eth, drop_gso)                                                       \
 	X(arp, rx_requests)                                                    \
 	X(arp, rx_replies)                                                     \
 	X(arp, tx_requests)                                                    \

@@ -55,6 +55,8 @@ struct tern_dp_conf {
 	uint32_t local_blocks;		/* /24 blocks of own addresses per
 					 * stack; 0 = 4096 (1 Mi addresses) */
 	uint32_t max_routes;		/* 0 = 1024 */
+	bool no_tso;			/* leave the ports' TSO off: TCP's
+					 * large segments are cut in software */
 };
 
 /* After rte_eal_init(): creates pools, (ring pair,) configures and starts

@@ -23,7 +23,21 @@ struct tern_ol_caps {
 	bool tx_tcp_cksum;
 	bool rx_ip4_cksum;
 	bool rx_l4_cksum;
+	/* TSO: the port cuts a TCP/IPv4 packet marked RTE_MBUF_F_TX_TCP_SEG
+	 * into segments of tso_segsz payload bytes, each with a copy of the
+	 * headers and its own IP and TCP checksums. tso_max is the largest
+	 * payload of one such packet, 0 when the port has no TSO (or it is
+	 * turned off); tern_ol_tso_segment() does the same in software. */
 	uint32_t tso_max;
+	/* The port refuses a TSO packet whose tso_segsz plus l2, l3 and l4
+	 * headers exceed this (0: no such limit). net_tap in DPDK 22.11
+	 * compares that sum, Ethernet header included, with its MTU, so a
+	 * full-sized segment (MSS 1448 + 66 header bytes) is refused:
+	 * tern_ol_tso_port() asks it for shorter segments (1434). */
+	uint16_t tso_frame_max;
+	/* Most mbufs in one TSO packet's chain (tx_desc_lim.nb_seg_max);
+	 * 0: no limit known. */
+	uint16_t tso_mbufs_max;
 	/* The port sums the L4 bytes segment by segment, each as if it
 	 * started on a 16-bit boundary, so a chained packet with a segment
 	 * of odd length (the last aside) leaves with a wrong checksum:
@@ -70,6 +84,44 @@ struct tern_ol_fix {
  * copy of m (a capture) can show the bytes the wire gets. m is not
  * changed. Returns how many of fix[2] it filled. */
 unsigned tern_ol_tx_pending(const struct rte_mbuf *m, struct tern_ol_fix fix[2]);
+
+/* ---- TSO and software segmentation ----------------------------------- */
+
+/* The largest TCP payload in one TSO packet: the IPv4 total length is 16
+ * bits, less a 20-byte IP header and a TCP header with 40 bytes of
+ * options. */
+#define TERN_OL_TSO_MAX (UINT16_MAX - 20 - 60)
+/* The most segments one TSO packet becomes: what net_tap in DPDK 22.11
+ * takes (MAX_GSO_MBUFS) and what tern_ol_tso_segment() is asked to fill.
+ * TCP keeps its TSO packets within this many MSS. */
+#define TERN_OL_TSO_SEGS_MAX 64
+
+/* Whether the port behind caps segments m itself: m is a TSO packet
+ * (RTE_MBUF_F_TX_TCP_SEG with TX_IPV4, tso_segsz, l2/l3/l4_len set,
+ * headers in the first mbuf) within the port's limits, and, on a port
+ * whose L4 checksum needs even segments (tx_l4_cksum_even_segs), every
+ * piece the port cuts has an even length. A port with tso_frame_max
+ * below tso_segsz plus headers gets segments short enough for it: then
+ * m->tso_segsz is lowered (when the answer is yes). When it returns
+ * false the caller segments m with tern_ol_tso_segment(). */
+bool tern_ol_tso_port(struct rte_mbuf *m, const struct tern_ol_caps *caps);
+
+/* Software segmentation (GSO) of a TSO packet m: out[i] gets a new
+ * header mbuf from pool with a copy of m's Ethernet, IPv4 and TCP headers
+ * (options included: timestamps stay in every segment) followed by
+ * indirect mbufs pointing at m's payload (never copied, never written).
+ * Segment i carries tso_segsz bytes (the last what is left); its IPv4
+ * total length and id (m's + i) and its TCP sequence number are set; FIN
+ * and PSH stay on the last segment only, CWR on the first only (RFC 3168
+ * 6.1.2). Each segment keeps m's checksum requests (TX_IPV4, IP_CKSUM,
+ * TCP_CKSUM, without TCP_SEG): give each to tern_ol_tx_finish(). On
+ * success m is consumed (its data lives on in the segments) and the count
+ * is returned (1: m itself, already small enough, with TCP_SEG cleared).
+ * -EINVAL a packet this cannot cut (not TCP/IPv4, headers not in the
+ * first mbuf, tso_segsz 0, more than max segments), -ENOBUFS pool empty;
+ * m is then untouched. */
+int tern_ol_tso_segment(struct rte_mbuf *m, struct rte_mempool *pool,
+			struct rte_mbuf **out, unsigned max);
 
 /* One's-complement sum (RFC 1071, not complemented) of len bytes at off
  * in a possibly chained mbuf. -1 when off + len passes the packet end.
