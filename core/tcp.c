@@ -516,6 +516,12 @@ int tern_tcp_info_get(const struct tern_stack *s, const struct tern_tcp_conn *tc
 	return 0;
 }
 
+void tern_tcp_set_isn_offset(struct tern_stack *s, uint32_t offset)
+{
+	if (s != NULL)
+		s->tcp.isn_offset = offset;
+}
+
 /* ---- live options ------------------------------------------------------------- */
 
 void tern_tcp_set_nodelay(struct tern_stack *s, struct tern_tcp_conn *tc, bool on)

@@ -72,7 +72,7 @@ uint32_t tcp_isn(struct tern_stack *s, const struct tcp_conn *c)
 				(uint64_t)c->lport << 16 | c->rport);
 	/* M: a timer ticking every 4 microseconds (RFC 6528 section 3) */
 	uint32_t m = (uint32_t)(tern_stack_now(s) / 4000u);
-	return m + (uint32_t)f;
+	return m + (uint32_t)f + s->tcp.isn_offset;
 }
 
 /* ---- the receive window ----------------------------------------------- */

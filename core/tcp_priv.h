@@ -283,6 +283,7 @@ struct tcp_state {
 	uint32_t nreap;
 	/* ISNs (RFC 6528): the secret of F() */
 	uint64_t isn_key[2];
+	uint32_t isn_offset;		/* tern_tcp_set_isn_offset (tests) */
 	/* arrival order of out-of-order segments (the first SACK block is
 	 * the latest, RFC 2018 4), kept in each segment's m->hash.fdir.hi */
 	uint32_t ooo_stamp;

@@ -213,6 +213,12 @@ uint32_t tern_tcp_foreach(struct tern_stack *s,
 /* Connections in use (every state but CLOSED). */
 uint32_t tern_tcp_count(const struct tern_stack *s);
 
+/* For tests: every ISN the stack picks from now on is RFC 6528's
+ * M + F(4-tuple, secret) plus offset (0: none, the default). A test reads
+ * the ISN a tuple gets at an instant, then sets the offset that moves it
+ * where it wants it, e.g. just below 2^32 to send across the wrap. */
+void tern_tcp_set_isn_offset(struct tern_stack *s, uint32_t offset);
+
 #ifdef __cplusplus
 }
 #endif
