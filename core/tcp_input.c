@@ -1098,6 +1098,12 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 		/* data wholly below rcv_nxt came twice: say so (D-SACK) */
 		if (g->len > 0 && seq_leq(g->seq + g->len, c->rcv_nxt))
 			tcp_dsack_note(s, c, g->seq, g->seq + g->len);
+		if (c->state == TERN_TCP_TIME_WAIT && (g->flags & RTE_TCP_FIN_FLAG)) {
+			/* the peer's FIN again (below RCV.NXT): our last ACK
+			 * was lost. ACK it, restart 2 MSL (3.10.7.4) */
+			c->keep_at = tern_stack_now(s) + 2 * s->tcp.msl_ns;
+			tcp_timer_update(s, c);
+		}
 		ack_and_drop(s, c, g, m, &s->st.tcp_drop_out_of_window);
 		return;
 	}
