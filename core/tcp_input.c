@@ -1140,9 +1140,14 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 			return;
 		case TERN_TCP_FIN_WAIT_1:
 		case TERN_TCP_FIN_WAIT_2:
+		case TERN_TCP_CLOSING:
+		case TERN_TCP_LAST_ACK:
+			/* our FIN (or data) unacknowledged: the close did not
+			 * complete, whether the application closed or only
+			 * shut its side down */
 			tcp_conn_done(s, c, ECONNRESET);
 			return;
-		default:	/* CLOSING, LAST_ACK, TIME_WAIT */
+		default:	/* TIME_WAIT: the application heard closed(0) */
 			tcp_conn_done(s, c, 0);
 			return;
 		}
