@@ -441,6 +441,7 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 		uint32_t len = RTE_MIN(unsent, avail);
 		if (len > c->mss)
 			len = tso_len(c, cold, len, unsent, tso, rexmit);
+		bool cut = false;	/* len ends where a SACKed range starts */
 		if (rexmit && cold->sb_n > 0) {
 			/* going back after an RTO: what the peer SACKed is
 			 * not sent again (RFC 6675 5.1) */
@@ -454,21 +455,25 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 					break;
 				}
 				if (seq_gt(b->start, c->snd_nxt) &&
-				    seq_lt(b->start, c->snd_nxt + len))
+				    seq_lt(b->start, c->snd_nxt + len)) {
 					len = b->start - c->snd_nxt;
+					cut = true;
+				}
 			}
 			if (skipped)
 				continue;
 		}
 		if (unsent > 0 && len == 0)
 			break;	/* window closed: the persist timer decides */
-		if (len > 0 && len < c->mss && len < unsent)
+		/* (a hole before a SACKed range is as long as it is: no
+		 * waiting for more, which would never come) */
+		if (len > 0 && len < c->mss && len < unsent && !cut)
 			break;	/* wait for more window (sender SWS) */
 		/* Nagle (RFC 1122 4.2.3.4) with Minshall's refinement, as
 		 * Linux and FreeBSD: a short segment waits only while
 		 * another short one is unacknowledged, so a write that ends
 		 * in a partial segment is not held behind its own full ones */
-		if (len > 0 && len < c->mss && c->snd_nxt != c->snd_una &&
+		if (len > 0 && len < c->mss && !cut && c->snd_nxt != c->snd_una &&
 		    seq_gt(c->snd_sml, c->snd_una) &&
 		    seq_leq(c->snd_sml, c->snd_nxt) &&
 		    !(c->flags & TF_NODELAY) && !(c->flags & TF_SHUT_WR) &&
