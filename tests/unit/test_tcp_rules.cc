@@ -688,7 +688,7 @@ protected:
 // A SYN on the tuple whose timestamp is newer than the last one seen
 // opens a new connection at once (RFC 6191 2): no wait for 2 MSL, no
 // RST, no retransmitted SYN.
-TEST_F(TcpTimeWait, DISABLED_NewerTimestampSynReusesTheTuple)
+TEST_F(TcpTimeWait, NewerTimestampSynReusesTheTuple)
 {
 	server_in_time_wait();
 	step_ms(1000);
@@ -712,7 +712,7 @@ TEST_F(TcpTimeWait, DISABLED_NewerTimestampSynReusesTheTuple)
 // Without timestamps, RFC 6191 falls back on RFC 1122 4.2.2.13: a SYN
 // whose sequence number is above the old connection's reopens it (the
 // ISN clock has moved 1 s, 250,000, past it).
-TEST_F(TcpTimeWait, DISABLED_HigherSequenceSynWithoutTimestampsReusesTheTuple)
+TEST_F(TcpTimeWait, HigherSequenceSynWithoutTimestampsReusesTheTuple)
 {
 	tern_tcp_opts co;
 	memset(&co, 0, sizeof(co));
