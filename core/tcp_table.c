@@ -247,6 +247,18 @@ uint32_t tern_tcp_count(const struct tern_stack *s)
 	return s->tcp.max - s->tcp.nfree - s->tcp.nreap;
 }
 
+void tern_tcp_mem_get(const struct tern_stack *s, struct tern_tcp_mem *o)
+{
+	const struct tcp_state *t = &s->tcp;
+	o->slots = t->max;
+	o->hot = sizeof(*t->conns);
+	o->cold = sizeof(*t->cold);
+	o->tab_slots = t->tab_mask + 1;
+	o->bytes = (uint64_t)t->max * (sizeof(*t->conns) + sizeof(*t->cold) +
+				       sizeof(*t->free) + sizeof(*t->reap)) +
+		   (uint64_t)o->tab_slots * sizeof(*t->tab);
+}
+
 uint32_t tern_tcp_foreach(struct tern_stack *s,
 			  int (*fn)(void *arg, struct tern_tcp_conn *c),
 			  void *arg)

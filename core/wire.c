@@ -31,6 +31,7 @@ struct tern_wire {
 	struct wire_end end[2];
 	tern_wire_tap_fn tap;
 	void *tap_arg;
+	bool nic_cksum;		/* tern_wire_set_nic_cksum */
 };
 
 struct tern_wire *tern_wire_create(struct tern_stack *a, uint16_t link_a,
@@ -101,15 +102,30 @@ uint64_t tern_wire_sent(const struct tern_wire *w, int side)
 	return w->end[side & 1].sent;
 }
 
+void tern_wire_set_nic_cksum(struct tern_wire *w, bool on)
+{
+	w->nic_cksum = on;
+}
+
 /* What a NIC does to an outgoing frame with TX offload flags. */
-static void nic_finish(struct rte_mbuf *m)
+static void nic_finish(const struct tern_wire *w, struct rte_mbuf *m)
 {
 	static const struct tern_ol_caps none;
-	if (m->ol_flags & RTE_MBUF_F_TX_IPV4) {
+	uint64_t rx = 0;
+	uint64_t fl = m->ol_flags;
+	if ((fl & RTE_MBUF_F_TX_IPV4) && w->nic_cksum) {
+		/* the checksums are the NICs' work, off the CPU: the
+		 * receiving NIC vouches for what the sending one would have
+		 * written (the fields keep the pseudo-header sums) */
+		if (fl & RTE_MBUF_F_TX_IP_CKSUM)
+			rx |= RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+		if (fl & RTE_MBUF_F_TX_L4_MASK)
+			rx |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	} else if (fl & RTE_MBUF_F_TX_IPV4) {
 		/* the field holds the pseudo-header sum: restart from zero */
 		tern_ol_tx_finish(m, &none);
 	}
-	tern_ol_reset(m, 0);	/* RX flags UNKNOWN: the receiver checks */
+	tern_ol_reset(m, rx);	/* else RX flags UNKNOWN: the receiver checks */
 }
 
 /* Frames on their way into the receiving stack, in order, by bursts. */
@@ -156,7 +172,7 @@ static unsigned side_pump(struct tern_wire *w, int side)
 	e->n = 0;
 	if (e->imp == NULL) {
 		for (unsigned i = 0; i < n; i++) {
-			nic_finish(q[i]);
+			nic_finish(w, q[i]);
 			deliver(&o, q[i]);
 		}
 		sink_flush(&o);
@@ -175,7 +191,7 @@ static unsigned side_pump(struct tern_wire *w, int side)
 	const struct tern_impair_pkt pi = {0, sizeof(struct rte_ether_hdr),
 					   sizeof(struct rte_ether_hdr)};
 	for (unsigned i = 0; i < n; i++) {
-		nic_finish(q[i]);
+		nic_finish(w, q[i]);
 		int c = tern_impair_offer(e->imp, q[i], now, &pi, out);
 		if (c < 0) {
 			rte_pktmbuf_free(q[i]);

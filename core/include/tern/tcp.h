@@ -212,6 +212,18 @@ uint32_t tern_tcp_foreach(struct tern_stack *s,
 /* Connections in use (every state but CLOSED). */
 uint32_t tern_tcp_count(const struct tern_stack *s);
 
+/* What TCP set aside for connections when the stack was made: every one
+ * of tcp_max_conns slots is allocated up front (a control block in two
+ * parts, a share of the 4-tuple table, free and reap lists), so holding
+ * a connection allocates nothing more (data in flight aside). */
+struct tern_tcp_mem {
+	uint32_t slots;		/* tcp_max_conns */
+	uint32_t hot, cold;	/* bytes of a block's two parts */
+	uint32_t tab_slots;	/* 4-tuple table entries (8 bytes each) */
+	uint64_t bytes;		/* all of the above, for every slot */
+};
+void tern_tcp_mem_get(const struct tern_stack *s, struct tern_tcp_mem *out);
+
 #ifdef __cplusplus
 }
 #endif
