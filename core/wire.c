@@ -164,7 +164,10 @@ static void deliver(struct sink *o, struct rte_mbuf *m)
 static unsigned side_pump(struct tern_wire *w, int side)
 {
 	struct wire_end *e = &w->end[side];
-	struct sink o = {.w = w, .side = side, .k = 0};
+	struct sink o;	/* not zeroed: the batch is written before read */
+	o.w = w;
+	o.side = side;
+	o.k = 0;
 	struct rte_mbuf *q[WIRE_QLEN];
 	unsigned n = e->n, moved = n;
 	/* the receiving stack may send on this end while we deliver */
