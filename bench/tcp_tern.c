@@ -22,7 +22,11 @@
  * Workloads, as tcp_linux and tcp_lwip run them:
  * - bulk: one connection, the client keeps its send queue full with
  *   tern_tcp_write() (copies into mbufs, as write() does), the server
- *   counts and frees what arrives; MTU 1500 (an Ethernet NIC's).
+ *   counts and frees what arrives; MTU 1500 (an Ethernet NIC's), 64 KiB
+ *   send and receive buffers (lwIP's TCP_SND_BUF and TCP_WND). Then
+ *   bulk-9000: the same with jumbo frames; bulk-256k: MTU 1500 with the
+ *   stack's default buffers (256 KiB), whose window in flight takes the
+ *   mbufs out of the caches.
  * - cps / cps-rst: serially, connect (ephemeral port), 64-byte request,
  *   64-byte response, close: FIN (tern_tcp_close; the client keeps
  *   TIME_WAIT for 2 MSL = 60 s, the default, no reuse) or RST
@@ -91,6 +95,7 @@
 #define MIN_SLOTS 64		/* "sized for none" */
 #define POOL_MBUFS 32767
 #define BULK_CHUNK 65536
+#define BULK_BUF 65536		/* bulk's sndbuf and rcvbuf (lwIP's) */
 
 struct mode {
 	const char *name;	/* the column: "tern" or "tern-sw" */
@@ -112,6 +117,8 @@ struct pair {
 	struct tern_tcp_listener *hold[HOLD_LIS];
 	int nhold;
 	struct wl *cur;		/* the timed workload running */
+	uint32_t buf;		/* sndbuf and rcvbuf of timed connections;
+				 * 0: the stack's default (256 KiB) */
 };
 
 static void die(const char *what)
@@ -136,9 +143,9 @@ static struct tern_stack *make_stack(const char *name, uint32_t max_conns)
 }
 
 static void add_iface(struct tern_stack *s, uint8_t last, uint32_t ip,
-		      bool offload, void *end)
+		      bool offload, uint16_t mtu, void *end)
 {
-	struct tern_iface_conf ic = {.ifindex = 1, .link = 0, .mtu = MTU,
+	struct tern_iface_conf ic = {.ifindex = 1, .link = 0, .mtu = mtu,
 				     .tx = tern_wire_tx, .tx_ctx = end};
 	snprintf(ic.name, sizeof(ic.name), "wire%u", last);
 	struct rte_ether_addr mac = {{0x02, 0, 0, 0, 0, last}};
@@ -156,18 +163,19 @@ static void add_iface(struct tern_stack *s, uint8_t last, uint32_t ip,
 }
 
 static void pair_open(struct pair *p, const struct mode *m, uint32_t cli_max,
-		      uint32_t srv_max)
+		      uint32_t srv_max, uint16_t mtu, uint32_t buf)
 {
 	memset(p, 0, sizeof(*p));
 	p->mode = m;
+	p->buf = buf;
 	p->cli = make_stack("client", cli_max);
 	p->srv = make_stack("server", srv_max);
 	p->w = tern_wire_create(p->cli, 0, p->srv, 0);
 	if (!p->w)
 		die("tern_wire_create");
 	tern_wire_set_nic_cksum(p->w, m->offload);
-	add_iface(p->cli, 1, CLI_IP, m->offload, tern_wire_end(p->w, 0));
-	add_iface(p->srv, 2, SRV_IP, m->offload, tern_wire_end(p->w, 1));
+	add_iface(p->cli, 1, CLI_IP, m->offload, mtu, tern_wire_end(p->w, 0));
+	add_iface(p->srv, 2, SRV_IP, m->offload, mtu, tern_wire_end(p->w, 1));
 	struct tern_addr ca = tern_addr_v4h(CLI_IP), sa = tern_addr_v4h(SRV_IP);
 	struct rte_ether_addr cm = {{0x02, 0, 0, 0, 0, 1}};
 	struct rte_ether_addr sm = {{0x02, 0, 0, 0, 0, 2}};
@@ -211,6 +219,7 @@ static struct tern_tcp_listener *listen_on(struct pair *p, uint16_t port,
 	lc.arg = arg;
 	lc.backlog = backlog;
 	lc.opts.nodelay = true;
+	lc.opts.sndbuf = lc.opts.rcvbuf = p->buf;
 	struct tern_tcp_listener *l = tern_tcp_listen(p->srv, &lc);
 	if (!l)
 		die("tern_tcp_listen");
@@ -256,8 +265,10 @@ struct wl {
 	int rst;
 	struct pair *p;
 	double secs, t0, t1, deadline, cpu0, cpu1;
+	uint64_t deadline_tsc;	/* the deadline on the TSC: cheap to read */
 	uint64_t count;		/* bytes, connections or round trips */
 	uint64_t started;	/* cps: connections begun */
+	uint64_t frames;	/* frames on the wire, both ways */
 	uint32_t srv_got, cli_got;
 	bool begun, stop;
 	const char *why;	/* set when it stopped early */
@@ -266,6 +277,12 @@ struct wl {
 	struct tern_tcp_conn *cli, *srv;
 };
 
+/* Frames both stacks sent so far. */
+static uint64_t frames_sent(const struct pair *p)
+{
+	return tern_wire_sent(p->w, 0) + tern_wire_sent(p->w, 1);
+}
+
 static void wl_stop(struct wl *w, const char *why)
 {
 	if (w->stop)
@@ -273,6 +290,7 @@ static void wl_stop(struct wl *w, const char *why)
 	w->stop = true;
 	w->t1 = tcpb_now();
 	w->cpu1 = tcpb_cpu();
+	w->frames = frames_sent(w->p) - w->frames;
 	if (why && !w->why)
 		w->why = why;
 }
@@ -280,14 +298,16 @@ static void wl_stop(struct wl *w, const char *why)
 static void wl_begin(struct wl *w)
 {
 	w->begun = true;
+	w->frames = frames_sent(w->p);
 	w->t0 = tcpb_now();
 	w->cpu0 = tcpb_cpu();
 	w->deadline = w->t0 + w->secs;
+	w->deadline_tsc = rte_rdtsc() + (uint64_t)(w->secs * (double)rte_get_tsc_hz());
 }
 
 static bool wl_due(struct wl *w)
 {
-	if (tcpb_now() < w->deadline)
+	if (rte_rdtsc() < w->deadline_tsc)
 		return false;
 	wl_stop(w, NULL);
 	return true;
@@ -450,6 +470,7 @@ static struct tern_tcp_conn *wl_connect(struct wl *w, uint16_t rport)
 	cc.ops = &cli_ops;
 	cc.arg = w;
 	cc.opts.nodelay = w->kind != BULK;
+	cc.opts.sndbuf = cc.opts.rcvbuf = w->p->buf;
 	struct tern_tcp_conn *c = tern_tcp_connect(w->p->cli, &cc);
 	if (!c) {
 		snprintf(w->whybuf, sizeof(w->whybuf), "tern_tcp_connect: %s",
@@ -514,12 +535,11 @@ static void run_timed(struct pair *p, enum kind kind, int rst, double secs,
 		w->cli = wl_connect(w, TIMED_PORT);
 	}
 	double watchdog = tcpb_now() + secs + 10;
-	while (!w->stop) {
+	for (unsigned i = 0; !w->stop; i++) {
 		pair_poll(p);
-		double now = tcpb_now();
-		if (w->begun && now >= w->deadline)
-			wl_stop(w, NULL);
-		else if (now >= watchdog)
+		if (w->begun && wl_due(w))
+			break;
+		if ((i & 1023) == 0 && tcpb_now() >= watchdog)
 			wl_stop(w, "stalled: no progress before the watchdog");
 	}
 	trouble_note(p, w->bad, sizeof(w->bad));
@@ -548,8 +568,12 @@ static struct tcpb_rate fig_timed(const struct pair *p, const char *fig,
 		snprintf(cmp + strlen(cmp), sizeof(cmp) - strlen(cmp),
 			 "; %" PRIu64 " connections in TIME_WAIT at the end", tw);
 	tcpb_cpu_note(cpu, sizeof(cpu), value, unit, dt, w->cpu1 - w->cpu0);
-	tcpb_fig(p->mode->name, fig, rate.wall, unit, "%s, %.2f s, %s%s%s%s",
-		 what, dt, cpu, cmp, w->bad, why);
+	char frames[64] = "";
+	if (w->kind != BULK && w->count)
+		snprintf(frames, sizeof(frames), ", %.1f frames each",
+			 (double)w->frames / (double)w->count);
+	tcpb_fig(p->mode->name, fig, rate.wall, unit, "%s, %.2f s%s, %s%s%s%s",
+		 what, dt, frames, cpu, cmp, w->bad, why);
 	return rate;
 }
 
@@ -662,13 +686,13 @@ static int fig_mem(const struct mode *m, unsigned long n)
 	char fig[32];
 	snprintf(fig, sizeof(fig), "mem@%lu", n);
 	struct pair p;
-	pair_open(&p, m, MIN_SLOTS, MIN_SLOTS);
+	pair_open(&p, m, MIN_SLOTS, MIN_SLOTS, MTU, 0);
 	size_t base = heap_in_use();
 	unsigned base_mbufs = rte_mempool_in_use_count(pool);
 	pair_close(&p);
 
 	long rss0 = rss_kb();
-	pair_open(&p, m, (uint32_t)n + MIN_SLOTS, (uint32_t)n + MIN_SLOTS);
+	pair_open(&p, m, (uint32_t)n + MIN_SLOTS, (uint32_t)n + MIN_SLOTS, MTU, 0);
 	struct hold h = {.target = n, .p = &p};
 	const char *why = NULL;
 	double setup = hold_grow(&h, &why);
@@ -707,7 +731,7 @@ static void fig_held_cps(const struct mode *m, unsigned long n, uint32_t headroo
 			 const struct tcpb_opts *o, struct tcpb_ref ref[2], bool first)
 {
 	struct pair p;
-	pair_open(&p, m, (uint32_t)n + headroom, (uint32_t)n + 65536);
+	pair_open(&p, m, (uint32_t)n + headroom, (uint32_t)n + 65536, MTU, 0);
 	struct hold h = {.target = n, .p = &p};
 	const char *why = NULL;
 	if (hold_grow(&h, &why) < 0) {
@@ -760,26 +784,38 @@ static void run_mode(const struct mode *m, const struct tcpb_opts *o,
 			    "stands for the NICs: nobody computes them)"
 			  : "checksums in software both ways");
 	fflush(stdout);
-	if (o->bulk || o->rr) {
-		pair_open(&p, m, 1024, 1024);
-		if (o->bulk) {
+	if (o->bulk) {
+		static const struct {
+			const char *fig;
+			uint16_t mtu;
+			uint32_t buf;
+		} bulks[] = {
+			{"bulk", MTU, BULK_BUF},
+			{"bulk-9000", 9000, BULK_BUF},
+			{"bulk-256k", MTU, 0},
+		};
+		for (unsigned i = 0; i < RTE_DIM(bulks); i++) {
+			char what[128];
+			pair_open(&p, m, 1024, 1024, bulks[i].mtu, bulks[i].buf);
 			run_timed(&p, BULK, 0, o->seconds, &w);
-			fig_timed(&p, "bulk", &w,
-				  "1 connection, tern_tcp_write() 64 KiB copies",
+			snprintf(what, sizeof(what), "1 connection, MTU %u, %u KiB "
+				 "buffers, tern_tcp_write() 64 KiB copies",
+				 bulks[i].mtu, (bulks[i].buf ? bulks[i].buf : 262144) >> 10);
+			fig_timed(&p, bulks[i].fig, &w, what,
 				  (double)w.count * 8 / 1e9, "Gbps", NULL, 0);
-		}
-		if (o->rr) {
 			pair_close(&p);
-			pair_open(&p, m, 1024, 1024);
-			run_timed(&p, RR, 0, o->seconds, &w);
-			fig_timed(&p, "rr", &w, "1 connection, 64 B each way, "
-				  "nagle off", (double)w.count, "rr/s", NULL, 0);
 		}
+	}
+	if (o->rr) {
+		pair_open(&p, m, 1024, 1024, MTU, 0);
+		run_timed(&p, RR, 0, o->seconds, &w);
+		fig_timed(&p, "rr", &w, "1 connection, 64 B each way, "
+			  "nagle off", (double)w.count, "rr/s", NULL, 0);
 		pair_close(&p);
 	}
 	double cps_rate = 0;
 	if (o->cps || o->cps_rst) {
-		pair_open(&p, m, timed_max, 65536);
+		pair_open(&p, m, timed_max, 65536, MTU, 0);
 		if (o->cps) {
 			run_timed(&p, CPS, 0, o->seconds, &w);
 			uint64_t tw = purge_time_wait(p.cli);
