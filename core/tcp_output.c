@@ -261,7 +261,8 @@ int tcp_send_seg(struct tern_stack *s, struct tcp_conn *c, uint32_t seq,
 	STAT_INC(s, tcp_tx_segs);
 	if (flags & RTE_TCP_RST_FLAG)
 		STAT_INC(s, tcp_tx_rst);
-	int rc = tern_ip_send(s, &cold->rt, m, IPPROTO_TCP, TERN_IP_F_DONTFRAG);
+	int rc = tern_ip_send(s, tcp_route_of(s, c), m, IPPROTO_TCP,
+			      TERN_IP_F_DONTFRAG);
 	return rc;
 }
 

@@ -740,4 +740,52 @@ TEST_F(Tcp, ManyConnectionsShareOneListener)
 	EXPECT_EQ(tern_tcp_count(B), 0u);
 }
 
+// Connections to one peer share one route entry (a connection keeps an
+// index, not a copy), which goes when the last of them does.
+TEST_F(Tcp, ConnectionsToOnePeerShareOneRoute)
+{
+	listen();
+	tern_tcp_mem m;
+	tern_tcp_mem_get(A, &m);
+	EXPECT_EQ(m.routes, 0u);
+	std::vector<Peer> peers(3);
+	for (auto &p : peers) {
+		p.s = A;
+		tern_tcp_connect_conf cc;
+		memset(&cc, 0, sizeof(cc));
+		cc.remote = v4(kIpB);
+		cc.rport = 80;
+		cc.ops = &kOps;
+		cc.arg = &p;
+		p.c = tern_tcp_connect(A, &cc);
+		ASSERT_NE(p.c, nullptr);
+	}
+	ASSERT_TRUE(run_until([&] {
+		return accepted == 3 && peers[0].connected && peers[1].connected &&
+		       peers[2].connected;
+	}));
+	tern_tcp_mem_get(A, &m);
+	EXPECT_EQ(m.routes, 1u);
+	tern_tcp_mem_get(B, &m);
+	EXPECT_EQ(m.routes, 1u);
+	// data still flows on the shared route, both ways
+	ASSERT_EQ(tern_tcp_write(A, peers[2].c, "ping", 4), 4);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == 4; }));
+	tern_tcp_abort(A, peers[0].c);
+	tern_tcp_abort(A, peers[1].c);
+	tern_tcp_mem_get(A, &m);
+	EXPECT_EQ(m.routes, 1u);
+	tern_tcp_abort(A, peers[2].c);
+	tern_tcp_mem_get(A, &m);
+	EXPECT_EQ(m.routes, 0u);
+	ASSERT_TRUE(run_until([&] { return tern_tcp_count(B) == 0; }));
+	tern_tcp_mem_get(B, &m);
+	EXPECT_EQ(m.routes, 0u);
+	// and a new connection gets one again
+	ASSERT_NE(connect(), nullptr);
+	ASSERT_TRUE(run_until([&] { return client.connected; }));
+	tern_tcp_mem_get(A, &m);
+	EXPECT_EQ(m.routes, 1u);
+}
+
 }  // namespace

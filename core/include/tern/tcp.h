@@ -221,6 +221,8 @@ struct tern_tcp_mem {
 	uint32_t hot, cold;	/* bytes of a block's two parts */
 	uint32_t tab_slots;	/* 4-tuple table entries (8 bytes each) */
 	uint64_t bytes;		/* all of the above, for every slot */
+	uint32_t routes;	/* route entries in use: connections to one
+				 * destination (from one source) share one */
 };
 void tern_tcp_mem_get(const struct tern_stack *s, struct tern_tcp_mem *out);
 
