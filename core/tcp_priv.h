@@ -283,8 +283,8 @@ struct tcp_state {
 	struct tcp_routes routes;
 	/* connections to free when the current input or timer unwinds */
 	uint32_t busy;			/* nesting of input/timer work */
-	uint32_t *reap;
-	uint32_t nreap;
+	uint32_t nreap;			/* their indices are at the end of
+					 * free[] (tcp_reap_slot) */
 	/* ISNs (RFC 6528): the secret of F() */
 	uint64_t isn_key[2];
 	/* configuration */
@@ -295,6 +295,14 @@ struct tcp_state {
 	uint8_t cc_default;
 	bool no_delack;
 };
+
+/* Connections released during input or timer work wait to be freed at
+ * the end of free[], which has room for every index: nfree free ones
+ * from its start, nreap waiting ones from its end, the rest in use. */
+static inline uint32_t *tcp_reap_slot(struct tcp_state *t, uint32_t k)
+{
+	return &t->free[t->max - 1 - k];
+}
 
 /* tcp_table.c */
 int tcp_init(struct tern_stack *s, const struct tern_stack_conf *conf);

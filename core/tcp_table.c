@@ -32,11 +32,10 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	t->conns = stack_zalloc(s, "tern_tcp_conns", (size_t)t->max * sizeof(*t->conns));
 	t->cold = stack_zalloc(s, "tern_tcp_cold", (size_t)t->max * sizeof(*t->cold));
 	t->free = stack_zalloc(s, "tern_tcp_free", (size_t)t->max * sizeof(*t->free));
-	t->reap = stack_zalloc(s, "tern_tcp_reap", (size_t)t->max * sizeof(*t->reap));
 	t->tab = stack_zalloc(s, "tern_tcp_tab", (size_t)slots * sizeof(*t->tab));
 	t->lst = stack_zalloc(s, "tern_tcp_lst", (size_t)t->lst_max * sizeof(*t->lst));
 	t->lport_refs = stack_zalloc(s, "tern_tcp_lports", 65536 * sizeof(uint32_t));
-	if (!t->conns || !t->cold || !t->free || !t->reap || !t->tab || !t->lst ||
+	if (!t->conns || !t->cold || !t->free || !t->tab || !t->lst ||
 	    !t->lport_refs ||
 	    hmap_init(&t->lst_map, s, "tern_tcp_lst", t->lst_max) != 0)
 		return -ENOMEM;
@@ -99,7 +98,6 @@ void tcp_fini(struct tern_stack *s)
 	rte_free(t->conns);
 	rte_free(t->cold);
 	rte_free(t->free);
-	rte_free(t->reap);
 	rte_free(t->tab);
 	rte_free(t->lst);
 	rte_free(t->lport_refs);
@@ -316,7 +314,8 @@ void tcp_conn_release(struct tern_stack *s, struct tcp_conn *c)
 	c->ops = NULL;
 	c->arg = NULL;
 	if (t->busy > 0)
-		t->reap[t->nreap++] = idx;	/* input or a timer holds c */
+		tcp_reap_slot(t, t->nreap++)[0] = idx;	/* input or a timer
+							 * holds c */
 	else
 		t->free[t->nfree++] = idx;
 }
@@ -327,7 +326,7 @@ void tcp_reap(struct tern_stack *s)
 	if (t->busy > 0)
 		return;
 	while (t->nreap > 0) {
-		uint32_t idx = t->reap[--t->nreap];
+		uint32_t idx = *tcp_reap_slot(t, --t->nreap);
 		t->conns[idx].flags = 0;
 		t->free[t->nfree++] = idx;
 	}
@@ -346,7 +345,7 @@ void tern_tcp_mem_get(const struct tern_stack *s, struct tern_tcp_mem *o)
 	o->cold = sizeof(*t->cold);
 	o->tab_slots = t->tab_mask + 1;
 	o->bytes = (uint64_t)t->max * (sizeof(*t->conns) + sizeof(*t->cold) +
-				       sizeof(*t->free) + sizeof(*t->reap)) +
+				       sizeof(*t->free)) +
 		   (uint64_t)o->tab_slots * sizeof(*t->tab);
 	o->routes = t->routes.map.n;
 }

@@ -214,7 +214,7 @@ uint32_t tern_tcp_count(const struct tern_stack *s);
 
 /* What TCP set aside for connections when the stack was made: every one
  * of tcp_max_conns slots is allocated up front (a control block in two
- * parts, a share of the 4-tuple table, free and reap lists), so holding
+ * parts, a share of the 4-tuple table, and a free list), so holding
  * a connection allocates nothing more (data in flight aside). */
 struct tern_tcp_mem {
 	uint32_t slots;		/* tcp_max_conns */
