@@ -160,22 +160,23 @@ struct tcp_conn {
 	uint32_t rtt_start_us;		/* its send time (low 32 bits) */
 	uint32_t unacked_segs;		/* full segments since our last ACK */
 	/* the send queue: packets the application gave, in order; the head
-	 * starts at snd_una - sndq_off ... */
-	struct pktq sndq;
+	 * starts at snd_una - sndq_off ... (the 32-bit fields first, then
+	 * the queues and pointers: no holes) */
 	uint32_t sndq_off;		/* bytes of the head already acked */
 	uint32_t sndq_bytes;		/* bytes queued, from snd_una */
-	/* where the last segment's data was found: a packet of the queue and
-	 * its offset from the head's first byte, so building a segment does
-	 * not walk the queue from the head (tcp_output.c) */
-	uint32_t sndq_cur_off;
-	struct rte_mbuf *sndq_cur;
-	/* out-of-order segments, sorted, non-overlapping (tcp_input.c) */
-	struct pktq ooo;
-	uint32_t ooo_bytes;
+	uint32_t sndq_cur_off;		/* see sndq_cur */
 	uint32_t sndbuf;		/* send queue limit, bytes */
+	uint32_t ooo_bytes;		/* in ooo */
 	uint32_t rcvq_bytes;		/* received, not yet consumed by the
 					 * application (manual window, or no
 					 * ops yet) */
+	struct pktq sndq;
+	/* where the last segment's data was found: a packet of the queue and
+	 * its offset from the head's first byte (sndq_cur_off), so building
+	 * a segment does not walk the queue from the head (tcp_output.c) */
+	struct rte_mbuf *sndq_cur;
+	/* out-of-order segments, sorted, non-overlapping (tcp_input.c) */
+	struct pktq ooo;
 	/* deadlines, absolute ns; 0 = none. The one timer below runs at the
 	 * earliest (DESIGN: one wheel entry per connection). */
 	uint64_t rto_at, dack_at, keep_at;
