@@ -31,8 +31,14 @@ static inline struct tcp_conn *conn_of(struct tern_tcp_conn *c)
 
 void tcp_set_state(struct tern_stack *s, struct tcp_conn *c, uint8_t st)
 {
-	(void)s;
 	c->state = st;
+	/* The handshake's retransmission deadline went (rto_at is 0 when a
+	 * handshake completes): cancel now rather than leave the timer to
+	 * fire once for nothing (tcp_timer_update), which a million idle
+	 * connections opened at once would all do a second later. */
+	if (st == TERN_TCP_ESTABLISHED && c->rto_at == 0 && c->dack_at == 0 &&
+	    c->keep_at == 0)
+		tern_timer_cancel(s, &c->timer);
 }
 
 void tcp_conn_done(struct tern_stack *s, struct tcp_conn *c, int err)

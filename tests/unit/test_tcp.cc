@@ -740,6 +740,27 @@ TEST_F(Tcp, ManyConnectionsShareOneListener)
 	EXPECT_EQ(tern_tcp_count(B), 0u);
 }
 
+// An idle established connection keeps no timer: the handshake's
+// retransmission timer goes when it completes, on both sides; one that
+// carried data fires at most once more, finding nothing due.
+TEST_F(Tcp, IdleConnectionKeepsNoTimer)
+{
+	// (the stacks' own timers, neighbours', are seconds further away
+	// than the SYN's RTO of 1 s would be)
+	const uint64_t soon = 2000 * TERN_NS_PER_MS;
+	establish();
+	pump();
+	EXPECT_GT(tern_stack_next_timer(A), tern_stack_now(A) + soon);
+	EXPECT_GT(tern_stack_next_timer(B), tern_stack_now(B) + soon);
+	ASSERT_EQ(tern_tcp_write(A, client.c, "ping", 4), 4);
+	ASSERT_TRUE(run_until([&] { return client.acked == 4; }));
+	uint64_t before = counter(stats(A), "tcp.retrans_segs");
+	step_ms(3000);
+	EXPECT_GT(tern_stack_next_timer(A), tern_stack_now(A) + soon);
+	EXPECT_EQ(counter(stats(A), "tcp.retrans_segs"), before);
+	EXPECT_EQ(tern_tcp_state(client.c), TERN_TCP_ESTABLISHED);
+}
+
 // Connections to one peer share one route entry (a connection keeps an
 // index, not a copy), which goes when the last of them does.
 TEST_F(Tcp, ConnectionsToOnePeerShareOneRoute)
