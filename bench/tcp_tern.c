@@ -715,7 +715,7 @@ static int fig_mem(const struct mode *m, unsigned long n)
 		 "DPDK heap delta over %lu connections = %lu blocks both ends "
 		 "(%.0f B per end), stacks sized for %lu against sized for %d; "
 		 "block: hot %u + cold %u = %u B, 4-tuple table %u slots x 8 B, "
-		 "free and reap lists 8 B; mbufs in use +%u; VmRSS %+.0f B/conn; "
+		 "free list 4 B; mbufs in use +%u; VmRSS %+.0f B/conn; "
 		 "opened in %.2f s (%.0f conn/s)",
 		 n, 2 * n, per / 2, n + MIN_SLOTS, MIN_SLOTS, tm.hot, tm.cold,
 		 tm.hot + tm.cold, tm.tab_slots,
