@@ -139,6 +139,13 @@ static inline struct tcp_cold *tcp_cold_of(struct tern_stack *s,
 	return &s->tcp.cold[c - s->tcp.conns];
 }
 
+/* The route c keeps (tcp_route_hold gave it one). */
+static inline struct tern_route *tcp_route_of(struct tern_stack *s,
+					      const struct tcp_conn *c)
+{
+	return &s->tcp.routes.ent[tcp_cold_of(s, c)->route].rt;
+}
+
 /* Input, timers and API calls hold the TCP state while they work on a
  * connection: a block released meanwhile (a callback aborting it) is
  * reused only when the outermost work ends. */

@@ -31,8 +31,14 @@ static inline struct tcp_conn *conn_of(struct tern_tcp_conn *c)
 
 void tcp_set_state(struct tern_stack *s, struct tcp_conn *c, uint8_t st)
 {
-	(void)s;
 	c->state = st;
+	/* The handshake's retransmission deadline went (rto_at is 0 when a
+	 * handshake completes): cancel now rather than leave the timer to
+	 * fire once for nothing (tcp_timer_update), which a million idle
+	 * connections opened at once would all do a second later. */
+	if (st == TERN_TCP_ESTABLISHED && c->rto_at == 0 && c->dack_at == 0 &&
+	    c->keep_at == 0)
+		tern_timer_cancel(s, &c->timer);
 }
 
 void tcp_conn_done(struct tern_stack *s, struct tcp_conn *c, int err)
@@ -127,7 +133,7 @@ void tcp_conn_opts_apply(struct tern_stack *s, struct tcp_conn *c,
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	c->sndbuf = o->sndbuf ? o->sndbuf : TCP_DEFAULT_BUF;
 	cold->rcvbuf = o->rcvbuf ? o->rcvbuf : TCP_DEFAULT_BUF;
-	uint32_t mtu_mss = cold->rt.mtu - sizeof(struct rte_ipv4_hdr) -
+	uint32_t mtu_mss = tcp_route_of(s, c)->mtu - sizeof(struct rte_ipv4_hdr) -
 			   sizeof(struct rte_tcp_hdr);
 	cold->rcv_mss = (uint16_t)(o->mss && o->mss < mtu_mss ? o->mss : mtu_mss);
 	c->mss = RTE_MIN(cold->rcv_mss, (uint16_t)536);
@@ -209,7 +215,11 @@ struct tern_tcp_conn *tern_tcp_connect(struct tern_stack *s,
 		return NULL;
 	}
 	struct tcp_cold *cold = tcp_cold_of(s, c);
-	cold->rt = rt;
+	if (tcp_route_hold(s, c, &rt) != 0) {
+		tcp_conn_release(s, c);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
 	tcp_conn_opts_apply(s, c, &cc->opts);
 	c->ops = cc->ops;
 	c->arg = cc->arg;

@@ -120,7 +120,7 @@ static void take_syn_options(struct tern_stack *s, struct tcp_conn *c,
 	}
 	/* The send MSS: the peer's, within our path MTU, less the options
 	 * every segment carries (RFC 6691). */
-	uint32_t mtu_mss = cold->rt.mtu - sizeof(struct rte_ipv4_hdr) -
+	uint32_t mtu_mss = tcp_route_of(s, c)->mtu - sizeof(struct rte_ipv4_hdr) -
 			   sizeof(struct rte_tcp_hdr);
 	uint32_t mss = RTE_MIN((uint32_t)cold->peer_mss, mtu_mss);
 	if (c->flags & TF_TS)
@@ -176,7 +176,9 @@ static struct tcp_conn *passive_conn_new(struct tern_stack *s,
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	struct tern_addr dst = tern_addr_v4(ip->src_addr);
 	struct tern_addr src = tern_addr_v4(ip->dst_addr);
-	if (tern_route_get(s, &dst, &src, &cold->rt) != 0) {
+	struct tern_route rt;
+	if (tern_route_get(s, &dst, &src, &rt) != 0 ||
+	    tcp_route_hold(s, c, &rt) != 0) {
 		STAT_INC(s, ip4_drop_no_route);
 		tcp_conn_release(s, c);
 		return NULL;
@@ -1365,12 +1367,11 @@ int tcp_err4(struct tern_stack *s, const struct rte_ipv4_hdr *in,
 	if (err == EMSGSIZE) {
 		/* RFC 1191: the route learnt the new MTU (ip4_frag.c);
 		 * shrink the MSS and send the lost segment again */
-		struct tcp_cold *cold = tcp_cold_of(s, c);
 		uint32_t mss = info > 40 + 12 ? info - 40 - ((c->flags & TF_TS) ? 12 : 0) : 536;
 		if (mss < c->mss) {
 			pmtu_update(s, in->dst_addr, info);
 			c->mss = (uint16_t)mss;
-			cold->rt.epoch = 0;	/* look the route up again */
+			tcp_route_of(s, c)->epoch = 0;	/* look it up again */
 			c->snd_nxt = c->snd_una;
 			tcp_hold(s);
 			tcp_output(s, c);

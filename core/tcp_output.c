@@ -300,7 +300,7 @@ int tcp_send_seg(struct tern_stack *s, struct tcp_conn *c, uint32_t seq,
 	 * SACK blocks leave less room than the MSS assumed, RFC 6691): a
 	 * TSO packet, cut into segments of seg bytes by the port or, before
 	 * it, in software (eth.c); the header and its options go in each. */
-	uint32_t room = (uint32_t)cold->rt.mtu - sizeof(struct rte_ipv4_hdr);
+	uint32_t room = (uint32_t)tcp_route_of(s, c)->mtu - sizeof(struct rte_ipv4_hdr);
 	uint32_t seg = room > hlen ? RTE_MIN((uint32_t)c->mss, room - hlen) :
 				     c->mss;
 	uint64_t ol = RTE_MBUF_F_TX_TCP_CKSUM;
@@ -316,7 +316,8 @@ int tcp_send_seg(struct tern_stack *s, struct tcp_conn *c, uint32_t seq,
 	STAT_ADD(s, tcp_tx_segs, nsegs);
 	if (flags & RTE_TCP_RST_FLAG)
 		STAT_INC(s, tcp_tx_rst);
-	int rc = tern_ip_send(s, &cold->rt, m, IPPROTO_TCP, TERN_IP_F_DONTFRAG);
+	int rc = tern_ip_send(s, tcp_route_of(s, c), m, IPPROTO_TCP,
+			      TERN_IP_F_DONTFRAG);
 	return rc;
 }
 
@@ -366,11 +367,10 @@ void tcp_send_rst_reply(struct tern_stack *s, const struct rte_ipv4_hdr *ip,
 /* The most data tcp_output puts in one segment: whole MSS, as many as
  * the interface's TSO takes in one packet, or software segmentation
  * (every interface has it) when the port has no TSO. */
-static uint32_t tso_limit(struct tern_stack *s, const struct tcp_conn *c,
-			  const struct tcp_cold *cold)
+static uint32_t tso_limit(struct tern_stack *s, const struct tcp_conn *c)
 {
 	uint32_t max = TERN_OL_TSO_MAX;
-	const struct iface *ifc = iface_get(s, cold->rt.ifindex);
+	const struct iface *ifc = iface_get(s, tcp_route_of(s, c)->ifindex);
 	if (ifc != NULL && ifc->conf.caps.tso_max != 0)
 		max = RTE_MIN(max, ifc->conf.caps.tso_max);
 	uint32_t n = RTE_MIN(max / c->mss, (uint32_t)TERN_OL_TSO_SEGS_MAX);
@@ -419,7 +419,7 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 	}
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	uint32_t sndq_end = c->snd_una + c->sndq_bytes;
-	uint32_t tso = tso_limit(s, c, cold);
+	uint32_t tso = tso_limit(s, c);
 	bool sent = false;
 	uint32_t now_ms = (uint32_t)(tern_stack_now(s) / TERN_NS_PER_MS);
 	/* RFC 5681 4.1: after an idle period longer than an RTO, start

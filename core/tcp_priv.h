@@ -170,22 +170,23 @@ struct tcp_conn {
 	uint32_t snd_sml;		/* end of the last segment sent
 					 * shorter than the MSS (Nagle) */
 	/* the send queue: packets the application gave, in order; the head
-	 * starts at snd_una - sndq_off ... */
-	struct pktq sndq;
+	 * starts at snd_una - sndq_off ... (the 32-bit fields first, then
+	 * the queues and pointers: no holes) */
 	uint32_t sndq_off;		/* bytes of the head already acked */
 	uint32_t sndq_bytes;		/* bytes queued, from snd_una */
-	/* where the last segment's data was found: a packet of the queue and
-	 * its offset from the head's first byte, so building a segment does
-	 * not walk the queue from the head (tcp_output.c) */
-	uint32_t sndq_cur_off;
-	struct rte_mbuf *sndq_cur;
-	/* out-of-order segments, sorted, non-overlapping (tcp_input.c) */
-	struct pktq ooo;
-	uint32_t ooo_bytes;
+	uint32_t sndq_cur_off;		/* see sndq_cur */
 	uint32_t sndbuf;		/* send queue limit, bytes */
+	uint32_t ooo_bytes;		/* in ooo */
 	uint32_t rcvq_bytes;		/* received, not yet consumed by the
 					 * application (manual window, or no
 					 * ops yet) */
+	struct pktq sndq;
+	/* where the last segment's data was found: a packet of the queue and
+	 * its offset from the head's first byte (sndq_cur_off), so building
+	 * a segment does not walk the queue from the head (tcp_output.c) */
+	struct rte_mbuf *sndq_cur;
+	/* out-of-order segments, sorted, non-overlapping (tcp_input.c) */
+	struct pktq ooo;
 	/* deadlines, absolute ns; 0 = none. The one timer below runs at the
 	 * earliest (DESIGN: one wheel entry per connection). */
 	uint64_t rto_at, dack_at, keep_at;
@@ -197,7 +198,8 @@ struct tcp_conn {
 
 /* Set up once, read on the slow paths. */
 struct tcp_cold {
-	struct tern_route rt;		/* the route the connection keeps */
+	uint32_t route;			/* its entry in the stack's routes
+					 * (tcp_route_of); TCP_NO_ROUTE */
 	uint32_t iss, irs;
 	uint32_t max_sndwnd;		/* largest window the peer offered */
 	uint32_t rcvbuf;
@@ -224,6 +226,25 @@ struct tcp_cold {
 	uint8_t sb_n;
 	uint32_t high_rxt;		/* HighRxt: end of the last hole
 					 * retransmitted in this recovery */
+};
+
+#define TCP_NO_ROUTE UINT32_MAX
+
+/* A route connections share: one per (destination, source), kept while
+ * a connection uses it (DESIGN: a flow keeps its route; sharing it keeps
+ * 92 bytes out of every connection to the same peer). */
+struct tcp_route_ent {
+	struct tern_route rt;
+	uint32_t refs;			/* connections keeping it; 0: free */
+	uint32_t next_free;
+};
+
+struct tcp_routes {
+	struct tcp_route_ent *ent;	/* cap, grows by doubling */
+	uint32_t n, cap;		/* n: entries ever handed out */
+	uint32_t free_head;		/* a free list; UINT32_MAX: empty */
+	struct hmap map;		/* (dst << 32 | src) -> index; rebuilt
+					 * twice the size when full */
 };
 
 struct tcp_listener {
@@ -277,10 +298,11 @@ struct tcp_state {
 	uint32_t lst_max;
 	struct hmap lst_map;		/* (address << 16 | port) -> index;
 					 * address 0 is the wildcard */
+	struct tcp_routes routes;
 	/* connections to free when the current input or timer unwinds */
 	uint32_t busy;			/* nesting of input/timer work */
-	uint32_t *reap;
-	uint32_t nreap;
+	uint32_t nreap;			/* their indices are at the end of
+					 * free[] (tcp_reap_slot) */
 	/* ISNs (RFC 6528): the secret of F() */
 	uint64_t isn_key[2];
 	uint32_t isn_offset;		/* tern_tcp_set_isn_offset (tests) */
@@ -296,6 +318,14 @@ struct tcp_state {
 	bool no_delack;
 	uint8_t syncookies;		/* tern_stack_conf.tcp_syncookies */
 };
+
+/* Connections released during input or timer work wait to be freed at
+ * the end of free[], which has room for every index: nfree free ones
+ * from its start, nreap waiting ones from its end, the rest in use. */
+static inline uint32_t *tcp_reap_slot(struct tcp_state *t, uint32_t k)
+{
+	return &t->free[t->max - 1 - k];
+}
 
 /* tcp_table.c */
 int tcp_init(struct tern_stack *s, const struct tern_stack_conf *conf);
@@ -319,6 +349,11 @@ struct tcp_listener *tcp_listener_find(struct tern_stack *s, rte_be32_t addr,
 				       uint16_t port);
 bool tcp_port_busy(struct tern_stack *s, const struct tern_addr *local,
 		   uint16_t port);
+/* Gives c the shared entry of rt's destination and source (made from rt
+ * when there is none); the source is kept when the route is looked up
+ * again (a connection's address does not change). 0 or -ENOMEM. */
+int tcp_route_hold(struct tern_stack *s, struct tcp_conn *c,
+		   const struct tern_route *rt);
 
 /* tcp_idx() and tcp_cold_of() are in stack_priv.h. */
 

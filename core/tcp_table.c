@@ -36,15 +36,17 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	t->conns = stack_zalloc(s, "tern_tcp_conns", (size_t)t->max * sizeof(*t->conns));
 	t->cold = stack_zalloc(s, "tern_tcp_cold", (size_t)t->max * sizeof(*t->cold));
 	t->free = stack_zalloc(s, "tern_tcp_free", (size_t)t->max * sizeof(*t->free));
-	t->reap = stack_zalloc(s, "tern_tcp_reap", (size_t)t->max * sizeof(*t->reap));
 	t->tab = stack_zalloc(s, "tern_tcp_tab", (size_t)slots * sizeof(*t->tab));
 	t->lst = stack_zalloc(s, "tern_tcp_lst", (size_t)t->lst_max * sizeof(*t->lst));
 	t->lport_refs = stack_zalloc(s, "tern_tcp_lports", 65536 * sizeof(uint32_t));
-	if (!t->conns || !t->cold || !t->free || !t->reap || !t->tab || !t->lst ||
+	if (!t->conns || !t->cold || !t->free || !t->tab || !t->lst ||
 	    !t->lport_refs ||
 	    hmap_init(&t->lst_map, s, "tern_tcp_lst", t->lst_max) != 0)
 		return -ENOMEM;
 	t->tab_mask = slots - 1;
+	t->routes.free_head = UINT32_MAX;
+	if (hmap_init(&t->routes.map, s, "tern_tcp_routes", 64) != 0)
+		return -ENOMEM;
 	for (uint32_t i = 0; i < t->max; i++)
 		t->free[i] = t->max - 1 - i;
 	t->nfree = t->max;
@@ -103,10 +105,11 @@ void tcp_fini(struct tern_stack *s)
 		}
 	}
 	hmap_fini(&t->lst_map);
+	hmap_fini(&t->routes.map);
+	rte_free(t->routes.ent);
 	rte_free(t->conns);
 	rte_free(t->cold);
 	rte_free(t->free);
-	rte_free(t->reap);
 	rte_free(t->tab);
 	rte_free(t->lst);
 	rte_free(t->lport_refs);
@@ -187,6 +190,90 @@ static void tab_remove(struct tcp_state *t, uint32_t h, uint32_t idx)
 	}
 }
 
+/* ---- the routes connections share ------------------------------------ */
+
+static inline uint64_t route_key(const struct tern_route *rt)
+{
+	return (uint64_t)rt->dst.v4 << 32 | rt->src.v4;
+}
+
+/* The map, rebuilt twice as large (it cannot grow in place). */
+static int routes_map_grow(struct tern_stack *s, struct tcp_routes *r)
+{
+	struct hmap bigger;
+	if (hmap_init(&bigger, s, "tern_tcp_routes", r->map.cap * 2) != 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < r->n; i++)
+		if (r->ent[i].refs != 0 &&
+		    hmap_put(&bigger, route_key(&r->ent[i].rt), i) != 0) {
+			hmap_fini(&bigger);
+			return -ENOMEM;
+		}
+	hmap_fini(&r->map);
+	r->map = bigger;
+	return 0;
+}
+
+int tcp_route_hold(struct tern_stack *s, struct tcp_conn *c,
+		   const struct tern_route *rt)
+{
+	struct tcp_routes *r = &s->tcp.routes;
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	uint64_t key = route_key(rt);
+	uint32_t i;
+	if (hmap_get(&r->map, key, &i) == 0) {
+		r->ent[i].refs++;
+		cold->route = i;
+		return 0;
+	}
+	if (r->map.n == r->map.cap && routes_map_grow(s, r) != 0)
+		return -ENOMEM;
+	if (r->free_head != UINT32_MAX) {
+		i = r->free_head;
+		r->free_head = r->ent[i].next_free;
+	} else {
+		if (r->n == r->cap) {
+			uint32_t cap = r->cap ? r->cap * 2 : 64;
+			void *p = rte_realloc_socket(r->ent, (size_t)cap *
+						     sizeof(*r->ent), 0,
+						     s->socket);
+			if (p == NULL)
+				return -ENOMEM;
+			r->ent = p;
+			r->cap = cap;
+		}
+		i = r->n++;
+	}
+	struct tcp_route_ent *e = &r->ent[i];
+	e->rt = *rt;
+	e->rt.src_given = true;	/* the connection's address stays */
+	e->refs = 1;
+	e->next_free = UINT32_MAX;
+	if (hmap_put(&r->map, key, i) != 0) {	/* cannot: room was made */
+		e->refs = 0;
+		e->next_free = r->free_head;
+		r->free_head = i;
+		return -ENOMEM;
+	}
+	cold->route = i;
+	return 0;
+}
+
+static void route_put(struct tern_stack *s, struct tcp_cold *cold)
+{
+	struct tcp_routes *r = &s->tcp.routes;
+	uint32_t i = cold->route;
+	if (i == TCP_NO_ROUTE)
+		return;
+	cold->route = TCP_NO_ROUTE;
+	struct tcp_route_ent *e = &r->ent[i];
+	if (--e->refs != 0)
+		return;
+	hmap_del(&r->map, route_key(&e->rt));
+	e->next_free = r->free_head;
+	r->free_head = i;
+}
+
 struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,
 			      rte_be32_t raddr, rte_be16_t lport,
 			      rte_be16_t rport)
@@ -199,6 +286,7 @@ struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,
 	struct tcp_cold *cold = &t->cold[idx];
 	memset(c, 0, sizeof(*c));
 	memset(cold, 0, sizeof(*cold));
+	cold->route = TCP_NO_ROUTE;
 	c->laddr = laddr;
 	c->raddr = raddr;
 	c->lport = lport;
@@ -232,12 +320,14 @@ void tcp_conn_release(struct tern_stack *s, struct tcp_conn *c)
 		cold->listener = 0;
 	}
 	conn_purge(s, c);
+	route_put(s, cold);
 	c->state = TERN_TCP_CLOSED;
 	c->flags = TF_FREE;
 	c->ops = NULL;
 	c->arg = NULL;
 	if (t->busy > 0)
-		t->reap[t->nreap++] = idx;	/* input or a timer holds c */
+		tcp_reap_slot(t, t->nreap++)[0] = idx;	/* input or a timer
+							 * holds c */
 	else
 		t->free[t->nfree++] = idx;
 }
@@ -248,7 +338,7 @@ void tcp_reap(struct tern_stack *s)
 	if (t->busy > 0)
 		return;
 	while (t->nreap > 0) {
-		uint32_t idx = t->reap[--t->nreap];
+		uint32_t idx = *tcp_reap_slot(t, --t->nreap);
 		t->conns[idx].flags = 0;
 		t->free[t->nfree++] = idx;
 	}
@@ -257,6 +347,19 @@ void tcp_reap(struct tern_stack *s)
 uint32_t tern_tcp_count(const struct tern_stack *s)
 {
 	return s->tcp.max - s->tcp.nfree - s->tcp.nreap;
+}
+
+void tern_tcp_mem_get(const struct tern_stack *s, struct tern_tcp_mem *o)
+{
+	const struct tcp_state *t = &s->tcp;
+	o->slots = t->max;
+	o->hot = sizeof(*t->conns);
+	o->cold = sizeof(*t->cold);
+	o->tab_slots = t->tab_mask + 1;
+	o->bytes = (uint64_t)t->max * (sizeof(*t->conns) + sizeof(*t->cold) +
+				       sizeof(*t->free)) +
+		   (uint64_t)o->tab_slots * sizeof(*t->tab);
+	o->routes = t->routes.map.n;
 }
 
 uint32_t tern_tcp_foreach(struct tern_stack *s,

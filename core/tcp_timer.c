@@ -14,13 +14,16 @@ static inline uint64_t earliest(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/* A deadline that goes away leaves the timer where it is: it fires
+ * once, finds nothing due and stays off (tcp_timer_fire). Cancelling
+ * at every ACK that empties the flight and inserting again at the next
+ * segment sent was a tenth of a request/response exchange; pushing a
+ * pending timer later only writes its expiry (tern_timer_arm). */
 void tcp_timer_update(struct tern_stack *s, struct tcp_conn *c)
 {
 	uint64_t at = earliest(earliest(c->rto_at, c->dack_at), c->keep_at);
-	if (at == 0) {
-		tern_timer_cancel(s, &c->timer);
+	if (at == 0)
 		return;
-	}
 	if (!tern_timer_pending(&c->timer) || c->timer.expires_ns != at)
 		tern_timer_arm(s, &c->timer, at);
 }

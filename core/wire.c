@@ -32,6 +32,7 @@ struct tern_wire {
 	struct wire_end end[2];
 	tern_wire_tap_fn tap;
 	void *tap_arg;
+	bool nic_cksum;		/* tern_wire_set_nic_cksum */
 };
 
 struct tern_wire *tern_wire_create(struct tern_stack *a, uint16_t link_a,
@@ -102,11 +103,18 @@ uint64_t tern_wire_sent(const struct tern_wire *w, int side)
 	return w->end[side & 1].sent;
 }
 
+void tern_wire_set_nic_cksum(struct tern_wire *w, bool on)
+{
+	w->nic_cksum = on;
+}
+
 /* What a NIC does to an outgoing frame with TX offload flags: a TSO
  * packet becomes segments (out[] gets them; the headers come from the
- * frame's own pool), each with its checksums done. Returns how many
+ * frame's own pool), each with its checksums done, or, in NIC checksum
+ * mode (tern_wire_set_nic_cksum), left to the NICs: the receiving one
+ * vouches for what the sending one would have written. Returns how many
  * frames leave (0: the segments could not be made; the frame is gone). */
-static unsigned nic_finish(struct rte_mbuf *m,
+static unsigned nic_finish(const struct tern_wire *w, struct rte_mbuf *m,
 			   struct rte_mbuf *out[TERN_OL_TSO_SEGS_MAX])
 {
 	static const struct tern_ol_caps none;
@@ -123,13 +131,21 @@ static unsigned nic_finish(struct rte_mbuf *m,
 		out[0] = m;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		if (out[i]->ol_flags & RTE_MBUF_F_TX_IPV4) {
+		uint64_t rx = 0;
+		uint64_t fl = out[i]->ol_flags;
+		if ((fl & RTE_MBUF_F_TX_IPV4) && w->nic_cksum) {
+			/* the fields keep the pseudo-header sums */
+			if (fl & RTE_MBUF_F_TX_IP_CKSUM)
+				rx |= RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+			if (fl & RTE_MBUF_F_TX_L4_MASK)
+				rx |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+		} else if (fl & RTE_MBUF_F_TX_IPV4) {
 			/* the field holds the pseudo-header sum: restart
 			 * from zero */
 			tern_ol_tx_finish(out[i], &none);
 		}
-		/* RX flags UNKNOWN: the receiver checks */
-		tern_ol_reset(out[i], 0);
+		/* else RX flags UNKNOWN: the receiver checks */
+		tern_ol_reset(out[i], rx);
 	}
 	return n;
 }
@@ -170,7 +186,10 @@ static void deliver(struct sink *o, struct rte_mbuf *m)
 static unsigned side_pump(struct tern_wire *w, int side)
 {
 	struct wire_end *e = &w->end[side];
-	struct sink o = {.w = w, .side = side, .k = 0};
+	struct sink o;	/* not zeroed: the batch is written before read */
+	o.w = w;
+	o.side = side;
+	o.k = 0;
 	struct rte_mbuf *q[WIRE_QLEN];
 	unsigned n = e->n, moved = n;
 	/* the receiving stack may send on this end while we deliver */
@@ -179,7 +198,7 @@ static unsigned side_pump(struct tern_wire *w, int side)
 	struct rte_mbuf *seg[TERN_OL_TSO_SEGS_MAX];
 	if (e->imp == NULL) {
 		for (unsigned i = 0; i < n; i++) {
-			unsigned k = nic_finish(q[i], seg);
+			unsigned k = nic_finish(w, q[i], seg);
 			for (unsigned j = 0; j < k; j++)
 				deliver(&o, seg[j]);
 		}
@@ -199,7 +218,7 @@ static unsigned side_pump(struct tern_wire *w, int side)
 	const struct tern_impair_pkt pi = {0, sizeof(struct rte_ether_hdr),
 					   sizeof(struct rte_ether_hdr)};
 	for (unsigned i = 0; i < n; i++) {
-		unsigned k = nic_finish(q[i], seg);
+		unsigned k = nic_finish(w, q[i], seg);
 		for (unsigned j = 0; j < k; j++) {
 			int c = tern_impair_offer(e->imp, seg[j], now, &pi, out);
 			if (c < 0) {

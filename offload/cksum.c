@@ -1,7 +1,8 @@
 /* Checksums: hand to the port what it can do, compute the rest. RFC 1071
- * one's-complement sums via DPDK's rte_raw_cksum(_mbuf); RFC 768 for the
- * UDP zero-checksum rule. */
+ * one's-complement sums (tern_ol_raw_sum for the bytes of a packet, DPDK's
+ * helpers for headers); RFC 768 for the UDP zero-checksum rule. */
 #include <stddef.h>
+#include <string.h>
 
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -9,6 +10,51 @@
 #include <rte_udp.h>
 
 #include <tern/offload.h>
+
+uint16_t tern_ol_raw_sum(const void *buf, size_t len)
+{
+	/* 32-bit words into 64-bit sums, two chains of 8 bytes a step:
+	 * the same 16-bit result as adding 16-bit words (2^16 is 1 modulo
+	 * 2^16 - 1, RFC 1071 2(B)), several times faster than DPDK 22.11's
+	 * rte_raw_cksum(), which adds one 16-bit word at a time. */
+	const uint8_t *p = buf;
+	uint64_t s0 = 0, s1 = 0;
+	while (len >= 16) {
+		uint64_t a, b;
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		s0 += (a & 0xffffffffu) + (a >> 32);
+		s1 += (b & 0xffffffffu) + (b >> 32);
+		p += 16;
+		len -= 16;
+	}
+	uint64_t sum = s0 + s1;
+	while (len >= 4) {
+		uint32_t a;
+		memcpy(&a, p, 4);
+		sum += a;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t a;
+		memcpy(&a, p, 2);
+		sum += a;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {	/* the odd byte in its lane, as rte_raw_cksum() */
+		uint16_t left = 0;
+		memcpy(&left, p, 1);
+		sum += left;
+	}
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
 
 int tern_ol_raw_cksum_mbuf(const struct rte_mbuf *m, uint32_t off,
 			   uint32_t len, uint16_t *out)
@@ -23,7 +69,7 @@ int tern_ol_raw_cksum_mbuf(const struct rte_mbuf *m, uint32_t off,
 	uint32_t sum = 0, done = 0;
 	while (done < len && seg != NULL) {
 		uint32_t n = RTE_MIN((uint32_t)seg->data_len - off, len - done);
-		uint16_t part = rte_raw_cksum(
+		uint16_t part = tern_ol_raw_sum(
 			rte_pktmbuf_mtod_offset(seg, const uint8_t *, off), n);
 		/* a segment starting at an odd offset has its bytes in the
 		 * other lanes of the 16-bit sum */

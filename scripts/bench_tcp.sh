@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# TCP baselines side by side: the Linux kernel over loopback and lwIP 2.1
-# on its loopback netif, each on one core (taskset), the same workloads:
+# The TCP benchmark: tern beside its baselines, the Linux kernel over
+# loopback and lwIP 2.1 on its loopback netif, each on one core
+# (taskset), the same workloads. tern runs two columns: "tern" with
+# checksum offload declared (the wire stands for the NICs) and "tern-sw"
+# with checksums in software (bench/tcp_tern.c):
 #
 #   bulk      Gbps on one connection
 #   cps       connections/s: connect, 64 B request, 64 B response, close
@@ -12,14 +15,16 @@
 #   scripts/bench_tcp.sh [SECONDS]           (default 3 s per timed figure)
 #
 # Environment: BUILD (build tree, default build/), TERN_BENCH_LCORE (the
-# core, default 0), LINUX_HELD / LWIP_HELD (levels of held connections,
-# ascending), STACKS (columns, default "linux lwip"). Every figure is one
-# line "STACK FIGURE VALUE UNIT (details)" (bench/tcp_base.h), printed
-# under the command that produced it.
+# core, default 0), LINUX_HELD / LWIP_HELD / TERN_HELD (levels of held
+# connections, ascending), STACKS (default "linux lwip tern"), TERN_ARGS
+# (more options for tcp_tern, e.g. "-c sw"). Every figure is one line
+# "STACK FIGURE VALUE UNIT (details)" (bench/tcp_base.h), printed under
+# the command that produced it; at the end one table puts them side by
+# side with tern's ratios to each baseline (scripts/bench_tcp_table.py).
 #
-# Adding a stack (tern): write STACK_run, which takes the tcp_base.h
-# options (-t, -n, -w) and prints the same lines, add STACK_held, and put
-# the stack in STACKS. Each workload function below runs every stack.
+# Adding a stack: write STACK_run, which takes the tcp_base.h options
+# (-t, -n, -w) and prints the same lines, add STACK_held, and put the
+# stack in STACKS. Each workload function below runs every stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -27,12 +32,14 @@ SECS=${1:-3}
 CORE=${TERN_BENCH_LCORE:-0}
 LINUX_HELD=${LINUX_HELD:-1000,10000,100000}
 LWIP_HELD=${LWIP_HELD:-1000,10000,30000}
-STACKS=${STACKS:-linux lwip}
+TERN_HELD=${TERN_HELD:-1000,10000,100000,1000000}
+TERN_ARGS=${TERN_ARGS:-}
+STACKS=${STACKS:-linux lwip tern}
 
 if [ ! -f "$BUILD/build.ninja" ]; then
   meson setup "$BUILD" >/dev/null
 fi
-ninja -C "$BUILD" bench/tcp_linux >/dev/null
+ninja -C "$BUILD" bench/tcp_linux bench/tcp_tern >/dev/null
 targets=$(ninja -C "$BUILD" -t targets all 2>/dev/null || true)
 if grep -q '^bench/tcp_lwip:' <<<"$targets"; then
   ninja -C "$BUILD" bench/tcp_lwip >/dev/null
@@ -42,10 +49,11 @@ else
 fi
 
 NS=
+LOG=$(mktemp)
 cleanup() {
   if [ -n "$NS" ]; then ip netns del "$NS" 2>/dev/null || true; fi
 }
-trap cleanup EXIT
+trap 'rm -f "$LOG"' EXIT
 
 # Linux: every run gets a fresh network namespace (its own loopback,
 # sysctl defaults, sockstat, and no TIME_WAIT left by the run before).
@@ -72,15 +80,31 @@ lwip_run() {
 }
 lwip_held() { echo "$LWIP_HELD"; }
 
+# tern: a process per run, both checksum columns in it (bench/tcp_tern.c;
+# it sizes EAL's memory for the run and touches it before measuring).
+tern_run() {
+  # shellcheck disable=SC2086
+  echo "command: taskset -c $CORE $BUILD/bench/tcp_tern -t $SECS $* $TERN_ARGS"
+  # shellcheck disable=SC2086
+  taskset -c "$CORE" "$BUILD/bench/tcp_tern" -t "$SECS" "$@" $TERN_ARGS
+}
+tern_held() { echo "$TERN_HELD"; }
+
 fig_bulk() { for s in $STACKS; do "${s}_run" -w bulk; done; }
 fig_cps()  { for s in $STACKS; do "${s}_run" -w cps,cps-rst; done; }
 fig_rr()   { for s in $STACKS; do "${s}_run" -w rr; done; }
 fig_hold() { for s in $STACKS; do "${s}_run" -w hold -n "$("${s}_held")"; done; }
 
-echo "== TCP baselines: ${SECS} s per timed figure, core $CORE of $(nproc), $(date -u +%F)"
+(
+trap cleanup EXIT  # the runs are in this subshell (NS is set here)
+echo "== TCP benchmark: ${SECS} s per timed figure, core $CORE of $(nproc), $(date -u +%F)"
 echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), Linux $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== lines: STACK FIGURE VALUE UNIT (details); '#' lines describe the stack"
 fig_bulk
 fig_cps
 fig_rr
 fig_hold
+) | tee "$LOG"
+echo
+echo "== side by side (load average now $(cut -d' ' -f1-3 /proc/loadavg))"
+/usr/bin/python3 scripts/bench_tcp_table.py "$LOG"

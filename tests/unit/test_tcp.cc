@@ -928,4 +928,73 @@ TEST_F(Tcp, ManyConnectionsShareOneListener)
 	EXPECT_EQ(tern_tcp_count(B), 0u);
 }
 
+// An idle established connection keeps no timer: the handshake's
+// retransmission timer goes when it completes, on both sides; one that
+// carried data fires at most once more, finding nothing due.
+TEST_F(Tcp, IdleConnectionKeepsNoTimer)
+{
+	// (the stacks' own timers, neighbours', are seconds further away
+	// than the SYN's RTO of 1 s would be)
+	const uint64_t soon = 2000 * TERN_NS_PER_MS;
+	establish();
+	pump();
+	EXPECT_GT(tern_stack_next_timer(A), tern_stack_now(A) + soon);
+	EXPECT_GT(tern_stack_next_timer(B), tern_stack_now(B) + soon);
+	ASSERT_EQ(tern_tcp_write(A, client.c, "ping", 4), 4);
+	ASSERT_TRUE(run_until([&] { return client.acked == 4; }));
+	uint64_t before = counter(stats(A), "tcp.retrans_segs");
+	step_ms(3000);
+	EXPECT_GT(tern_stack_next_timer(A), tern_stack_now(A) + soon);
+	EXPECT_EQ(counter(stats(A), "tcp.retrans_segs"), before);
+	EXPECT_EQ(tern_tcp_state(client.c), TERN_TCP_ESTABLISHED);
+}
+
+// Connections to one peer share one route entry (a connection keeps an
+// index, not a copy), which goes when the last of them does.
+TEST_F(Tcp, ConnectionsToOnePeerShareOneRoute)
+{
+	listen();
+	tern_tcp_mem m;
+	tern_tcp_mem_get(A, &m);
+	EXPECT_EQ(m.routes, 0u);
+	std::vector<Peer> peers(3);
+	for (auto &p : peers) {
+		p.s = A;
+		tern_tcp_connect_conf cc;
+		memset(&cc, 0, sizeof(cc));
+		cc.remote = v4(kIpB);
+		cc.rport = 80;
+		cc.ops = &kOps;
+		cc.arg = &p;
+		p.c = tern_tcp_connect(A, &cc);
+		ASSERT_NE(p.c, nullptr);
+	}
+	ASSERT_TRUE(run_until([&] {
+		return accepted == 3 && peers[0].connected && peers[1].connected &&
+		       peers[2].connected;
+	}));
+	tern_tcp_mem_get(A, &m);
+	EXPECT_EQ(m.routes, 1u);
+	tern_tcp_mem_get(B, &m);
+	EXPECT_EQ(m.routes, 1u);
+	// data still flows on the shared route, both ways
+	ASSERT_EQ(tern_tcp_write(A, peers[2].c, "ping", 4), 4);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == 4; }));
+	tern_tcp_abort(A, peers[0].c);
+	tern_tcp_abort(A, peers[1].c);
+	tern_tcp_mem_get(A, &m);
+	EXPECT_EQ(m.routes, 1u);
+	tern_tcp_abort(A, peers[2].c);
+	tern_tcp_mem_get(A, &m);
+	EXPECT_EQ(m.routes, 0u);
+	ASSERT_TRUE(run_until([&] { return tern_tcp_count(B) == 0; }));
+	tern_tcp_mem_get(B, &m);
+	EXPECT_EQ(m.routes, 0u);
+	// and a new connection gets one again
+	ASSERT_NE(connect(), nullptr);
+	ASSERT_TRUE(run_until([&] { return client.connected; }));
+	tern_tcp_mem_get(A, &m);
+	EXPECT_EQ(m.routes, 1u);
+}
+
 }  // namespace

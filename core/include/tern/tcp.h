@@ -219,6 +219,20 @@ uint32_t tern_tcp_count(const struct tern_stack *s);
  * where it wants it, e.g. just below 2^32 to send across the wrap. */
 void tern_tcp_set_isn_offset(struct tern_stack *s, uint32_t offset);
 
+/* What TCP set aside for connections when the stack was made: every one
+ * of tcp_max_conns slots is allocated up front (a control block in two
+ * parts, a share of the 4-tuple table, and a free list), so holding
+ * a connection allocates nothing more (data in flight aside). */
+struct tern_tcp_mem {
+	uint32_t slots;		/* tcp_max_conns */
+	uint32_t hot, cold;	/* bytes of a block's two parts */
+	uint32_t tab_slots;	/* 4-tuple table entries (8 bytes each) */
+	uint64_t bytes;		/* all of the above, for every slot */
+	uint32_t routes;	/* route entries in use: connections to one
+				 * destination (from one source) share one */
+};
+void tern_tcp_mem_get(const struct tern_stack *s, struct tern_tcp_mem *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
 #ifndef TERN_WIRE_H
 #define TERN_WIRE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_mbuf.h>
@@ -45,6 +46,14 @@ struct tern_impair *tern_wire_impair(const struct tern_wire *w, int side);
  * directions, repeatedly, until the wire is quiet or max_rounds passed;
  * returns frames moved (sent frames taken, held frames released). */
 unsigned tern_wire_pump(struct tern_wire *w, unsigned max_rounds);
+/* Benchmarks only: the wire stands for two NICs that offload checksums
+ * in hardware. The checksums a sender left to its port are not computed
+ * (that work is the NIC's, not the CPU's), and the receiver is told its
+ * port found them good (RTE_MBUF_F_RX_*_CKSUM_GOOD), so it does not
+ * verify them either; their fields keep the pseudo-header sums, which a
+ * tap sees. Off by default: the wire computes what was offloaded and the
+ * receiver verifies every checksum, as tests need. */
+void tern_wire_set_nic_cksum(struct tern_wire *w, bool on);
 /* Frames sent from side (0/1) since creation. */
 uint64_t tern_wire_sent(const struct tern_wire *w, int side);
 
