@@ -606,6 +606,7 @@ static bool ack_input(struct tern_stack *s, struct tcp_conn *c,
 		ack_and_drop(s, c, g, m, &s->st.tcp_drop_bad_ack);
 		return false;
 	}
+	cold->win_probes = 0;	/* the peer answers (tcp_timer.c) */
 	bool advanced = seq_gt(g->ack, c->snd_una);
 	uint32_t wnd = g->wnd << c->snd_wscale;
 	if (advanced) {

@@ -196,6 +196,7 @@ struct tcp_cold {
 	uint8_t peer_wscale;		/* offered in the SYN, 0xff none */
 	uint8_t cc_algo;		/* enum tern_tcp_cc */
 	uint8_t keep_probes;		/* unanswered keepalive probes */
+	uint8_t win_probes;		/* zero-window probes no ACK answered */
 	uint8_t syn_retries;
 	uint32_t listener;		/* index + 1 while in SYN-RECEIVED or
 					 * until accepted; 0 none */

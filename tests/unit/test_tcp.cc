@@ -629,6 +629,46 @@ TEST_F(Tcp, ZeroWindowIsProbedAndReopens)
 	EXPECT_EQ(server.got, data);
 }
 
+// RFC 1122 4.2.2.17: the window may stay shut as long as the receiver
+// answers the probes; when it stops answering, the sender gives up as on
+// retransmissions. Found by tern_fuzz_tcp: a connection the application
+// had closed, with data queued behind a shut window, probed a silent peer
+// forever.
+TEST_F(Tcp, UnansweredWindowProbesTimeOut)
+{
+	tern_tcp_opts so;
+	memset(&so, 0, sizeof(so));
+	so.manual_window = true;	// B never reads: its window shuts
+	so.rcvbuf = 8192;
+	establish(tern_tcp_opts(), so);
+	Bytes data = pattern(20000, 5);
+	ASSERT_EQ(tern_tcp_write(A, client.c, data.data(), (uint32_t)data.size()),
+		  (int)data.size());
+	ASSERT_TRUE(run_until([&] {
+		return counter(stats(A), "tcp.window_probes") >= 1;
+	}, 10000));
+	EXPECT_EQ(tern_tcp_close(A, client.c), 0);	// data still queued
+	// 40 minutes of probes, each answered: the connection stays
+	for (int i = 0; i < 40 * 600; i++) {
+		pump();
+		step_ms(100);
+	}
+	EXPECT_FALSE(client.closed);
+	uint64_t probes = counter(stats(A), "tcp.window_probes");
+	EXPECT_GT(probes, 20u);	// more than tcp_retries (15), answered
+	// the peer goes silent: after tcp_retries more probes, ETIMEDOUT
+	drop = [](int side, const Frame &) { return side == 1; };
+	for (int i = 0; i < 60 * 600 && !client.closed; i++) {
+		pump();
+		step_ms(100);
+	}
+	EXPECT_TRUE(client.closed);
+	EXPECT_EQ(client.err, ETIMEDOUT);
+	EXPECT_EQ(counter(stats(A), "tcp.window_probes"), probes + 15);
+	EXPECT_EQ(counter(stats(A), "tcp.conn_timeouts"), 1u);
+	EXPECT_EQ(tern_tcp_count(A), 0u);
+}
+
 TEST_F(Tcp, ListenerBacklogDropsExcessSyns)
 {
 	tern_tcp_listen_conf lc;
