@@ -10,8 +10,9 @@
  *   bit 3     tcp_rto_min 20 ms (else 200)
  *   bit 4     tcp_syn_retries 2, tcp_retries 4 (else 6 and 15)
  *   bit 5     every third transmit burst is refused (segments lost)
- *   bit 6     the peer is not resolved: frames wait for ARP (the peer
- *             never answers; the wait times out)
+ *   bit 6     the peer is not resolved and never answers ARP: frames
+ *             wait for ARP and the wait times out (otherwise the peer
+ *             starts resolved and answers every ARP request)
  *   bit 7     how the run ends: 0 abort everything; 1 close everything
  *             gracefully and require every connection to go away on its
  *             own while the peer stays silent
