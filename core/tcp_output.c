@@ -324,7 +324,7 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 	}
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	uint32_t sndq_end = c->snd_una + c->sndq_bytes;
-	bool sent = false;
+	bool sent = false, nobufs = false;
 
 	for (;;) {
 		uint32_t wnd = RTE_MIN(c->snd_wnd, c->cwnd);
@@ -351,8 +351,10 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 		if (fin)
 			fl |= RTE_TCP_FIN_FLAG;
 		bool rexmit = seq_lt(c->snd_nxt, c->snd_max);
-		if (tcp_send_seg(s, c, c->snd_nxt, len, fl) == -ENOBUFS)
+		if (tcp_send_seg(s, c, c->snd_nxt, len, fl) == -ENOBUFS) {
+			nobufs = true;
 			break;
+		}
 		if (rexmit) {
 			STAT_INC(s, tcp_retrans_segs);
 			cold->retransmits++;
@@ -394,6 +396,10 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 			c->flags |= TF_PERSIST;
 			tcp_rto_arm(s, c);
 		}
+	} else if (nobufs && c->rto_at == 0) {
+		/* The FIN alone found no mbuf: nothing else would bring us
+		 * back here, so the retransmission timer sends it again. */
+		tcp_rto_arm(s, c);
 	}
 }
 

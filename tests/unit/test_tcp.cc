@@ -669,6 +669,29 @@ TEST_F(Tcp, UnansweredWindowProbesTimeOut)
 	EXPECT_EQ(tern_tcp_count(A), 0u);
 }
 
+// A FIN that finds no mbuf is sent again later. Found by tern_fuzz_tcp:
+// with nothing in flight and no data waiting no timer was armed, so a
+// connection closed while the pool was empty stayed ESTABLISHED forever.
+TEST_F(Tcp, FinWithoutMbufIsSentLater)
+{
+	establish();
+	server.close_on_fin = true;
+	std::vector<rte_mbuf *> hog;
+	while (rte_mbuf *m = rte_pktmbuf_alloc(pool))
+		hog.push_back(m);
+	uint64_t fails = stats(A).mbuf_drop_alloc_fail;
+	EXPECT_EQ(tern_tcp_close(A, client.c), 0);
+	EXPECT_GT(stats(A).mbuf_drop_alloc_fail, fails);	// the FIN had none
+	EXPECT_FALSE(client.closed);
+	for (rte_mbuf *m : hog)
+		rte_pktmbuf_free(m);
+	// the FIN goes, B closes too, A ends in TIME_WAIT (closed(0))
+	ASSERT_TRUE(run_until([&] { return server.fin && client.closed; }, 10000));
+	EXPECT_EQ(client.err, 0);
+	EXPECT_TRUE(run_until([&] { return server.closed; }, 10000));
+	EXPECT_EQ(server.err, 0);
+}
+
 TEST_F(Tcp, ListenerBacklogDropsExcessSyns)
 {
 	tern_tcp_listen_conf lc;
