@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpus for tern_fuzz_tcp (see fuzz_tcp.h for the input
 layout): short TCP conversations that reach each state and mechanism, so
-the fuzzer starts deep. Run from anywhere; rewrites tests/fuzz/tcp_corpus/.
+the fuzzer starts deep. Run from anywhere; rewrites tests/fuzz/tcp_corpus/
+except the found-* files: inputs the fuzzer found that failed before a
+fix, kept as they were.
 
 Each seed is byte 0 (the run's configuration) then ops. tern_unit replays
 every file (test_fuzz_corpus.cc); TERN_FUZZ_TRACE=1 shows what one does:
@@ -253,6 +255,9 @@ SEEDS = {
     connect() + time_ms(100),
     "fin_wait_2_timeout": passive() + op(CLOSE, 0) + ack_all() +
     time_ms(61000),
+    "fin_without_mbuf": passive(beh=CLOSE_ON_FIN) + op(HOG, 0x7F) +
+    op(CLOSE, 0) + op(HOG, 0x80) + time_ms(1500) + ack_all() +
+    seg(conn(0), FINACK, ack=MAX) + time_ms(61000),
     "pool_exhausted": passive() + op(HOG, 0x7F) + write(3000) + data(100) +
     time_ms(1500) + op(HOG, 0x80) + ack_all() + time_ms(100),
     "sock_server": sock(0, 0, 2) + syn(tup(2, 3)) +
@@ -306,7 +311,8 @@ SEEDS = {
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
-        os.unlink(os.path.join(OUT, f))
+        if not f.startswith("found-"):
+            os.unlink(os.path.join(OUT, f))
     for name, seed in SEEDS.items():
         # (configuration, ops), or ops on the default configuration
         cfg, body = seed if isinstance(seed, tuple) else (C_DEFAULT, seed)
