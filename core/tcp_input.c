@@ -206,6 +206,7 @@ static void listen_input(struct tern_stack *s, struct tcp_listener *l,
 	cold->iss = tcp_isn(s, c);
 	c->snd_una = cold->iss;
 	c->snd_nxt = c->snd_max = cold->iss + 1;
+	c->recover = cold->iss;	/* RFC 6582 3.2 step 1, as tern_tcp_connect */
 	STAT_INC(s, tcp_passive_opens);
 	tcp_set_state(s, c, TERN_TCP_SYN_RECEIVED);
 	tcp_send_seg(s, c, cold->iss, 0, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);

@@ -395,6 +395,50 @@ TEST_F(Tcp, LostDataSegmentIsRecoveredByFastRetransmit)
 	EXPECT_GE(counter(stats(B), "tcp.ooo_queued"), 1u);
 }
 
+// The same from the passive side, whatever its ISS: RFC 6582 starts
+// "recover" at the ISS. Passive opens left it 0, so a server whose ISS
+// was 2^31 or more took its first losses to the RTO (one connection in
+// two). The client's port is moved until B picks such an ISS.
+TEST_F(Tcp, ServerLostDataSegmentIsRecoveredByFastRetransmit)
+{
+	listen();
+	uint32_t iss = 0;
+	for (uint16_t port = 40000; port < 40100; port++) {
+		tern_tcp_connect_conf cc;
+		memset(&cc, 0, sizeof(cc));
+		cc.remote = v4(kIpB);
+		cc.rport = 80;
+		cc.lport = port;
+		cc.ops = &kOps;
+		cc.arg = &client;
+		client = Peer();
+		client.s = A;
+		server = Peer();
+		server.s = B;
+		client.c = tern_tcp_connect(A, &cc);
+		ASSERT_NE(client.c, nullptr);
+		ASSERT_TRUE(run_until([&] { return client.connected && server.c; }));
+		tern_tcp_info si;
+		ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
+		iss = si.snd_una - 1;
+		if (iss >= 0x80000000u)
+			break;
+		tern_tcp_abort(A, client.c);
+		ASSERT_TRUE(run_until([&] { return server.closed; }));
+	}
+	ASSERT_GE(iss, 0x80000000u);
+	int n = 0;
+	drop = [&](int side, const Frame &f) {
+		return side == 1 && f.is_ip4(IPPROTO_TCP) && f.l4_len() > 100 &&
+		       ++n == 3;	// B's third data segment
+	};
+	Bytes data = send_bulk(server, 100000);
+	ASSERT_TRUE(run_until([&] { return client.got.size() == data.size(); }, 20000));
+	EXPECT_EQ(client.got, data);
+	EXPECT_GE(counter(stats(B), "tcp.fast_retrans"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.rto_expired"), 0u);
+}
+
 // Linux receivers grow their window on nearly every ACK and, in a two-way
 // transfer, carry SACK blocks on data. With SACK those ACKs are duplicates
 // (RFC 6675 2) and enough SACKed bytes mark the hole lost (RFC 6675 4,
