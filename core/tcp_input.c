@@ -92,6 +92,7 @@ static void take_syn_options(struct tern_stack *s, struct tcp_conn *c,
 			     const struct tcp_seg *g)
 {
 	struct tcp_cold *cold = tcp_cold_of(s, c);
+	tcp_route_sync(s, c);	/* the path MTU learned during the handshake */
 	/* RFC 9293 3.7.1: 536 when the peer says nothing (RFC 6691) */
 	cold->peer_mss = g->has_mss ? g->mss : 536;
 	if (!g->has_ts)
@@ -949,14 +950,19 @@ int tcp_err4(struct tern_stack *s, const struct rte_ipv4_hdr *in,
 		return -ENOENT;
 	STAT_INC(s, tcp_rx_icmp_errors);
 	if (err == EMSGSIZE) {
-		/* RFC 1191: the route learnt the new MTU (ip4_frag.c);
-		 * shrink the MSS and send the lost segment again */
+		/* RFC 1191: the path learns the new MTU (ip4_frag.c, which
+		 * believes nothing below its floor) and the MSS follows the
+		 * route's; what is in flight goes again at the new size */
 		struct tcp_cold *cold = tcp_cold_of(s, c);
-		uint32_t mss = info > 40 + 12 ? info - 40 - ((c->flags & TF_TS) ? 12 : 0) : 536;
-		if (mss < c->mss) {
-			pmtu_update(s, in->dst_addr, info);
-			c->mss = (uint16_t)mss;
-			cold->rt.epoch = 0;	/* look the route up again */
+		uint16_t before = c->mss;
+		pmtu_update(s, in->dst_addr, info);
+		cold->rt.epoch = 0;	/* look the route up again */
+		tcp_route_sync(s, c);
+		/* a SYN goes again by its own timer (moving snd_nxt back to
+		 * the ISS there left it behind snd_una once the handshake
+		 * completed) */
+		if (c->mss < before && c->state != TERN_TCP_SYN_SENT &&
+		    c->state != TERN_TCP_SYN_RECEIVED) {
 			c->snd_nxt = c->snd_una;
 			tcp_hold(s);
 			tcp_output(s, c);

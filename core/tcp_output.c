@@ -75,6 +75,26 @@ uint32_t tcp_isn(struct tern_stack *s, const struct tcp_conn *c)
 	return m + (uint32_t)f;
 }
 
+/* ---- the route ----------------------------------------------------------- */
+
+void tcp_route_sync(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	if (likely(tern_route_valid(s, &cold->rt)))
+		return;
+	struct tern_route rt;
+	struct tern_addr src = cold->rt.src;
+	if (tern_route_get(s, &cold->rt.dst, cold->rt.src_given ? &src : NULL,
+			   &rt) != 0)
+		return;	/* tern_ip_send drops what goes, counted */
+	cold->rt = rt;
+	/* as tcp_err4 does with the MTU an ICMP error reports */
+	uint32_t mss = rt.mtu - sizeof(struct rte_ipv4_hdr) -
+		       sizeof(struct rte_tcp_hdr) - ((c->flags & TF_TS) ? 12 : 0);
+	if (mss < c->mss)
+		c->mss = (uint16_t)mss;
+}
+
 /* ---- the receive window ----------------------------------------------- */
 
 uint32_t tcp_rcv_window(struct tern_stack *s, struct tcp_conn *c)
@@ -323,6 +343,7 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 		return;
 	}
 	struct tcp_cold *cold = tcp_cold_of(s, c);
+	tcp_route_sync(s, c);	/* segments no larger than the path takes */
 	uint32_t sndq_end = c->snd_una + c->sndq_bytes;
 	bool sent = false, nobufs = false;
 

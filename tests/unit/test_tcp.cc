@@ -736,6 +736,74 @@ TEST_F(Tcp, FinWithoutMbufIsSentLater)
 	EXPECT_EQ(server.err, 0);
 }
 
+// "Fragmentation needed" quoting the SYN (RFC 1191): the MSS shrinks, the
+// SYN goes again by its own timer, and the send sequence stays in order.
+// Found by tern_fuzz_tcp: tcp_err4 moved snd_nxt back to snd_una (the ISS)
+// in SYN-SENT, the SYN-ACK then put snd_una one past it, and every data
+// segment after that was built from before the send queue: nothing went.
+TEST_F(Tcp, FragNeededDuringHandshakeKeepsSequenceOrder)
+{
+	listen();
+	ASSERT_NE(connect(), nullptr);
+	tern_tcp_info ci;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	ASSERT_EQ(ci.state, TERN_TCP_SYN_SENT);
+	// from a router: the SYN (as if 1500 bytes long) does not fit 576
+	Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
+			   Ip4Opts{.total_len = 1500});
+	quoted.resize(28);
+	put16(&quoted[20], ci.lport);
+	put16(&quoted[22], 80);
+	put32(&quoted[24], ci.snd_una);	// the ISS: the SYN is in flight
+	inject(A, eth(kMacA, kMacGw, kEthIp4,
+		      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, 576, quoted))));
+	EXPECT_EQ(counter(stats(A), "tcp.rx_icmp_errors"), 1u);
+	bool ordered = true;
+	ASSERT_TRUE(run_until([&] {
+		tern_tcp_info i;
+		if (tern_tcp_info_get(A, client.c, &i) == 0 &&
+		    (int32_t)(i.snd_nxt - i.snd_una) < 0)
+			ordered = false;
+		return client.connected && accepted;
+	}));
+	EXPECT_TRUE(ordered) << "snd_nxt fell behind snd_una";
+	// the MSS the SYN-ACK sets stays within the path MTU learned
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	EXPECT_EQ(ci.mss, 576 - 40 - 12);
+	Bytes data = send_bulk(client, 5000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 1000));
+	EXPECT_EQ(server.got, data);
+	EXPECT_EQ(counter(stats(A), "ip4.drop_too_big"), 0u);
+	EXPECT_EQ(counter(stats(A), "tcp.rto_expired"), 0u);
+}
+
+// The path MTU shrinks under an established connection: segments in
+// flight go again at the new size, and later ones are cut to it.
+TEST_F(Tcp, FragNeededShrinksTheMssOfAnEstablishedConnection)
+{
+	establish();
+	tern_tcp_info ci;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	drop = [](int side, const Frame &f) {	// the path loses what is big
+		return side == 0 && f.is_ip4(IPPROTO_TCP) && f.b.size() > 14 + 1000;
+	};
+	Bytes data = pattern(20000, 9);
+	ASSERT_EQ(tern_tcp_write(A, client.c, data.data(), (uint32_t)data.size()),
+		  (int)data.size());
+	Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
+			   Ip4Opts{.total_len = 1500});
+	quoted.resize(28);
+	put16(&quoted[20], ci.lport);
+	put16(&quoted[22], 80);
+	put32(&quoted[24], ci.snd_una);	// the first segment in flight
+	inject(A, eth(kMacA, kMacGw, kEthIp4,
+		      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, 1000, quoted))));
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 5000));
+	EXPECT_EQ(server.got, data);
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	EXPECT_EQ(ci.mss, 1000 - 40 - 12);
+}
+
 TEST_F(Tcp, ListenerBacklogDropsExcessSyns)
 {
 	tern_tcp_listen_conf lc;
