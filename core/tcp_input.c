@@ -312,7 +312,7 @@ static void ooo_insert(struct tern_stack *s, struct tcp_conn *c,
 			break;
 		}
 		/* ours starts inside q and runs past it */
-		rte_pktmbuf_adj(m, (uint16_t)(qe - seq));
+		wf_trim_front(m, qe - seq);
 		seq = qe;
 		link = pktq_nextp(off, q);
 	}
@@ -344,7 +344,7 @@ static bool ooo_drain(struct tern_stack *s, struct tcp_conn *c)
 			rte_pktmbuf_free(q);
 			continue;
 		}
-		rte_pktmbuf_adj(q, (uint16_t)(c->rcv_nxt - qs));
+		wf_trim_front(q, c->rcv_nxt - qs);
 		c->rcv_nxt = qe;
 		any = true;
 		tcp_deliver(s, c, q);
@@ -810,7 +810,9 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 				dlen = 0;
 				c->flags |= TF_ACKNOW;	/* RFC 5681 4.2 */
 			} else {
-				rte_pktmbuf_adj(m, (uint16_t)cut);
+				/* across segments: the data may start in
+				 * the second (a header-only first mbuf) */
+				wf_trim_front(m, cut);
 				dseq += cut;
 				dlen -= cut;
 			}

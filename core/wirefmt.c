@@ -53,6 +53,31 @@ void wf_trim_to(struct rte_mbuf *m, uint32_t len)
 	m->pkt_len = len;
 }
 
+void wf_trim_front(struct rte_mbuf *m, uint32_t len)
+{
+	if (len > m->pkt_len)
+		len = m->pkt_len;
+	m->pkt_len -= len;
+	uint16_t k = (uint16_t)RTE_MIN(len, (uint32_t)m->data_len);
+	m->data_off = (uint16_t)(m->data_off + k);
+	m->data_len = (uint16_t)(m->data_len - k);
+	len -= k;
+	while (len > 0 && m->next != NULL) {
+		struct rte_mbuf *seg = m->next;
+		if (seg->data_len <= len) {
+			len -= seg->data_len;
+			m->next = seg->next;
+			m->nb_segs--;
+			seg->next = NULL;
+			rte_pktmbuf_free_seg(seg);
+			continue;
+		}
+		seg->data_off = (uint16_t)(seg->data_off + len);
+		seg->data_len = (uint16_t)(seg->data_len - len);
+		len = 0;
+	}
+}
+
 enum wf_verdict wf_eth_parse(struct rte_mbuf *m, struct wf_eth *out)
 {
 	if (wf_pullup(m, sizeof(struct rte_ether_hdr)) != 0)

@@ -804,6 +804,76 @@ TEST_F(Tcp, FragNeededShrinksTheMssOfAnEstablishedConnection)
 	EXPECT_EQ(ci.mss, 1000 - 40 - 12);
 }
 
+// A "fragmentation needed" below the IP layer's floor (552, Linux's
+// min_pmtu) is believed only down to the floor, by TCP too: a forged one
+// must not cut a connection to 16-byte segments.
+TEST_F(Tcp, FragNeededBelowTheFloorStopsAtTheFloor)
+{
+	establish();
+	tern_tcp_info ci;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	drop = [](int side, const Frame &) { return side == 0; };
+	Bytes data = pattern(3000, 4);
+	ASSERT_EQ(tern_tcp_write(A, client.c, data.data(), (uint32_t)data.size()),
+		  (int)data.size());
+	Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
+			   Ip4Opts{.total_len = 1500});
+	quoted.resize(28);
+	put16(&quoted[20], ci.lport);
+	put16(&quoted[22], 80);
+	put32(&quoted[24], ci.snd_una);
+	inject(A, eth(kMacA, kMacGw, kEthIp4,
+		      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, 68, quoted))));
+	EXPECT_EQ(counter(stats(A), "tcp.rx_icmp_errors"), 1u);
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	EXPECT_EQ(ci.mss, 552 - 40 - 12);
+	drop = nullptr;
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 5000));
+	EXPECT_EQ(server.got, data);
+}
+
+// Data trimmed at its front (part already received, or overlapping what
+// waits out of order) when the segment is a chain whose first mbuf holds
+// only the headers, as the wire delivers what a stack sent from a header
+// mbuf and clones: rte_pktmbuf_adj() cannot cut past the first mbuf, and
+// its failure went unseen, so the stream got the wrong bytes. Found by
+// tern_fuzz_tcp (and a retransmission after a path MTU change).
+TEST_F(Tcp, TrimmingChainedSegmentsKeepsTheRightBytes)
+{
+	establish();
+	Bytes data = pattern(1000, 11);
+	ASSERT_EQ(tern_tcp_write(A, client.c, data.data(), 200), 200);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == 200; }));
+	tern_tcp_info ci;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	uint32_t base = ci.snd_nxt - 200;	// stream offset 0
+	// A's segments, written by hand: [from, to) of the stream, the data
+	// in mbufs of their own after a header-only one
+	auto seg = [&](uint32_t from, uint32_t to) {
+		Bytes tcp(20, 0);
+		put16(&tcp[0], ci.lport);
+		put16(&tcp[2], 80);
+		put32(&tcp[4], base + from);
+		put32(&tcp[8], ci.rcv_nxt);
+		tcp[12] = 5 << 4;
+		tcp[13] = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+		put16(&tcp[14], 0xffff);
+		tcp.insert(tcp.end(), data.begin() + from, data.begin() + to);
+		put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(),
+					   pseudo_sum(kIpA, kIpB, IPPROTO_TCP,
+						      (uint16_t)tcp.size())));
+		inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)),
+		       0, 14 + 20 + 20, 40);
+	};
+	seg(190, 300);	// 10 bytes B has, 100 new
+	ASSERT_EQ(server.got.size(), 300u);
+	seg(400, 500);	// out of order
+	seg(450, 600);	// starts inside what waits, runs past it
+	seg(300, 420);	// fills the hole, reaches into what waits
+	EXPECT_EQ(server.got.size(), 600u);
+	EXPECT_EQ(server.got, Bytes(data.begin(), data.begin() + 600));
+}
+
 TEST_F(Tcp, ListenerBacklogDropsExcessSyns)
 {
 	tern_tcp_listen_conf lc;
