@@ -14,7 +14,8 @@
  * - closed: the connection left the application, err 0 after a close the
  *   application asked for (the last callback; the handle is then
  *   invalid), or ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE when it
- *   failed (also final).
+ *   failed (also final); EHOSTUNREACH or ENETUNREACH when an ICMP error
+ *   ends a connection attempt (RFC 1122 4.2.3.9, as Linux).
  *
  * Passive opens: a listener's accept callback is given each connection
  * when its handshake completes (RFC 9293 3.5: SYN-RECEIVED -> ESTABLISHED)
