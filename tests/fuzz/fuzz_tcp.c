@@ -6,6 +6,7 @@
 #include "fuzz_tcp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -265,12 +266,17 @@ static struct rte_mbuf *to_mbuf(struct rte_mempool *mp, const uint8_t *f,
 	for (size_t off = first; off < len;) {
 		size_t k = len - off < seg ? len - off : seg;
 		struct rte_mbuf *s = rte_pktmbuf_alloc(mp);
-		if (s == NULL || rte_pktmbuf_chain(head, s) != 0) {
+		if (s == NULL) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		/* filled first: chaining adds its length to the head's */
+		memcpy(rte_pktmbuf_append(s, (uint16_t)k), f + off, k);
+		if (rte_pktmbuf_chain(head, s) != 0) {
 			rte_pktmbuf_free(s);
 			rte_pktmbuf_free(head);
 			return NULL;
 		}
-		memcpy(rte_pktmbuf_append(s, (uint16_t)k), f + off, k);
 		off += k;
 	}
 	return head;
@@ -683,9 +689,10 @@ static void cb_closed(void *arg, struct tern_tcp_conn *c, int err)
 		return;
 	trace(sl->z, "  closed %d", err);
 	g_st.closed_err[err == 0 ? 0 : err == ECONNRESET ? 1 :
-			err == ETIMEDOUT ? 2 : 3]++;
+			err == ETIMEDOUT ? 2 : err == ECONNREFUSED ? 3 : 4]++;
 	if (err != 0 && err != ECONNREFUSED && err != ECONNRESET &&
-	    err != ETIMEDOUT && err != EPIPE)
+	    err != ETIMEDOUT && err != EPIPE && err != EHOSTUNREACH &&
+	    err != ENETUNREACH)
 		fail(sl->z, "closed with error %d", err);
 	if (err == 0 && !sl->app_closed && !sl->shut)
 		fail(sl->z, "closed(0) without a close or shutdown from the "
@@ -914,6 +921,45 @@ static uint32_t unit_of(unsigned sel, const struct target *tg)
 	}
 }
 
+/* An ICMP error from the peer about a segment we sent from lport to pport
+ * with sequence number seq, l4len bytes long: kind 0 fragmentation needed
+ * (the MTU from mtu), 1 port unreachable, 2 host unreachable, 3 time
+ * exceeded. */
+static void icmp_error(struct fz *z, const struct target *tg, unsigned kind,
+		       uint32_t seq, uint16_t mtu, size_t l4len)
+{
+	static const uint8_t tc[4][2] = {{3, 4}, {3, 3}, {3, 1}, {11, 0}};
+	uint8_t f[14 + 20 + 8 + 20 + 8];
+	size_t off = put_eth_ip(f, 8 + 20 + 8);
+	uint8_t *ip = f + 14;
+	ip[9] = IPPROTO_ICMP;
+	put16(ip + 10, 0);
+	put16(ip + 10, fold(sum16(ip, 20, 0)));
+	uint8_t *ic = f + off;
+	memset(ic, 0, 8);
+	ic[0] = tc[kind & 3][0];
+	ic[1] = tc[kind & 3][1];
+	if ((kind & 3) == 0)
+		put16(ic + 6, mtu);
+	uint8_t *q = ic + 8;	/* the quoted header, ours to the peer */
+	memset(q, 0, 20);
+	q[0] = 0x45;
+	put16(q + 2, (uint16_t)(20 + l4len));
+	q[8] = 64;
+	q[9] = IPPROTO_TCP;
+	put32(q + 12, ip_us);
+	put32(q + 16, ip_peer);
+	put16(q + 10, fold(sum16(q, 20, 0)));
+	put16(q + 20, tg->lport);
+	put16(q + 22, tg->pport);
+	put32(q + 24, seq);
+	put16(ic + 2, fold(sum16(ic, 8 + 20 + 8, 0)));
+	trace(z, "ICMP %u/%u about %u->%u seq %u (mtu %u)", ic[0], ic[1],
+	      tg->lport, tg->pport, seq, mtu);
+	g_st.segs_in++;
+	input_frame(z, f, sizeof(f), 0, 0, 0);
+}
+
 static void op_seg(struct fz *z)
 {
 	static const uint8_t flag_sets[12] = {
@@ -1023,6 +1069,11 @@ static void op_seg(struct fz *z)
 
 	uint8_t lb = get8(z), x = get8(z);
 	uint32_t plen = lb < 0x80 ? lb : (uint32_t)(lb - 0x7f) * 32;
+	if (x & 0x20) {
+		/* an ICMP error quoting a segment of ours: ack is its seq */
+		icmp_error(z, &tg, x >> 6, ack, wnd, 20 + ol + plen);
+		return;
+	}
 	unsigned hlen = 20 + ol;
 	size_t off = put_eth_ip(f, hlen + plen);
 	uint8_t *th = f + off;
@@ -1432,10 +1483,19 @@ static void op_sock(struct fz *z)
 	case 9: {
 		struct tcp_info ti;
 		socklen_t l = sizeof(ti);
-		switch (b % 3) {
+		socklen_t al = sizeof(in);
+		switch (b % 6) {
 		case 0: r = tern_sock_getsockopt(t, fd, IPPROTO_TCP, TCP_INFO, &ti, &l); break;
 		case 1: l = sizeof(int); r = tern_sock_getsockopt(t, fd, SOL_SOCKET, SO_ERROR, &ti, &l); break;
-		default: l = sizeof(int); r = tern_sock_getsockopt(t, fd, IPPROTO_TCP, TCP_MAXSEG, &ti, &l); break;
+		case 2: l = sizeof(int); r = tern_sock_getsockopt(t, fd, IPPROTO_TCP, TCP_MAXSEG, &ti, &l); break;
+		case 3: r = tern_sock_getsockname(t, fd, (struct sockaddr *)&in, &al); break;
+		case 4: r = tern_sock_getpeername(t, fd, (struct sockaddr *)&in, &al); break;
+		default:
+			r = tern_sock_fcntl(t, fd, F_GETFL, 0);
+			if (r >= 0)
+				r = tern_sock_fcntl(t, fd, F_SETFL, r ^ O_NONBLOCK);
+			(void)tern_sock_is_nonblocking(t, fd);
+			break;
 		}
 		break;
 	}
@@ -1536,12 +1596,33 @@ static void run_ops(struct fz *z)
 	}
 }
 
+/* With the trace on: the stack's counters that moved. */
+static void trace_counters(struct fz *z)
+{
+	if (!z->trace)
+		return;
+	struct tern_stack_stats st;
+	unsigned n;
+	const struct tern_counter_desc *d = tern_stack_counter_descs(&n);
+	tern_stack_stats_get(z->s, &st);
+	fprintf(stderr, "counters:");
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t v;
+		memcpy(&v, (const uint8_t *)&st + d[i].offset, sizeof(v));
+		if (v != 0)
+			fprintf(stderr, " %s.%s=%llu", d[i].proto, d[i].name,
+				(unsigned long long)v);
+	}
+	fprintf(stderr, "\n");
+}
+
 /* The end: let go of everything, let the timers finish, and check that
  * nothing is left. */
 static int finish(struct fz *z, bool graceful)
 {
 	int rc = 0;
 	trace(z, "END (%s)", graceful ? "close" : "abort");
+	trace_counters(z);
 	/* the application's buffers first: a close with data unread resets */
 	for (unsigned i = 0; i < z->nhog; i++)
 		rte_pktmbuf_free(z->hog[i]);

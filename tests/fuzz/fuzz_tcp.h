@@ -31,7 +31,10 @@
  *      bit 3 raw option bytes, bit 4 an old timestamp), a length byte
  *      (< 128: bytes; else (l - 127) * 32) and a byte for the frame's
  *      shape (mbuf chain split, bad checksum, RX checksum flag good,
- *      payload of zeros). The payload is a pattern of the sequence
+ *      payload of zeros; bit 5: instead, an ICMP error quoting a segment
+ *      of ours whose sequence number is the ack value, bits 6-7 picking
+ *      fragmentation needed (MTU: the window value), port or host
+ *      unreachable, time exceeded). The payload is a pattern of the sequence
  *      number, so what the application receives can be checked.
  *   1  TIME: advance the virtual clock (< 100: ms; < 200: 50 ms steps;
  *      else seconds), running every timer at its time
@@ -84,8 +87,8 @@ struct tern_fuzz_tcp_stats {
 	uint64_t segs_out;	/* TCP segments the stack sent */
 	uint64_t bytes_delivered;	/* to the application, checked */
 	uint64_t bytes_acked;	/* the application's, acknowledged */
-	uint32_t closed_err[4];	/* closed(): 0, ECONNRESET, ETIMEDOUT,
-				 * ECONNREFUSED */
+	uint32_t closed_err[5];	/* closed(): 0, ECONNRESET, ETIMEDOUT,
+				 * ECONNREFUSED, an ICMP error's */
 };
 void tern_fuzz_tcp_stats_get(struct tern_fuzz_tcp_stats *out, int reset);
 

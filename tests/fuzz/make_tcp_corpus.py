@@ -32,6 +32,8 @@ UNA, NXT, MAX = 0, 1, 2
 O_TS, O_SACK, O_SYN, O_RAW, O_OLDTS = 1, 2, 4, 8, 16
 # shape byte
 X_SPLIT_HDR, X_SPLIT_DATA, X_CHAIN, X_BADCK, X_OLGOOD, X_ZEROS = 1, 2, 3, 4, 8, 16
+X_ICMP = 32
+ICMP_FRAG, ICMP_PORT, ICMP_HOST, ICMP_TTL = 0, 64, 128, 192
 
 # targets: an existing connection by index, or a tuple
 def conn(i=0):
@@ -75,6 +77,13 @@ def seg(target, flags, seq=RCV_NXT, sd=0, ack=UNA, ad=0, wnd=0xFF, opts=O_TS,
 def syn(target, **kw):
     kw.setdefault("opts", O_TS | O_SYN)
     return seg(target, SYN, ack=UNA, **kw)
+
+
+def icmp(target, kind, ack=UNA, ad=0, mtu_byte=0, length=0):
+    """An ICMP error about our segment at ack (+ ad); MTU (w << 8 | 255)
+    for fragmentation needed; length sizes the quoted segment."""
+    return seg(target, ACK, ack=ack, ad=ad, wnd=mtu_byte, opts=0,
+               length=length, shape=X_ICMP | kind)
 
 
 def time_ms(ms):
@@ -184,6 +193,12 @@ SEEDS = {
     "passive_overlap_edges": passive() + data(200) +
     seg(conn(0), ACKPSH, seq=RCV_NXT, sd=-10, length=100) +
     seg(conn(0), ACKPSH, seq=RCV_EDGE, sd=-20, length=100) + time_ms(50),
+    "overlap_in_chains": passive() + data(200) +
+    seg(conn(0), ACKPSH, seq=RCV_NXT, sd=-10, length=100,
+        shape=X_SPLIT_DATA) +
+    data(300, sd=2, unit=U64, shape=X_CHAIN) +
+    seg(conn(0), ACKPSH, seq=RCV_NXT, sd=-20, length=100, shape=X_CHAIN) +
+    data(1000, shape=X_SPLIT_DATA) + time_ms(50),
     "passive_peer_fin_first": passive(beh=CLOSE_ON_FIN) + data(100) +
     seg(conn(0), FINACK) + time_ms(10) + ack_all() + time_ms(100),
     "passive_app_fin_first": passive() + op(CLOSE, 0) + ack_all() +
@@ -218,9 +233,9 @@ SEEDS = {
     "rto_retransmit": active() + write(5000) + time_ms(1500) +
     time_ms(3000) + ack_all(),
     "fast_retransmit": active(o1=NODELAY) + write(30000) +
-    ack_all(ack=UNA) +
-    seg(conn(0), ACK, ack=UNA | UMSS, ad=1) * 4 +
-    seg(conn(0), ACK, ack=UNA | UMSS, ad=3) + ack_all() + time_ms(200),
+    seg(conn(0), ACK, ack=UNA | UMSS, ad=1) + ack_all(ack=UNA) * 4 +
+    seg(conn(0), ACK, ack=UNA | UMSS, ad=2) + ack_all(ack=UNA) +
+    ack_all() + time_ms(200),
     "sack_recovery": active(o1=NODELAY) + write(30000) +
     seg(conn(0), ACK, opts=O_TS | O_SACK, sack=(0, [(1, 1)])) +
     seg(conn(0), ACK, opts=O_TS | O_SACK, sack=(0, [(1, 3)])) +
@@ -230,6 +245,18 @@ SEEDS = {
     "sack_reported": passive() + data(100, sd=2, unit=UMSS) +
     data(100, sd=4, unit=UMSS) + data(100, sd=6, unit=UMSS) +
     data(100, sd=8, unit=UMSS) + data(1448) + time_ms(50),
+    "icmp_frag_needed": active() + write(6000) +
+    icmp(conn(0), ICMP_FRAG, mtu_byte=3, length=1448) + ack_all() +
+    time_ms(100) + ack_all(),
+    "icmp_frag_needed_handshake": connect() +
+    icmp(conn(0), ICMP_FRAG, mtu_byte=0, length=100) +
+    seg(conn(0), SYNACK, ack=MAX, opts=O_TS | O_SYN) + write(3000) +
+    ack_all() + time_ms(100),
+    "icmp_port_unreachable": connect() + icmp(conn(0), ICMP_PORT) +
+    connect(rport=1) + icmp(conn(0), ICMP_TTL) + time_ms(100),
+    "icmp_stale_and_unmatched": passive() + write(3000) +
+    icmp(conn(0), ICMP_HOST, ack=MAX, ad=5) + icmp(tup(3, 5), ICMP_PORT) +
+    ack_all(),
     "keepalive": active(o2=KEEPALIVE) + time_ms(5000),
     "keepalive_setopt": passive() + op(SETOPT, 0, 2, 0x15) + time_ms(3000) +
     ack_all() + time_ms(10000),

@@ -102,6 +102,7 @@ TEST(FuzzTcpCorpus, SeedsReplay)
 	EXPECT_GT(st.closed_err[1], 0u);	// resets
 	EXPECT_GT(st.closed_err[2], 0u);	// timeouts
 	EXPECT_GT(st.closed_err[3], 0u);	// refused
+	EXPECT_GT(st.closed_err[4], 0u);	// an ICMP error ended an attempt
 }
 
 // Random programs: most ops miss (no connection yet, bytes out of
