@@ -70,6 +70,9 @@ struct slot {
 					 * the application queued */
 	uint32_t tx_pending;	/* being queued by the call under way
 				 * (which may send some at once) */
+	bool sent_any;		/* the stack sent an ACK on it: */
+	uint32_t sent_ack;	/* the highest ACK number */
+	uint32_t sent_edge;	/* the right edge of the highest window */
 	uint64_t acked;
 	struct rte_mbuf *held[HOLD_MAX];
 	unsigned nheld;
@@ -378,14 +381,36 @@ static void check_tx(struct fz *z, struct rte_mbuf *m)
 		o += th[o + 1];
 	}
 	unsigned dlen = l4 - hlen;
-	if (dlen == 0)
-		return;
-	if (flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) {
+	if (dlen > 0 && (flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG))) {
 		fail(z, "tx: data on a segment with flags %#x", flags);
 		return;
 	}
 	struct slot *sl = slot_by_ports(z, rd16(th), rd16(th + 2));
-	if (sl == NULL || sl->tx_unchecked)
+	if (sl == NULL)
+		return;
+	/* what it acknowledges and the window's right edge never go back
+	 * (RFC 9293 3.8.6.2.2: the window does not shrink) */
+	struct tern_tcp_info ti;
+	if ((flags & RTE_TCP_ACK_FLAG) &&
+	    !(flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) &&
+	    tern_tcp_info_get(z->s, sl->c, &ti) == 0) {
+		uint32_t ack = rd32(th + 8);
+		uint8_t ws = ti.rcv_wscale == 0xff ? 0 : ti.rcv_wscale;
+		uint32_t edge = ack + ((uint32_t)rd16(th + 14) << ws);
+		if (sl->sent_any && seq_leq(ack, sl->sent_ack) &&
+		    ack != sl->sent_ack)
+			fail(z, "tx: ACK %u after ACK %u", ack, sl->sent_ack);
+		if (sl->sent_any && seq_leq(edge, sl->sent_edge) &&
+		    edge != sl->sent_edge)
+			fail(z, "tx: the window's right edge moved back from %u "
+			     "to %u", sl->sent_edge, edge);
+		if (!sl->sent_any || seq_leq(sl->sent_ack, ack))
+			sl->sent_ack = ack;
+		if (!sl->sent_any || seq_leq(sl->sent_edge, edge))
+			sl->sent_edge = edge;
+		sl->sent_any = true;
+	}
+	if (dlen == 0 || sl->tx_unchecked)
 		return;
 	uint32_t off = seq - sl->tx_base;
 	uint32_t queued = sl->tx_queued + sl->tx_pending;
@@ -865,10 +890,22 @@ static void check_all(struct fz *z)
 		if (sl->c == NULL)
 			continue;
 		if (tern_tcp_state(sl->c) == TERN_TCP_CLOSED ||
-		    tern_tcp_arg(sl->c) != sl)
+		    tern_tcp_arg(sl->c) != sl) {
 			fail(z, "slot %d: its connection went without closed() "
 			     "(state %s)", i,
 			     tern_tcp_state_name(tern_tcp_state(sl->c)));
+			continue;
+		}
+		/* nothing is lost between TCP and the application: what
+		 * rcv_nxt took was handed over (the FIN told once) */
+		struct tern_tcp_info ti;
+		if (!sl->deferred && sl->rx_base_known &&
+		    tern_tcp_info_get(z->s, sl->c, &ti) == 0 &&
+		    ti.rcv_nxt - sl->rx_base != sl->rx_got + sl->fin_told)
+			fail(z, "slot %d (%s): rcv_nxt is %u past the start, the "
+			     "application got %u bytes%s", i,
+			     tern_tcp_state_name(ti.state), ti.rcv_nxt - sl->rx_base,
+			     sl->rx_got, sl->fin_told ? " and the FIN" : "");
 	}
 }
 
