@@ -55,12 +55,15 @@
  *   15 HOG: take mbufs from the pool (or give them all back)
  *
  * Checked as it runs (a failure ends the run with -3 and a message):
- * every frame the stack sends is well formed with correct checksums;
- * data the application receives is the peer's pattern, in order; data
- * the stack sends is what the application queued, at the right stream
+ * every frame the stack sends is well formed with correct checksums, and
+ * its ACK number and window right edge never go back; data the
+ * application receives is the peer's pattern, in order, and all that
+ * rcv_nxt took (nothing lost between TCP and the application); data the
+ * stack sends is what the application queued, at the right stream
  * offset; callbacks follow the API (nothing after closed(), the FIN once,
- * acked <= queued); every connection's sequence variables are ordered;
- * a live handle stays the application's.
+ * acked <= queued, closed(0) only after close or shutdown); every
+ * connection's sequence variables are ordered; a live handle stays the
+ * application's.
  *
  * Returns 0; -1 when mbufs leaked (or were freed twice); -2 when
  * connections remain after the end; -3 when a check failed. The caller
