@@ -99,6 +99,7 @@ static void take_syn_options(struct tern_stack *s, struct tcp_conn *c,
 			     const struct tcp_seg *g)
 {
 	struct tcp_cold *cold = tcp_cold_of(s, c);
+	tcp_route_sync(s, c);	/* the path MTU learned during the handshake */
 	/* RFC 9293 3.7.1: 536 when the peer says nothing (RFC 6691) */
 	cold->peer_mss = g->has_mss ? g->mss : 536;
 	if (!g->has_ts)
@@ -327,7 +328,7 @@ static void listen_input(struct tern_stack *s, struct tcp_listener *l,
 	c->snd_una = cold->iss;
 	c->snd_nxt = c->snd_max = cold->iss + 1;
 	c->snd_sml = cold->iss;
-	c->recover = cold->iss;	/* RFC 6582 3.2 step 1 */
+	c->recover = cold->iss;	/* RFC 6582 3.2 step 1, as tern_tcp_connect */
 	STAT_INC(s, tcp_passive_opens);
 	tcp_set_state(s, c, TERN_TCP_SYN_RECEIVED);
 	tcp_send_seg(s, c, cold->iss, 0, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
@@ -973,6 +974,7 @@ static bool ack_input(struct tern_stack *s, struct tcp_conn *c,
 		ack_and_drop(s, c, g, m, &s->st.tcp_drop_bad_ack);
 		return false;
 	}
+	cold->win_probes = 0;	/* the peer answers (tcp_timer.c) */
 	bool advanced = seq_gt(g->ack, c->snd_una);
 	uint32_t wnd = g->wnd << c->snd_wscale;
 	if (advanced) {
@@ -1215,6 +1217,8 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 				dlen = 0;
 				c->flags |= TF_ACKNOW;	/* RFC 5681 4.2 */
 			} else {
+				/* across segments: the data may start in
+				 * the second (a header-only first mbuf) */
 				wf_trim_front(m, cut);
 				dseq += cut;
 				dlen -= cut;
@@ -1365,13 +1369,18 @@ int tcp_err4(struct tern_stack *s, const struct rte_ipv4_hdr *in,
 		return -ENOENT;
 	STAT_INC(s, tcp_rx_icmp_errors);
 	if (err == EMSGSIZE) {
-		/* RFC 1191: the route learnt the new MTU (ip4_frag.c);
-		 * shrink the MSS and send the lost segment again */
-		uint32_t mss = info > 40 + 12 ? info - 40 - ((c->flags & TF_TS) ? 12 : 0) : 536;
-		if (mss < c->mss) {
-			pmtu_update(s, in->dst_addr, info);
-			c->mss = (uint16_t)mss;
-			tcp_route_of(s, c)->epoch = 0;	/* look it up again */
+		/* RFC 1191: the path learns the new MTU (ip4_frag.c, which
+		 * believes nothing below its floor) and the MSS follows the
+		 * route's; what is in flight goes again at the new size */
+		uint16_t before = c->mss;
+		pmtu_update(s, in->dst_addr, info);
+		tcp_route_of(s, c)->epoch = 0;	/* look the route up again */
+		tcp_route_sync(s, c);
+		/* a SYN goes again by its own timer (moving snd_nxt back to
+		 * the ISS there left it behind snd_una once the handshake
+		 * completed) */
+		if (c->mss < before && c->state != TERN_TCP_SYN_SENT &&
+		    c->state != TERN_TCP_SYN_RECEIVED) {
 			c->snd_nxt = c->snd_una;
 			tcp_hold(s);
 			tcp_output(s, c);

@@ -75,6 +75,29 @@ uint32_t tcp_isn(struct tern_stack *s, const struct tcp_conn *c)
 	return m + (uint32_t)f + s->tcp.isn_offset;
 }
 
+/* ---- the route ----------------------------------------------------------- */
+
+/* The route c shares is looked up again when it went stale (the first
+ * user to find it so updates it for all), and c's MSS follows its MTU:
+ * another connection may have refreshed the entry first, so the MSS is
+ * compared every time (one subtraction and a compare). */
+void tcp_route_sync(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tern_route *rt = tcp_route_of(s, c);
+	if (unlikely(!tern_route_valid(s, rt))) {
+		struct tern_route fresh;
+		struct tern_addr src = rt->src;
+		if (tern_route_get(s, &rt->dst, &src, &fresh) != 0)
+			return;	/* tern_ip_send drops what goes, counted */
+		*rt = fresh;
+		rt->src_given = true;	/* the connection's address stays */
+	}
+	uint32_t mss = rt->mtu - sizeof(struct rte_ipv4_hdr) -
+		       sizeof(struct rte_tcp_hdr) - ((c->flags & TF_TS) ? 12 : 0);
+	if (unlikely(mss < c->mss))
+		c->mss = (uint16_t)mss;
+}
+
 /* ---- the receive window ----------------------------------------------- */
 
 uint32_t tcp_rcv_window(struct tern_stack *s, struct tcp_conn *c)
@@ -418,9 +441,10 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 		return;
 	}
 	struct tcp_cold *cold = tcp_cold_of(s, c);
+	tcp_route_sync(s, c);	/* segments no larger than the path takes */
 	uint32_t sndq_end = c->snd_una + c->sndq_bytes;
 	uint32_t tso = tso_limit(s, c);
-	bool sent = false;
+	bool sent = false, nobufs = false;
 	uint32_t now_ms = (uint32_t)(tern_stack_now(s) / TERN_NS_PER_MS);
 	/* RFC 5681 4.1: after an idle period longer than an RTO, start
 	 * again from the restart window */
@@ -491,8 +515,10 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 			fl |= RTE_TCP_PSH_FLAG;
 		if (fin)
 			fl |= RTE_TCP_FIN_FLAG;
-		if (tcp_send_seg(s, c, c->snd_nxt, len, fl) == -ENOBUFS)
+		if (tcp_send_seg(s, c, c->snd_nxt, len, fl) == -ENOBUFS) {
+			nobufs = true;
 			break;
+		}
 		if (rexmit) {
 			/* counted per MSS, as they leave */
 			uint32_t n = len > c->mss ? (len + c->mss - 1) / c->mss : 1;
@@ -542,6 +568,10 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 			c->flags |= TF_PERSIST;
 			tcp_rto_arm(s, c);
 		}
+	} else if (nobufs && c->rto_at == 0) {
+		/* The FIN alone found no mbuf: nothing else would bring us
+		 * back here, so the retransmission timer sends it again. */
+		tcp_rto_arm(s, c);
 	}
 }
 

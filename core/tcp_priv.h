@@ -208,6 +208,7 @@ struct tcp_cold {
 	uint8_t peer_wscale;		/* offered in the SYN, 0xff none */
 	uint8_t cc_algo;		/* enum tern_tcp_cc */
 	uint8_t keep_probes;		/* unanswered keepalive probes */
+	uint8_t win_probes;		/* zero-window probes no ACK answered */
 	uint8_t syn_retries;
 	uint32_t listener;		/* index + 1 while in SYN-RECEIVED or
 					 * until accepted; 0 none */
@@ -381,6 +382,10 @@ void tcp_send_rst_reply(struct tern_stack *s, const struct rte_ipv4_hdr *ip,
 			const struct tcp_seg *seg);
 /* Frees what the peer acknowledged from the send queue. */
 void tcp_sndq_acked(struct tern_stack *s, struct tcp_conn *c, uint32_t acked);
+/* Looks the connection's route up again when it went stale (a path MTU
+ * learned, a route or address changed) and keeps the send MSS within its
+ * MTU, as Linux's tcp_current_mss. */
+void tcp_route_sync(struct tern_stack *s, struct tcp_conn *c);
 /* The window we advertise now (bytes, before scaling). */
 uint32_t tcp_rcv_window(struct tern_stack *s, struct tcp_conn *c);
 uint32_t tcp_isn(struct tern_stack *s, const struct tcp_conn *c);

@@ -91,6 +91,16 @@ static void rto_expired(struct tern_stack *s, struct tcp_conn *c)
 			tcp_rto_arm(s, c);
 			return;
 		}
+		/* RFC 1122 4.2.2.17 keeps the connection while the probes
+		 * are acknowledged; when none is (the peer is gone), give up
+		 * as on retransmissions (Linux: tcp_retries2), else a closed
+		 * connection with data queued would probe forever. */
+		if (cold->win_probes >= s->tcp.retries) {
+			STAT_INC(s, tcp_conn_timeouts);
+			tcp_conn_done(s, c, ETIMEDOUT);
+			return;
+		}
+		cold->win_probes++;
 		STAT_INC(s, tcp_window_probes);
 		tcp_send_seg(s, c, c->snd_una - 1, 0, RTE_TCP_ACK_FLAG);
 		if (c->backoff < 16)

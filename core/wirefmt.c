@@ -58,13 +58,23 @@ void wf_trim_front(struct rte_mbuf *m, uint32_t len)
 	if (len > m->pkt_len)
 		len = m->pkt_len;
 	m->pkt_len -= len;
-	/* segments emptied stay in the chain with no data (the head cannot
-	 * go: it carries the packet's fields) */
-	for (struct rte_mbuf *seg = m; seg != NULL && len > 0; seg = seg->next) {
-		uint16_t k = (uint16_t)RTE_MIN(len, (uint32_t)seg->data_len);
-		seg->data_off = (uint16_t)(seg->data_off + k);
-		seg->data_len = (uint16_t)(seg->data_len - k);
-		len -= k;
+	uint16_t k = (uint16_t)RTE_MIN(len, (uint32_t)m->data_len);
+	m->data_off = (uint16_t)(m->data_off + k);
+	m->data_len = (uint16_t)(m->data_len - k);
+	len -= k;
+	while (len > 0 && m->next != NULL) {
+		struct rte_mbuf *seg = m->next;
+		if (seg->data_len <= len) {
+			len -= seg->data_len;
+			m->next = seg->next;
+			m->nb_segs--;
+			seg->next = NULL;
+			rte_pktmbuf_free_seg(seg);
+			continue;
+		}
+		seg->data_off = (uint16_t)(seg->data_off + len);
+		seg->data_len = (uint16_t)(seg->data_len - len);
+		len = 0;
 	}
 }
 

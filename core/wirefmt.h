@@ -54,9 +54,10 @@ int wf_pullup(struct rte_mbuf *m, uint32_t len);
 /* Cuts m to len bytes (len <= pkt_len), across segments: Ethernet padding
  * may fill more than the last segment. Frees the segments left empty. */
 void wf_trim_to(struct rte_mbuf *m, uint32_t len);
-/* Drops the first len bytes of m's data, across segments (where
- * rte_pktmbuf_adj stops at the first one: it returns NULL and changes
- * nothing when len passes the first segment). */
+/* Removes the first len bytes of m (at most pkt_len), across segments,
+ * where rte_pktmbuf_adj() stops at the first one (and fails when len is
+ * more than it holds). m stays the head, maybe empty; the segments after
+ * it left empty are freed. */
 void wf_trim_front(struct rte_mbuf *m, uint32_t len);
 
 enum wf_verdict wf_eth_parse(struct rte_mbuf *m, struct wf_eth *out);

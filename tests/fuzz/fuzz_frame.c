@@ -227,12 +227,17 @@ static struct rte_mbuf *to_mbuf(struct rte_mempool *mp, const uint8_t *f,
 	for (size_t off = first; off < len;) {
 		size_t k = len - off < 700 ? len - off : 700;
 		struct rte_mbuf *s = rte_pktmbuf_alloc(mp);
-		if (!s || rte_pktmbuf_chain(head, s) != 0) {
+		if (s == NULL) {
+			rte_pktmbuf_free(head);
+			return NULL;
+		}
+		/* filled first: chaining adds its length to the head's */
+		memcpy(rte_pktmbuf_append(s, (uint16_t)k), f + off, k);
+		if (rte_pktmbuf_chain(head, s) != 0) {
 			rte_pktmbuf_free(s);
 			rte_pktmbuf_free(head);
 			return NULL;
 		}
-		memcpy(rte_pktmbuf_append(s, (uint16_t)k), f + off, k);
 		off += k;
 	}
 	return head;

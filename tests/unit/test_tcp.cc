@@ -499,6 +499,50 @@ TEST_F(Tcp, LostDataSegmentIsRecoveredByFastRetransmit)
 	EXPECT_GE(counter(stats(B), "tcp.ooo_queued"), 1u);
 }
 
+// The same from the passive side, whatever its ISS: RFC 6582 starts
+// "recover" at the ISS. Passive opens left it 0, so a server whose ISS
+// was 2^31 or more took its first losses to the RTO (one connection in
+// two). The client's port is moved until B picks such an ISS.
+TEST_F(Tcp, ServerLostDataSegmentIsRecoveredByFastRetransmit)
+{
+	listen();
+	uint32_t iss = 0;
+	for (uint16_t port = 40000; port < 40100; port++) {
+		tern_tcp_connect_conf cc;
+		memset(&cc, 0, sizeof(cc));
+		cc.remote = v4(kIpB);
+		cc.rport = 80;
+		cc.lport = port;
+		cc.ops = &kOps;
+		cc.arg = &client;
+		client = Peer();
+		client.s = A;
+		server = Peer();
+		server.s = B;
+		client.c = tern_tcp_connect(A, &cc);
+		ASSERT_NE(client.c, nullptr);
+		ASSERT_TRUE(run_until([&] { return client.connected && server.c; }));
+		tern_tcp_info si;
+		ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
+		iss = si.snd_una - 1;
+		if (iss >= 0x80000000u)
+			break;
+		tern_tcp_abort(A, client.c);
+		ASSERT_TRUE(run_until([&] { return server.closed; }));
+	}
+	ASSERT_GE(iss, 0x80000000u);
+	int n = 0;
+	drop = [&](int side, const Frame &f) {
+		return side == 1 && f.is_ip4(IPPROTO_TCP) && f.l4_len() > 100 &&
+		       ++n == 3;	// B's third data segment
+	};
+	Bytes data = send_bulk(server, 100000);
+	ASSERT_TRUE(run_until([&] { return client.got.size() == data.size(); }, 20000));
+	EXPECT_EQ(client.got, data);
+	EXPECT_GE(counter(stats(B), "tcp.fast_retrans"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.rto_expired"), 0u);
+}
+
 // Linux receivers grow their window on nearly every ACK and, in a two-way
 // transfer, carry SACK blocks on data. With SACK those ACKs are duplicates
 // (RFC 6675 2) and enough SACKed bytes mark the hole lost (RFC 6675 4,
@@ -815,6 +859,207 @@ class TcpNoCookies : public Tcp {
 			c.tcp_syncookies = 1;	// never
 	}
 };
+
+// RFC 1122 4.2.2.17: the window may stay shut as long as the receiver
+// answers the probes; when it stops answering, the sender gives up as on
+// retransmissions. Found by tern_fuzz_tcp: a connection the application
+// had closed, with data queued behind a shut window, probed a silent peer
+// forever.
+TEST_F(Tcp, UnansweredWindowProbesTimeOut)
+{
+	tern_tcp_opts so;
+	memset(&so, 0, sizeof(so));
+	so.manual_window = true;	// B never reads: its window shuts
+	so.rcvbuf = 8192;
+	establish(tern_tcp_opts(), so);
+	Bytes data = pattern(20000, 5);
+	ASSERT_EQ(tern_tcp_write(A, client.c, data.data(), (uint32_t)data.size()),
+		  (int)data.size());
+	ASSERT_TRUE(run_until([&] {
+		return counter(stats(A), "tcp.window_probes") >= 1;
+	}, 10000));
+	EXPECT_EQ(tern_tcp_close(A, client.c), 0);	// data still queued
+	// 40 minutes of probes, each answered: the connection stays
+	for (int i = 0; i < 40 * 600; i++) {
+		pump();
+		step_ms(100);
+	}
+	EXPECT_FALSE(client.closed);
+	uint64_t probes = counter(stats(A), "tcp.window_probes");
+	EXPECT_GT(probes, 20u);	// more than tcp_retries (15), answered
+	// the peer goes silent: after tcp_retries more probes, ETIMEDOUT
+	drop = [](int side, const Frame &) { return side == 1; };
+	for (int i = 0; i < 60 * 600 && !client.closed; i++) {
+		pump();
+		step_ms(100);
+	}
+	EXPECT_TRUE(client.closed);
+	EXPECT_EQ(client.err, ETIMEDOUT);
+	EXPECT_EQ(counter(stats(A), "tcp.window_probes"), probes + 15);
+	EXPECT_EQ(counter(stats(A), "tcp.conn_timeouts"), 1u);
+	EXPECT_EQ(tern_tcp_count(A), 0u);
+}
+
+// A FIN that finds no mbuf is sent again later. Found by tern_fuzz_tcp:
+// with nothing in flight and no data waiting no timer was armed, so a
+// connection closed while the pool was empty stayed ESTABLISHED forever.
+TEST_F(Tcp, FinWithoutMbufIsSentLater)
+{
+	establish();
+	server.close_on_fin = true;
+	std::vector<rte_mbuf *> hog;
+	while (rte_mbuf *m = rte_pktmbuf_alloc(pool))
+		hog.push_back(m);
+	uint64_t fails = stats(A).mbuf_drop_alloc_fail;
+	EXPECT_EQ(tern_tcp_close(A, client.c), 0);
+	EXPECT_GT(stats(A).mbuf_drop_alloc_fail, fails);	// the FIN had none
+	EXPECT_FALSE(client.closed);
+	for (rte_mbuf *m : hog)
+		rte_pktmbuf_free(m);
+	// the FIN goes, B closes too, A ends in TIME_WAIT (closed(0))
+	ASSERT_TRUE(run_until([&] { return server.fin && client.closed; }, 10000));
+	EXPECT_EQ(client.err, 0);
+	EXPECT_TRUE(run_until([&] { return server.closed; }, 10000));
+	EXPECT_EQ(server.err, 0);
+}
+
+// "Fragmentation needed" quoting the SYN (RFC 1191): the MSS shrinks, the
+// SYN goes again by its own timer, and the send sequence stays in order.
+// Found by tern_fuzz_tcp: tcp_err4 moved snd_nxt back to snd_una (the ISS)
+// in SYN-SENT, the SYN-ACK then put snd_una one past it, and every data
+// segment after that was built from before the send queue: nothing went.
+TEST_F(Tcp, FragNeededDuringHandshakeKeepsSequenceOrder)
+{
+	listen();
+	ASSERT_NE(connect(), nullptr);
+	tern_tcp_info ci;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	ASSERT_EQ(ci.state, TERN_TCP_SYN_SENT);
+	// from a router: the SYN (as if 1500 bytes long) does not fit 576
+	Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
+			   Ip4Opts{.total_len = 1500});
+	quoted.resize(28);
+	put16(&quoted[20], ci.lport);
+	put16(&quoted[22], 80);
+	put32(&quoted[24], ci.snd_una);	// the ISS: the SYN is in flight
+	inject(A, eth(kMacA, kMacGw, kEthIp4,
+		      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, 576, quoted))));
+	EXPECT_EQ(counter(stats(A), "tcp.rx_icmp_errors"), 1u);
+	bool ordered = true;
+	ASSERT_TRUE(run_until([&] {
+		tern_tcp_info i;
+		if (tern_tcp_info_get(A, client.c, &i) == 0 &&
+		    (int32_t)(i.snd_nxt - i.snd_una) < 0)
+			ordered = false;
+		return client.connected && accepted;
+	}));
+	EXPECT_TRUE(ordered) << "snd_nxt fell behind snd_una";
+	// the MSS the SYN-ACK sets stays within the path MTU learned
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	EXPECT_EQ(ci.mss, 576 - 40 - 12);
+	Bytes data = send_bulk(client, 5000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 1000));
+	EXPECT_EQ(server.got, data);
+	EXPECT_EQ(counter(stats(A), "ip4.drop_too_big"), 0u);
+	EXPECT_EQ(counter(stats(A), "tcp.rto_expired"), 0u);
+}
+
+// The path MTU shrinks under an established connection: segments in
+// flight go again at the new size, and later ones are cut to it.
+TEST_F(Tcp, FragNeededShrinksTheMssOfAnEstablishedConnection)
+{
+	establish();
+	tern_tcp_info ci;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	drop = [](int side, const Frame &f) {	// the path loses what is big
+		return side == 0 && f.is_ip4(IPPROTO_TCP) && f.b.size() > 14 + 1000;
+	};
+	Bytes data = pattern(20000, 9);
+	ASSERT_EQ(tern_tcp_write(A, client.c, data.data(), (uint32_t)data.size()),
+		  (int)data.size());
+	Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
+			   Ip4Opts{.total_len = 1500});
+	quoted.resize(28);
+	put16(&quoted[20], ci.lport);
+	put16(&quoted[22], 80);
+	put32(&quoted[24], ci.snd_una);	// the first segment in flight
+	inject(A, eth(kMacA, kMacGw, kEthIp4,
+		      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, 1000, quoted))));
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 5000));
+	EXPECT_EQ(server.got, data);
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	EXPECT_EQ(ci.mss, 1000 - 40 - 12);
+}
+
+// A "fragmentation needed" below the IP layer's floor (552, Linux's
+// min_pmtu) is believed only down to the floor, by TCP too: a forged one
+// must not cut a connection to 16-byte segments.
+TEST_F(Tcp, FragNeededBelowTheFloorStopsAtTheFloor)
+{
+	establish();
+	tern_tcp_info ci;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	drop = [](int side, const Frame &) { return side == 0; };
+	Bytes data = pattern(3000, 4);
+	ASSERT_EQ(tern_tcp_write(A, client.c, data.data(), (uint32_t)data.size()),
+		  (int)data.size());
+	Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
+			   Ip4Opts{.total_len = 1500});
+	quoted.resize(28);
+	put16(&quoted[20], ci.lport);
+	put16(&quoted[22], 80);
+	put32(&quoted[24], ci.snd_una);
+	inject(A, eth(kMacA, kMacGw, kEthIp4,
+		      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, 68, quoted))));
+	EXPECT_EQ(counter(stats(A), "tcp.rx_icmp_errors"), 1u);
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	EXPECT_EQ(ci.mss, 552 - 40 - 12);
+	drop = nullptr;
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 5000));
+	EXPECT_EQ(server.got, data);
+}
+
+// Data trimmed at its front (part already received, or overlapping what
+// waits out of order) when the segment is a chain whose first mbuf holds
+// only the headers, as the wire delivers what a stack sent from a header
+// mbuf and clones: rte_pktmbuf_adj() cannot cut past the first mbuf, and
+// its failure went unseen, so the stream got the wrong bytes. Found by
+// tern_fuzz_tcp (and a retransmission after a path MTU change).
+TEST_F(Tcp, TrimmingChainedSegmentsKeepsTheRightBytes)
+{
+	establish();
+	Bytes data = pattern(1000, 11);
+	ASSERT_EQ(tern_tcp_write(A, client.c, data.data(), 200), 200);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == 200; }));
+	tern_tcp_info ci;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	uint32_t base = ci.snd_nxt - 200;	// stream offset 0
+	// A's segments, written by hand: [from, to) of the stream, the data
+	// in mbufs of their own after a header-only one
+	auto seg = [&](uint32_t from, uint32_t to) {
+		Bytes tcp(20, 0);
+		put16(&tcp[0], ci.lport);
+		put16(&tcp[2], 80);
+		put32(&tcp[4], base + from);
+		put32(&tcp[8], ci.rcv_nxt);
+		tcp[12] = 5 << 4;
+		tcp[13] = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+		put16(&tcp[14], 0xffff);
+		tcp.insert(tcp.end(), data.begin() + from, data.begin() + to);
+		put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(),
+					   pseudo_sum(kIpA, kIpB, IPPROTO_TCP,
+						      (uint16_t)tcp.size())));
+		inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)),
+		       0, 14 + 20 + 20, 40);
+	};
+	seg(190, 300);	// 10 bytes B has, 100 new
+	ASSERT_EQ(server.got.size(), 300u);
+	seg(400, 500);	// out of order
+	seg(450, 600);	// starts inside what waits, runs past it
+	seg(300, 420);	// fills the hole, reaches into what waits
+	EXPECT_EQ(server.got.size(), 600u);
+	EXPECT_EQ(server.got, Bytes(data.begin(), data.begin() + 600));
+}
 
 TEST_F(TcpNoCookies, FullBacklogDropsSyns)
 {

@@ -15,7 +15,9 @@
  *   application asked for (the last callback; the handle is then
  *   invalid), or ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE when it
  *   failed (also final); a RST in CLOSE-WAIT (the peer had finished
- *   sending) is EPIPE, as Linux reports it.
+ *   sending) is EPIPE, as Linux reports it; EHOSTUNREACH or ENETUNREACH
+ *   when an ICMP error ends a connection attempt (RFC 1122 4.2.3.9, as
+ *   Linux).
  *
  * Passive opens: a listener's accept callback is given each connection
  * when its handshake completes (RFC 9293 3.5: SYN-RECEIVED -> ESTABLISHED)
