@@ -195,6 +195,19 @@ static struct tcp_conn *passive_conn_new(struct tern_stack *s,
 	return c;
 }
 
+/* Whether l sent a cookie recently enough for one to come back (a
+ * cookie is good for two 64 s steps): only then is an ACK to the
+ * listener checked as a cookie, as Linux's tcp_synq_no_recent_overflow.
+ * A listener that never overflowed spends no hash on stray ACKs, counts
+ * them as what they are (drop_no_conn, not syncookies_failed), and gives
+ * a blind attacker no cookie to guess. */
+static bool cookies_recent(const struct tern_stack *s,
+			   const struct tcp_listener *l)
+{
+	return l->cookie_ns != 0 &&
+	       tern_stack_now(s) - l->cookie_ns <= 2ull * 64 * TERN_NS_PER_S;
+}
+
 /* The ACK of a SYN cookie's SYN,ACK (RFC 4987 3.6): the connection is
  * made now, ESTABLISHED, from what the cookie carries. false when ack - 1
  * is not a cookie of ours. */
@@ -204,6 +217,7 @@ static bool cookie_ack(struct tern_stack *s, struct tcp_listener *l,
 {
 	uint16_t mss;
 	if (s->tcp.syncookies == 1 || (g->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) ||
+	    !cookies_recent(s, l) ||
 	    !tcp_cookie_check(s, ip->dst_addr, ip->src_addr,
 			      rte_cpu_to_be_16(g->dport), rte_cpu_to_be_16(g->sport),
 			      g->seq - 1, g->ack - 1, &mss))
@@ -259,10 +273,9 @@ static bool cookie_ack(struct tern_stack *s, struct tcp_listener *l,
  * be an old duplicate (RFC 6191): its timestamp is newer than the last
  * one seen, or, without timestamps on both, its sequence number is above
  * the old connection's last (RFC 1122 4.2.2.13). */
-static bool time_wait_reusable(struct tern_stack *s, const struct tcp_conn *c,
+static bool time_wait_reusable(const struct tcp_conn *c,
 			       const struct tcp_seg *g)
 {
-	(void)s;
 	if ((g->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
 	    RTE_TCP_SYN_FLAG)
 		return false;
@@ -283,7 +296,7 @@ static void listen_input(struct tern_stack *s, struct tcp_listener *l,
 	if (g->flags & RTE_TCP_ACK_FLAG) {
 		if (cookie_ack(s, l, ip, g, m))
 			return;
-		if (s->tcp.syncookies != 1 && !(g->flags & RTE_TCP_SYN_FLAG))
+		if (!(g->flags & RTE_TCP_SYN_FLAG) && cookies_recent(s, l))
 			STAT_INC(s, tcp_syncookies_failed);
 		STAT_INC(s, tcp_drop_no_conn);
 		tcp_send_rst_reply(s, ip, g);
@@ -308,6 +321,7 @@ static void listen_input(struct tern_stack *s, struct tcp_listener *l,
 		c->snd_una = cold->iss;
 		c->snd_nxt = c->snd_max = cold->iss + 1;
 		c->flags |= TF_COOKIE;
+		l->cookie_ns = tern_stack_now(s);
 		STAT_INC(s, tcp_syncookies_sent);
 		tcp_send_seg(s, c, cold->iss, 0, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
 		tcp_conn_release(s, c);

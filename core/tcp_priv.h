@@ -253,6 +253,8 @@ struct tcp_listener {
 	struct tern_addr local;
 	uint16_t port;
 	uint32_t backlog, pending;
+	uint64_t cookie_ns;		/* when it last sent a SYN cookie;
+					 * 0 never (tcp_input.c) */
 	tern_tcp_accept_fn accept;
 	void *arg;
 	struct tern_tcp_opts opts;

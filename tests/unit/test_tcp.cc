@@ -830,26 +830,71 @@ TEST_F(Tcp, FullBacklogIsAnsweredWithSynCookies)
 	(void)first_peer;
 }
 
-TEST_F(Tcp, ForgedCookieAcksAreRefused)
+// An ACK to a listener that no SYN,ACK of ours answered, from port 4000.
+static Bytes stray_ack(uint32_t seq, uint32_t ack)
 {
-	listen();
-	// an ACK to the listener that no SYN,ACK of ours answered
 	Bytes tcp(20, 0);
 	put16(&tcp[0], 4000);
 	put16(&tcp[2], 80);
-	put32(&tcp[4], 12345);
-	put32(&tcp[8], 0xdeadbeef);
+	put32(&tcp[4], seq);
+	put32(&tcp[8], ack);
 	tcp[12] = 5 << 4;
 	tcp[13] = RTE_TCP_ACK_FLAG;
 	put16(&tcp[14], 1000);
 	uint32_t sum = pseudo_sum(kIpA, kIpB, IPPROTO_TCP, 20);
 	put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(), sum));
-	inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)));
+	return eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp));
+}
+
+// A listener that sent no cookie checks no ACK as one (as Linux): the
+// stray ACK is answered with a RST and counted as such, not as a failed
+// cookie.
+TEST_F(Tcp, StrayAcksToAListenerThatSentNoCookieAreNotCookies)
+{
+	listen();
+	inject(B, stray_ack(12345, 0xdeadbeef));
 	pump();
 	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 0u);
-	EXPECT_EQ(counter(stats(B), "tcp.syncookies_failed"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_failed"), 0u);
+	EXPECT_EQ(counter(stats(B), "tcp.drop_no_conn"), 1u);
 	EXPECT_EQ(counter(stats(B), "tcp.tx_rst"), 1u);
 	EXPECT_EQ(tern_tcp_count(B), 0u);
+}
+
+class TcpAlwaysCookies : public Tcp {
+	void conf_stack(tern_stack_conf &c, int side) override
+	{
+		if (side == 1)
+			c.tcp_syncookies = 2;	// always
+	}
+};
+
+// While the listener's cookies may come back (128 s after the last one
+// it sent), an ACK that is no cookie of ours is refused and counted as a
+// failed cookie; after that it is only a stray ACK.
+TEST_F(TcpAlwaysCookies, ForgedCookieAcksAreRefused)
+{
+	listen();
+	ASSERT_NE(connect(), nullptr);
+	ASSERT_TRUE(run_until([&] { return client.connected && accepted == 1; }));
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_sent"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 1u);
+	inject(B, stray_ack(12345, 0xdeadbeef));
+	pump();
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_failed"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.tx_rst"), 1u);
+	EXPECT_EQ(tern_tcp_count(B), 1u);	// the cookie connection only
+	for (int i = 0; i < 130; i++) {
+		step_ms(1000);
+		pump();
+	}
+	inject(B, stray_ack(22345, 0xfeedbeef));
+	pump();
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_failed"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.drop_no_conn"), 2u);
+	EXPECT_EQ(counter(stats(B), "tcp.tx_rst"), 2u);
+	EXPECT_EQ(tern_tcp_count(B), 1u);
 }
 
 class TcpNoCookies : public Tcp {
