@@ -1308,6 +1308,86 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 	tcp_output(s, c);
 }
 
+/* ---- header prediction ----------------------------------------------------- */
+
+/* The two segments a bulk transfer is made of (Van Jacobson's header
+ * prediction, as BSD's tcp_input and Linux's fast path): in ESTABLISHED,
+ * only ACK (and PSH) set, the next sequence number expected, no SACK
+ * blocks, the same window, nothing being sent again, a timestamp that
+ * moves forward. Then
+ * - a pure ACK that acknowledges new data goes straight to ack_advance;
+ * - in-order data that acknowledges nothing new, fits the window and
+ *   finds no out-of-order queue goes straight to data_input.
+ * Each skips the RFC 9293 3.10.7.4 steps that cannot apply (PAWS, the
+ * four sequence cases, RST, SYN, the state switch after the ACK, the
+ * window trims, FIN). Anything else: false, and established_input does
+ * every step. What both paths do is the same code the full path calls,
+ * so prediction changes the cost, never the behaviour. */
+static bool tcp_predict(struct tern_stack *s, struct tcp_conn *c,
+			const struct tcp_seg *g, struct rte_mbuf *m)
+{
+	if ((g->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG |
+			 RTE_TCP_URG_FLAG | RTE_TCP_ACK_FLAG)) != RTE_TCP_ACK_FLAG ||
+	    g->seq != c->rcv_nxt || g->nsack != 0 ||
+	    c->snd_nxt != c->snd_max ||
+	    ((uint32_t)g->wnd << c->snd_wscale) != c->snd_wnd ||
+	    (c->flags & (TF_RECOVERY | TF_PERSIST | TF_APP_CLOSED)))
+		return false;
+	if (c->flags & TF_TS) {
+		if (!g->has_ts || (int32_t)(g->tsval - c->ts_recent) < 0)
+			return false;
+	}
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	if (g->len == 0) {
+		/* a pure ACK of new data, not a duplicate, none to trim
+		 * from the scoreboard */
+		if (!seq_gt(g->ack, c->snd_una) || seq_gt(g->ack, c->snd_max) ||
+		    c->dupacks != 0 || cold->sb_n != 0)
+			return false;
+		STAT_INC(s, tcp_rx_predicted_acks);
+		if (c->flags & TF_TS) {
+			c->ts_recent = g->tsval;
+			cold->ts_recent_ms = tcp_ts_now(s);
+		}
+		cold->win_probes = 0;
+		rte_pktmbuf_free(m);
+		ack_advance(s, c, g);
+		if (c->flags & TF_FREE)
+			return true;
+		c->snd_wl1 = g->seq;
+		c->snd_wl2 = g->ack;
+		keepalive_touch(s, c);
+		tcp_output(s, c);
+		return true;
+	}
+	/* in-order data: nothing new acknowledged, all of it within the
+	 * window, nothing waiting out of order */
+	uint32_t wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	if (g->ack != c->snd_una || g->len > wnd || c->ooo.n != 0)
+		return false;
+	STAT_INC(s, tcp_rx_predicted_data);
+	if (c->flags & TF_TS) {
+		c->ts_recent = g->tsval;
+		cold->ts_recent_ms = tcp_ts_now(s);
+	}
+	cold->win_probes = 0;
+	if (seq_lt(c->snd_wl1, g->seq) ||
+	    (c->snd_wl1 == g->seq && seq_leq(c->snd_wl2, g->ack))) {
+		c->snd_wl1 = g->seq;
+		c->snd_wl2 = g->ack;
+	}
+	keepalive_touch(s, c);
+	rte_pktmbuf_adj(m, g->hlen);
+	wf_trim_to(m, g->len);	/* Ethernet padding */
+	STAT_ADD(s, tcp_rx_bytes, g->len);
+	cold->bytes_received += g->len;
+	data_input(s, c, m, g->seq);
+	if (c->flags & TF_FREE)
+		return true;
+	tcp_output(s, c);
+	return true;
+}
+
 /* ---- entry -------------------------------------------------------------------- */
 
 void tcp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
@@ -1351,9 +1431,11 @@ void tcp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
 			}
 			rte_pktmbuf_free(m);
 		}
+	} else if (c->state == TERN_TCP_ESTABLISHED && tcp_predict(s, c, &g, m)) {
+		/* done on the predicted path */
 	} else if (c->state == TERN_TCP_SYN_SENT) {
 		syn_sent_input(s, c, &ip, &g, m);
-	} else if (c->state == TERN_TCP_TIME_WAIT && time_wait_reusable(s, c, &g)) {
+	} else if (c->state == TERN_TCP_TIME_WAIT && time_wait_reusable(c, &g)) {
 		/* a new incarnation of the tuple: the old one goes */
 		struct tcp_listener *l = tcp_listener_find(s, ip.dst_addr, g.dport);
 		if (l != NULL) {
