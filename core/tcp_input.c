@@ -560,6 +560,23 @@ static void data_input(struct tern_stack *s, struct tcp_conn *c,
 
 /* ---- ACK processing (3.10.7.4 fifth step) ------------------------------------ */
 
+/* New data acknowledged is forward progress: the next hop is there
+ * (RFC 4861 7.3.1 hints from upper layers; Linux's dst_confirm), so its
+ * entry stays REACHABLE and a sender is not held up by probes every
+ * ReachableTime. At most about once a second per shared route. */
+static inline void route_confirm(struct tern_stack *s, const struct tcp_conn *c)
+{
+	uint32_t i = tcp_cold_of(s, c)->route;
+	if (unlikely(i == TCP_NO_ROUTE))
+		return;
+	struct tcp_route_ent *e = &s->tcp.routes.ent[i];
+	uint32_t now = (uint32_t)(tern_stack_now(s) >> 30);
+	if (e->confirmed != now) {
+		e->confirmed = now;
+		neigh_confirm_cached(s, e->rt.neigh, e->rt.neigh_gen);
+	}
+}
+
 /* New data acknowledged: frees it, samples the RTT, grows the window or
  * handles recovery (RFC 6582), updates timers. */
 static void ack_advance(struct tern_stack *s, struct tcp_conn *c,
@@ -582,6 +599,7 @@ static void ack_advance(struct tern_stack *s, struct tcp_conn *c,
 		c->backoff = 0;
 	}
 	c->retries = 0;
+	route_confirm(s, c);
 	tcp_sndq_acked(s, c, data);
 	cold->bytes_acked += data;
 	c->snd_una = g->ack;

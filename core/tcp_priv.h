@@ -238,6 +238,9 @@ struct tcp_route_ent {
 	struct tern_route rt;
 	uint32_t refs;			/* connections keeping it; 0: free */
 	uint32_t next_free;
+	uint32_t confirmed;		/* tern_stack_now() >> 30 (about a
+					 * second) when an ACK last confirmed
+					 * the neighbour (tcp_input.c) */
 };
 
 struct tcp_routes {

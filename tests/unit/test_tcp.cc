@@ -1330,3 +1330,30 @@ TEST_F(Tcp, PredictionStepsAsideForAHole)
 	uint64_t data_segs = (data.size() + 1447) / 1448;
 	EXPECT_LT(pdata, data_segs);
 }
+
+// ACKs of new data confirm the next hop (as Linux's dst_confirm): a
+// sender's neighbour entry stays REACHABLE past ReachableTime and it
+// never probes; the receiver, which only sends ACKs, has no such hint
+// and probes when its entry went stale (as Linux does).
+TEST_F(Tcp, AcksOfNewDataKeepTheNeighbourReachable)
+{
+	establish();
+	Bytes chunk = pattern(1000, 3);
+	for (int i = 0; i < 180; i++) {	// three minutes, a write a second
+		ASSERT_EQ(tern_tcp_write(A, client.c, chunk.data(), 1000), 1000);
+		pump();
+		step_ms(1000);
+		pump();
+	}
+	EXPECT_EQ(server.got.size(), 180000u);
+	EXPECT_TRUE(arp_from(0, 1 /* ARP request */).empty());
+	EXPECT_FALSE(arp_from(1, 1 /* ARP request */).empty());
+	tern_neigh_info ni;
+	ni.state = 0;
+	tern_neigh_walk(A, 0, [](void *arg, const tern_neigh_info *i) {
+		if (i->ip.v4 == rte_cpu_to_be_32(kIpB))
+			*(tern_neigh_info *)arg = *i;
+	}, &ni);
+	EXPECT_EQ(ni.state, TERN_NEIGH_REACHABLE);
+	EXPECT_LT(ni.confirmed_ago_ns, 2 * TERN_NS_PER_S);
+}
