@@ -174,20 +174,21 @@ protected:
 		ASSERT_NE(lst, nullptr) << rte_strerror(rte_errno);
 	}
 
-	// lport 0: an ephemeral port.
+	// A connection from A to B:port whose callbacks go to p (p.s is set
+	// to A, p.c to the connection or null); lport 0: an ephemeral port.
+	tern_tcp_conn *connect_peer(Peer &p, uint16_t port = 80,
+				    tern_tcp_opts o = tern_tcp_opts(),
+				    uint16_t lport = 0)
+	{
+		p.s = A;
+		p.c = tcp_connect(A, kIpB, port, &kOps, &p, o, lport);
+		return p.c;
+	}
+	// The same for `client`.
 	tern_tcp_conn *connect(uint16_t port = 80, tern_tcp_opts o = tern_tcp_opts(),
 			       uint16_t lport = 0)
 	{
-		tern_tcp_connect_conf cc;
-		memset(&cc, 0, sizeof(cc));
-		cc.remote = v4(kIpB);
-		cc.rport = port;
-		cc.lport = lport;
-		cc.ops = &kOps;
-		cc.arg = &client;
-		cc.opts = o;
-		client.c = tern_tcp_connect(A, &cc);
-		return client.c;
+		return connect_peer(client, port, o, lport);
 	}
 
 	// Pumps and moves the clock by `ms` steps of 1 ms until pred holds.

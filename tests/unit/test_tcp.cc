@@ -89,16 +89,8 @@ TEST_F(Tcp, IsnsDifferPerTupleAndMoveWithTime)
 	tern_tcp_abort(A, c1);
 	tern_tcp_abort(A, client.c);
 	// same tuple 1 ms later: only M moved, by 1 ms / 4 us
-	tern_tcp_connect_conf cc;
-	memset(&cc, 0, sizeof(cc));
-	cc.remote = v4(kIpB);
-	cc.rport = 81;
-	cc.lport = i1.lport;
-	cc.ops = &kOps;
-	cc.arg = &client;
 	tern_clock_advance(&clk, TERN_NS_PER_MS);
-	client.c = tern_tcp_connect(A, &cc);
-	ASSERT_NE(client.c, nullptr);
+	ASSERT_NE(connect(81, tern_tcp_opts(), i1.lport), nullptr);
 	tern_tcp_info i3;
 	ASSERT_EQ(tern_tcp_info_get(A, client.c, &i3), 0);
 	EXPECT_EQ(i3.snd_una - i1.snd_una, 250u);
@@ -508,19 +500,10 @@ TEST_F(Tcp, ServerLostDataSegmentIsRecoveredByFastRetransmit)
 	listen();
 	uint32_t iss = 0;
 	for (uint16_t port = 40000; port < 40100; port++) {
-		tern_tcp_connect_conf cc;
-		memset(&cc, 0, sizeof(cc));
-		cc.remote = v4(kIpB);
-		cc.rport = 80;
-		cc.lport = port;
-		cc.ops = &kOps;
-		cc.arg = &client;
 		client = Peer();
-		client.s = A;
 		server = Peer();
 		server.s = B;
-		client.c = tern_tcp_connect(A, &cc);
-		ASSERT_NE(client.c, nullptr);
+		ASSERT_NE(connect(80, tern_tcp_opts(), port), nullptr);
 		ASSERT_TRUE(run_until([&] { return client.connected && server.c; }));
 		tern_tcp_info si;
 		ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
@@ -1111,15 +1094,9 @@ TEST_F(Tcp, ApiErrors)
 	EXPECT_EQ(tern_tcp_listen(B, &lc), nullptr);
 	EXPECT_EQ(rte_errno, EINVAL);
 	// a fixed 4-tuple in use
-	memset(&cc, 0, sizeof(cc));
-	cc.remote = v4(kIpB);
-	cc.rport = 80;
-	cc.lport = 5000;
-	cc.ops = &kOps;
-	cc.arg = &client;
-	client.c = tern_tcp_connect(A, &cc);
-	ASSERT_NE(client.c, nullptr);
-	EXPECT_EQ(tern_tcp_connect(A, &cc), nullptr);
+	ASSERT_NE(connect(80, tern_tcp_opts(), 5000), nullptr);
+	Peer dup;
+	EXPECT_EQ(connect_peer(dup, 80, tern_tcp_opts(), 5000), nullptr);
 	EXPECT_EQ(rte_errno, EADDRINUSE);
 	// sending before the handshake queues; after close it is refused
 	EXPECT_EQ(tern_tcp_write(A, client.c, "abc", 3), 3);
@@ -1148,16 +1125,8 @@ TEST_F(Tcp, ManyConnectionsShareOneListener)
 	lst = tern_tcp_listen(B, &lc);
 	ASSERT_NE(lst, nullptr);
 	for (auto &p : peers) {
-		p.s = A;
 		p.close_on_fin = true;
-		tern_tcp_connect_conf cc;
-		memset(&cc, 0, sizeof(cc));
-		cc.remote = v4(kIpB);
-		cc.rport = 80;
-		cc.ops = &kOps;
-		cc.arg = &p;
-		p.c = tern_tcp_connect(A, &cc);
-		ASSERT_NE(p.c, nullptr);
+		ASSERT_NE(connect_peer(p), nullptr);
 	}
 	ASSERT_TRUE(run_until([&] {
 		for (auto &p : peers)
@@ -1203,17 +1172,8 @@ TEST_F(Tcp, ConnectionsToOnePeerShareOneRoute)
 	tern_tcp_mem_get(A, &m);
 	EXPECT_EQ(m.routes, 0u);
 	std::vector<Peer> peers(3);
-	for (auto &p : peers) {
-		p.s = A;
-		tern_tcp_connect_conf cc;
-		memset(&cc, 0, sizeof(cc));
-		cc.remote = v4(kIpB);
-		cc.rport = 80;
-		cc.ops = &kOps;
-		cc.arg = &p;
-		p.c = tern_tcp_connect(A, &cc);
-		ASSERT_NE(p.c, nullptr);
-	}
+	for (auto &p : peers)
+		ASSERT_NE(connect_peer(p), nullptr);
 	ASSERT_TRUE(run_until([&] {
 		return accepted == 3 && peers[0].connected && peers[1].connected &&
 		       peers[2].connected;

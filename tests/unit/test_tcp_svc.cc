@@ -126,14 +126,8 @@ protected:
 	}
 	void raw_connect()
 	{
-		tern_tcp_connect_conf cc;
-		memset(&cc, 0, sizeof(cc));
-		cc.remote = v4(kIpB);
-		cc.rport = 80;
-		cc.ops = &kRawOps;
-		cc.arg = &raw;
 		raw.s = A;
-		raw.c = tern_tcp_connect(A, &cc);
+		raw.c = tcp_connect(A, kIpB, 80, &kRawOps, &raw);
 		ASSERT_NE(raw.c, nullptr);
 		ASSERT_TRUE(run_until([&] { return raw.connected; }));
 	}
