@@ -767,28 +767,21 @@ static uint16_t tsport(const Frame &f) { return get16(f.l4()); }
 
 TEST_F(Tcp, FullBacklogIsAnsweredWithSynCookies)
 {
-	tern_tcp_listen_conf lc;
-	memset(&lc, 0, sizeof(lc));
-	lc.port = 80;
-	lc.backlog = 1;
-	lc.accept = on_accept;
-	lc.arg = this;
-	lst = tern_tcp_listen(B, &lc);
-	ASSERT_NE(lst, nullptr);
+	listen(80, tern_tcp_opts(), 1);
 	uint16_t stuck = 0;
 	drop = [&](int side, const Frame &f) {
 		return side == 0 && f.is_ip4(IPPROTO_TCP) && tsport(f) == stuck &&
 		       !(tflags(f) & RTE_TCP_SYN_FLAG);
 	};
-	ASSERT_NE(connect(), nullptr);
-	tern_tcp_conn *first = client.c;
-	tern_tcp_info fi;
-	ASSERT_EQ(tern_tcp_info_get(A, first, &fi), 0);
-	stuck = fi.lport;
+	Peer first;
+	ASSERT_NE(connect_peer(first), nullptr);
+	stuck = info(0, first.c).lport;
 	pump();
-	Peer first_peer = client;
-	client = Peer();
-	client.s = A;
+	// A took the SYN-ACK; its ACK was lost, so B still holds the first
+	// one half open, in the backlog
+	EXPECT_TRUE(first.connected);
+	EXPECT_EQ(accepted, 0);
+	EXPECT_EQ(tern_tcp_count(B), 1u);
 	ASSERT_NE(connect(), nullptr);
 	ASSERT_TRUE(run_until([&] { return client.connected && accepted == 1; }, 2000));
 	EXPECT_EQ(counter(stats(B), "tcp.syncookies_sent"), 1u);
@@ -803,14 +796,21 @@ TEST_F(Tcp, FullBacklogIsAnsweredWithSynCookies)
 	EXPECT_EQ(si.snd_wscale, ci.rcv_wscale);
 	EXPECT_EQ(si.rcv_wscale, ci.snd_wscale);
 	EXPECT_EQ(si.mss + 12u, 1460u);	// 1460 is in the cookie's table
+	// what B accepted is the second connection; the first is still
+	// half open there and established on A
+	EXPECT_EQ(si.rport, ci.lport);
+	EXPECT_NE(ci.lport, stuck);
+	EXPECT_EQ(tern_tcp_count(B), 2u);
+	EXPECT_EQ(tern_tcp_state(first.c), TERN_TCP_ESTABLISHED);
+	EXPECT_FALSE(first.closed);
 	// and the connection carries data both ways
 	Bytes data = send_bulk(client, 300000);
 	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 20000));
 	EXPECT_EQ(server.got, data);
 	ASSERT_EQ(tern_tcp_write(B, server.c, "pong", 4), 4);
 	ASSERT_TRUE(run_until([&] { return client.got.size() == 4; }));
-	tern_tcp_abort(A, first);
-	(void)first_peer;
+	EXPECT_TRUE(first.got.empty());
+	tern_tcp_abort(A, first.c);
 }
 
 TEST_F(Tcp, ForgedCookieAcksAreRefused)
@@ -1046,27 +1046,27 @@ TEST_F(Tcp, TrimmingChainedSegmentsKeepsTheRightBytes)
 
 TEST_F(TcpNoCookies, FullBacklogDropsSyns)
 {
-	tern_tcp_listen_conf lc;
-	memset(&lc, 0, sizeof(lc));
-	lc.port = 80;
-	lc.backlog = 1;
-	lc.accept = on_accept;
-	lc.arg = this;
-	lst = tern_tcp_listen(B, &lc);
-	ASSERT_NE(lst, nullptr);
+	listen(80, tern_tcp_opts(), 1);
 	// the handshake never completes: A's ACKs are lost
 	drop = [&](int side, const Frame &f) {
 		return side == 0 && f.is_ip4(IPPROTO_TCP) && !(tflags(f) & RTE_TCP_SYN_FLAG);
 	};
-	ASSERT_NE(connect(), nullptr);
-	tern_tcp_conn *first = client.c;
+	Peer first;
+	ASSERT_NE(connect_peer(first), nullptr);
 	ASSERT_NE(connect(), nullptr);
 	pump();
 	EXPECT_EQ(counter(stats(B), "tcp.drop_listen_overflow"), 1u);
 	EXPECT_EQ(counter(stats(B), "tcp.syncookies_sent"), 0u);
-	tern_tcp_abort(A, first);
+	// the first got its SYN-ACK; the second's SYN went unanswered
+	EXPECT_TRUE(first.connected);
+	EXPECT_FALSE(client.connected);
+	uint16_t second = info(0, client.c).lport;
+	for (const Frame &f : tcp_from(1))
+		EXPECT_NE(get16(f.l4() + 2), second) << "B answered the second SYN";
+	EXPECT_EQ(tern_tcp_count(B), 1u);
+	EXPECT_EQ(accepted, 0);
+	tern_tcp_abort(A, first.c);
 	tern_tcp_abort(A, client.c);
-	client.c = nullptr;
 }
 
 TEST_F(Tcp, ApiErrors)
