@@ -236,10 +236,11 @@ protected:
 				     RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG)) ==
 			       RTE_TCP_ACK_FLAG;
 	}
-	// The SACK blocks of a segment, in the order sent.
-	static std::vector<std::pair<uint32_t, uint32_t>> sack_of(const Frame &f)
+	// Calls fn with each option of a segment (o[0] the kind, o[1] the
+	// length; nops skipped) in order, until fn returns true, the list
+	// ends or an option runs past the header.
+	template <typename Fn> static void each_opt(const Frame &f, Fn fn)
 	{
-		std::vector<std::pair<uint32_t, uint32_t>> out;
 		const uint8_t *o = f.l4() + 20;
 		size_t n = hdr_len(f) - 20;
 		for (size_t i = 0; i < n;) {
@@ -251,34 +252,35 @@ protected:
 			}
 			if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
 				break;
-			if (o[i] == 5)
-				for (size_t k = i + 2; k + 8 <= i + o[i + 1]; k += 8)
-					out.emplace_back(get32(o + k), get32(o + k + 4));
+			if (fn(o + i))
+				return;
 			i += o[i + 1];
 		}
+	}
+	// The SACK blocks of a segment, in the order sent.
+	static std::vector<std::pair<uint32_t, uint32_t>> sack_of(const Frame &f)
+	{
+		std::vector<std::pair<uint32_t, uint32_t>> out;
+		each_opt(f, [&](const uint8_t *o) {
+			if (o[0] == 5)
+				for (size_t k = 2; k + 8 <= o[1]; k += 8)
+					out.emplace_back(get32(o + k), get32(o + k + 4));
+			return false;
+		});
 		return out;
 	}
 	// The timestamp option's TSval; false when there is none.
 	static bool tsval_of(const Frame &f, uint32_t *val)
 	{
-		const uint8_t *o = f.l4() + 20;
-		size_t n = hdr_len(f) - 20;
-		for (size_t i = 0; i < n;) {
-			if (o[i] == 0)
-				break;
-			if (o[i] == 1) {
-				i++;
-				continue;
+		bool found = false;
+		each_opt(f, [&](const uint8_t *o) {
+			if (o[0] == 8 && o[1] == 10) {
+				*val = get32(o + 2);
+				found = true;
 			}
-			if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
-				break;
-			if (o[i] == 8 && o[i + 1] == 10) {
-				*val = get32(o + i + 2);
-				return true;
-			}
-			i += o[i + 1];
-		}
-		return false;
+			return found;
+		});
+		return found;
 	}
 
 	// ---- forging segments -------------------------------------------
