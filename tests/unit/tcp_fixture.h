@@ -328,6 +328,33 @@ protected:
 		put32(&o[8], ecr);
 		return o;
 	}
+	// SACK blocks [first, second), after two nops; none: no option.
+	static Bytes sack_opt(const std::vector<std::pair<uint32_t, uint32_t>> &blocks)
+	{
+		if (blocks.empty())
+			return Bytes();
+		Bytes o = {1, 1, 5, (uint8_t)(2 + 8 * blocks.size())};
+		for (auto &b : blocks) {
+			o.resize(o.size() + 8);
+			put32(&o[o.size() - 8], b.first);
+			put32(&o[o.size() - 4], b.second);
+		}
+		return o;
+	}
+	// "Fragmentation needed" (RFC 1191) from the gateway to A, next-hop
+	// MTU mtu, quoting the header of A's segment seq from lport to B's
+	// rport as if it were 1500 bytes long. Does not pump.
+	void inject_frag_needed(uint16_t lport, uint16_t rport, uint32_t seq,
+				uint16_t mtu)
+	{
+		Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
+				   Ip4Opts{.total_len = 1500});
+		put16(&quoted[20], lport);
+		put16(&quoted[22], rport);
+		put32(&quoted[24], seq);
+		inject(A, eth(kMacA, kMacGw, kEthIp4,
+			      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, mtu, quoted))));
+	}
 
 	tern_tcp_info info(int side, const tern_tcp_conn *c)
 	{

@@ -557,29 +557,9 @@ protected:
 		    const std::vector<std::pair<uint32_t, uint32_t>> &sack,
 		    size_t data = 0)
 	{
-		Bytes tcp(20, 0);
-		put16(&tcp[0], 80);
-		put16(&tcp[2], ai.lport);
-		put32(&tcp[4], seq);
-		put32(&tcp[8], una);
-		tcp[13] = RTE_TCP_ACK_FLAG | (data ? RTE_TCP_PSH_FLAG : 0);
-		put16(&tcp[14], win);
-		if (!sack.empty()) {
-			Bytes o = {1, 1, 5, (uint8_t)(2 + 8 * sack.size())};
-			for (auto &b : sack) {
-				o.resize(o.size() + 8);
-				put32(&o[o.size() - 8], b.first);
-				put32(&o[o.size() - 4], b.second);
-			}
-			tcp.insert(tcp.end(), o.begin(), o.end());
-		}
-		tcp[12] = (uint8_t)((tcp.size() / 4) << 4);
-		Bytes p = pattern(data, 3);
-		tcp.insert(tcp.end(), p.begin(), p.end());
-		uint32_t sum = pseudo_sum(kIpB, kIpA, IPPROTO_TCP, (uint16_t)tcp.size());
-		put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(), sum));
-		inject(A, eth(kMacA, kMacB, kEthIp4, ip4(kIpB, kIpA, IPPROTO_TCP, tcp)));
-		pump();
+		inject_seg(0, ai.lport, 80, seq, una,
+			   RTE_TCP_ACK_FLAG | (data ? RTE_TCP_PSH_FLAG : 0), win,
+			   sack_opt(sack), pattern(data, 3));
 	}
 	bool retransmitted_una()
 	{
@@ -651,17 +631,8 @@ TEST_F(Tcp, RstInWindowButNotExactGetsAChallengeAck)
 	tern_tcp_info si;
 	ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
 	// a RST from "A" whose seq is inside B's window but not rcv_nxt
-	Bytes tcp(20, 0);
-	put16(&tcp[0], si.rport);
-	put16(&tcp[2], 80);
-	put32(&tcp[4], si.rcv_nxt + 100);
-	tcp[12] = 5 << 4;
-	tcp[13] = RTE_TCP_RST_FLAG;
-	uint32_t sum = pseudo_sum(kIpA, kIpB, IPPROTO_TCP, 20);
-	put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(), sum));
 	frames.clear();
-	inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)));
-	pump();
+	inject_seg(1, 80, si.rport, si.rcv_nxt + 100, 0, RTE_TCP_RST_FLAG, 0);
 	EXPECT_EQ(tern_tcp_state(server.c), TERN_TCP_ESTABLISHED);
 	EXPECT_EQ(counter(stats(B), "tcp.challenge_acks"), 1u);
 	// the challenge ACK went out: an ACK of rcv_nxt, no RST
@@ -671,11 +642,7 @@ TEST_F(Tcp, RstInWindowButNotExactGetsAChallengeAck)
 		  RTE_TCP_ACK_FLAG);
 	EXPECT_EQ(get32(fb[0].l4() + 8), si.rcv_nxt);
 	// the exact one resets
-	put32(&tcp[4], si.rcv_nxt);
-	put16(&tcp[16], 0);
-	put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(), sum));
-	inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)));
-	pump();
+	inject_seg(1, 80, si.rport, si.rcv_nxt, 0, RTE_TCP_RST_FLAG, 0);
 	EXPECT_TRUE(server.closed);
 	EXPECT_EQ(server.err, ECONNRESET);
 }
@@ -817,18 +784,7 @@ TEST_F(Tcp, ForgedCookieAcksAreRefused)
 {
 	listen();
 	// an ACK to the listener that no SYN,ACK of ours answered
-	Bytes tcp(20, 0);
-	put16(&tcp[0], 4000);
-	put16(&tcp[2], 80);
-	put32(&tcp[4], 12345);
-	put32(&tcp[8], 0xdeadbeef);
-	tcp[12] = 5 << 4;
-	tcp[13] = RTE_TCP_ACK_FLAG;
-	put16(&tcp[14], 1000);
-	uint32_t sum = pseudo_sum(kIpA, kIpB, IPPROTO_TCP, 20);
-	put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(), sum));
-	inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)));
-	pump();
+	inject_seg(1, 80, 4000, 12345, 0xdeadbeef, RTE_TCP_ACK_FLAG, 1000);
 	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 0u);
 	EXPECT_EQ(counter(stats(B), "tcp.syncookies_failed"), 1u);
 	EXPECT_EQ(counter(stats(B), "tcp.tx_rst"), 1u);
@@ -918,15 +874,9 @@ TEST_F(Tcp, FragNeededDuringHandshakeKeepsSequenceOrder)
 	tern_tcp_info ci;
 	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
 	ASSERT_EQ(ci.state, TERN_TCP_SYN_SENT);
-	// from a router: the SYN (as if 1500 bytes long) does not fit 576
-	Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
-			   Ip4Opts{.total_len = 1500});
-	quoted.resize(28);
-	put16(&quoted[20], ci.lport);
-	put16(&quoted[22], 80);
-	put32(&quoted[24], ci.snd_una);	// the ISS: the SYN is in flight
-	inject(A, eth(kMacA, kMacGw, kEthIp4,
-		      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, 576, quoted))));
+	// from a router: the SYN (as if 1500 bytes long) does not fit 576;
+	// snd_una is the ISS: the SYN is in flight
+	inject_frag_needed(ci.lport, 80, ci.snd_una, 576);
 	EXPECT_EQ(counter(stats(A), "tcp.rx_icmp_errors"), 1u);
 	bool ordered = true;
 	ASSERT_TRUE(run_until([&] {
@@ -960,14 +910,8 @@ TEST_F(Tcp, FragNeededShrinksTheMssOfAnEstablishedConnection)
 	Bytes data = pattern(20000, 9);
 	ASSERT_EQ(tern_tcp_write(A, client.c, data.data(), (uint32_t)data.size()),
 		  (int)data.size());
-	Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
-			   Ip4Opts{.total_len = 1500});
-	quoted.resize(28);
-	put16(&quoted[20], ci.lport);
-	put16(&quoted[22], 80);
-	put32(&quoted[24], ci.snd_una);	// the first segment in flight
-	inject(A, eth(kMacA, kMacGw, kEthIp4,
-		      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, 1000, quoted))));
+	// about the first segment in flight
+	inject_frag_needed(ci.lport, 80, ci.snd_una, 1000);
 	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 5000));
 	EXPECT_EQ(server.got, data);
 	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
@@ -986,14 +930,7 @@ TEST_F(Tcp, FragNeededBelowTheFloorStopsAtTheFloor)
 	Bytes data = pattern(3000, 4);
 	ASSERT_EQ(tern_tcp_write(A, client.c, data.data(), (uint32_t)data.size()),
 		  (int)data.size());
-	Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
-			   Ip4Opts{.total_len = 1500});
-	quoted.resize(28);
-	put16(&quoted[20], ci.lport);
-	put16(&quoted[22], 80);
-	put32(&quoted[24], ci.snd_una);
-	inject(A, eth(kMacA, kMacGw, kEthIp4,
-		      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, 68, quoted))));
+	inject_frag_needed(ci.lport, 80, ci.snd_una, 68);
 	EXPECT_EQ(counter(stats(A), "tcp.rx_icmp_errors"), 1u);
 	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
 	EXPECT_EQ(ci.mss, 552 - 40 - 12);
@@ -1020,19 +957,10 @@ TEST_F(Tcp, TrimmingChainedSegmentsKeepsTheRightBytes)
 	// A's segments, written by hand: [from, to) of the stream, the data
 	// in mbufs of their own after a header-only one
 	auto seg = [&](uint32_t from, uint32_t to) {
-		Bytes tcp(20, 0);
-		put16(&tcp[0], ci.lport);
-		put16(&tcp[2], 80);
-		put32(&tcp[4], base + from);
-		put32(&tcp[8], ci.rcv_nxt);
-		tcp[12] = 5 << 4;
-		tcp[13] = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
-		put16(&tcp[14], 0xffff);
-		tcp.insert(tcp.end(), data.begin() + from, data.begin() + to);
-		put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(),
-					   pseudo_sum(kIpA, kIpB, IPPROTO_TCP,
-						      (uint16_t)tcp.size())));
-		inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)),
+		inject(B, tcp_frame(kMacB, kMacA, kIpA, kIpB, ci.lport, 80,
+				    base + from, ci.rcv_nxt,
+				    RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 0xffff, Bytes(),
+				    Bytes(data.begin() + from, data.begin() + to)),
 		       0, 14 + 20 + 20, 40);
 	};
 	seg(190, 300);	// 10 bytes B has, 100 new
