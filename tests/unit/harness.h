@@ -172,6 +172,10 @@ tern_tcp_conn *tcp_connect(tern_stack *s, uint32_t dst, uint16_t port,
 			   const tern_tcp_ops *ops, void *arg,
 			   const tern_tcp_opts &o = tern_tcp_opts(),
 			   uint16_t lport = 0);
+// Writes d from off on to c, at most chunk bytes a write, until all is
+// written or the send queue takes no more; moves off. True when all is.
+bool tcp_write_from(tern_stack *s, tern_tcp_conn *c, const Bytes &d,
+		    size_t &off, size_t chunk = SIZE_MAX);
 
 int wire_tap(void *arg, int from_side, rte_mbuf *m);
 

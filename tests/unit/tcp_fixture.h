@@ -408,15 +408,7 @@ protected:
 		Bytes data = pattern(n, 7);
 		size_t off = 0;
 		bool ok = run_until([&] {
-			while (off < n) {
-				size_t k = std::min(chunk, n - off);
-				int r = tern_tcp_write(from.s, from.c, data.data() + off,
-						       (uint32_t)k);
-				if (r <= 0)
-					break;
-				off += (size_t)r;
-			}
-			return off == n;
+			return tcp_write_from(from.s, from.c, data, off, chunk);
 		}, 20000);
 		EXPECT_TRUE(ok);
 		return data;

@@ -345,17 +345,8 @@ TEST_F(TcpNoTso, FullSegmentWithSackBlocksStillFitsTheMtu)
 	Bytes da = pattern(300000, 1), db = pattern(300000, 2);
 	size_t oa = 0, ob = 0;
 	ASSERT_TRUE(run_until([&] {
-		auto push = [](Peer &p, const Bytes &d, size_t &off) {
-			while (off < d.size()) {
-				int r = tern_tcp_write(p.s, p.c, d.data() + off,
-						       (uint32_t)(d.size() - off));
-				if (r <= 0)
-					break;
-				off += (size_t)r;
-			}
-		};
-		push(client, da, oa);
-		push(server, db, ob);
+		tcp_write_from(A, client.c, da, oa);
+		tcp_write_from(B, server.c, db, ob);
 		return server.got.size() == da.size() && client.got.size() == db.size();
 	}, 20000));
 	EXPECT_EQ(server.got, da);
@@ -697,15 +688,7 @@ TEST_F(Tcp, ZeroWindowIsProbedAndReopens)
 	establish(tern_tcp_opts(), so);
 	Bytes data = pattern(20000, 5);
 	size_t off = 0;
-	auto push = [&] {
-		while (off < data.size()) {
-			int r = tern_tcp_write(A, client.c, data.data() + off,
-					       (uint32_t)(data.size() - off));
-			if (r <= 0)
-				break;
-			off += (size_t)r;
-		}
-	};
+	auto push = [&] { tcp_write_from(A, client.c, data, off); };
 	push();
 	ASSERT_TRUE(run_until([&] { return server.got.size() >= 7000; }));
 	// the window shuts: the last bytes that fit go by the override
