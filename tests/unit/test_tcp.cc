@@ -452,6 +452,12 @@ TEST_F(Tcp, LostSynAckIsSentAgain)
 	ASSERT_NE(connect(), nullptr);
 	ASSERT_TRUE(run_until([&] { return client.connected && accepted; }, 3000));
 	EXPECT_GE(counter(stats(B), "tcp.syn_retrans") + counter(stats(A), "tcp.syn_retrans"), 1u);
+	// B did send its SYN-ACK again (the lost one is on the tap too)
+	size_t synacks = 0;
+	for (const Frame &f : tcp_from(1))
+		if (tflags(f) == (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG))
+			synacks++;
+	EXPECT_GE(synacks, 2u);
 }
 
 TEST_F(Tcp, UnansweredSynTimesOut)
