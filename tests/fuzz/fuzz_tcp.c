@@ -1234,28 +1234,15 @@ static void op_consume(struct fz *z)
 	tern_tcp_recved(z->s, sl->c, n);
 }
 
-static void op_shutdown(struct fz *z)
+/* SHUTDOWN, CLOSE, ABORT: one byte picks the slot, whose connection
+ * then goes through fn. */
+static void op_on_slot(struct fz *z, const char *name,
+		       void (*fn)(struct fz *, struct slot *))
 {
 	struct slot *sl = slot_pick(z, get8(z));
-	trace(z, "SHUTDOWN");
+	trace(z, "%s", name);
 	if (sl != NULL)
-		shut_conn(z, sl);
-}
-
-static void op_close(struct fz *z)
-{
-	struct slot *sl = slot_pick(z, get8(z));
-	trace(z, "CLOSE");
-	if (sl != NULL)
-		close_conn(z, sl);
-}
-
-static void op_abort(struct fz *z)
-{
-	struct slot *sl = slot_pick(z, get8(z));
-	trace(z, "ABORT");
-	if (sl != NULL)
-		abort_conn(z, sl);
+		fn(z, sl);
 }
 
 static void op_setopt(struct fz *z)
@@ -1525,9 +1512,9 @@ static void run_ops(struct fz *z)
 		case TERN_FZ_WRITE: op_write(z); break;
 		case TERN_FZ_SEND_REF: op_send_ref(z); break;
 		case TERN_FZ_CONSUME: op_consume(z); break;
-		case TERN_FZ_SHUTDOWN: op_shutdown(z); break;
-		case TERN_FZ_CLOSE: op_close(z); break;
-		case TERN_FZ_ABORT: op_abort(z); break;
+		case TERN_FZ_SHUTDOWN: op_on_slot(z, "SHUTDOWN", shut_conn); break;
+		case TERN_FZ_CLOSE: op_on_slot(z, "CLOSE", close_conn); break;
+		case TERN_FZ_ABORT: op_on_slot(z, "ABORT", abort_conn); break;
 		case TERN_FZ_SETOPT: op_setopt(z); break;
 		case TERN_FZ_RAW_TCP: op_raw_tcp(z); break;
 		case TERN_FZ_RAW_FRAME: op_raw_frame(z); break;
