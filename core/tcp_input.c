@@ -247,6 +247,10 @@ static bool cookie_ack(struct tern_stack *s, struct tcp_listener *l,
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	STAT_INC(s, tcp_syncookies_recv);
 	STAT_INC(s, tcp_passive_opens);
+	/* the window the SYN,ACK offered (unscaled, RFC 7323 2.2): the
+	 * peer may send into it before we send anything (RFC 9293
+	 * 3.8.6.2.2: the right edge never moves back) */
+	c->rcv_adv = c->rcv_nxt + RTE_MIN(tcp_rcv_window(s, c), (uint32_t)UINT16_MAX);
 	cold->iss = g->ack - 1;
 	c->snd_una = c->snd_nxt = c->snd_max = g->ack;
 	c->recover = cold->iss;
@@ -317,6 +321,15 @@ static void listen_input(struct tern_stack *s, struct tcp_listener *l,
 		if (c == NULL)
 			return;
 		struct tcp_cold *cold = tcp_cold_of(s, c);
+		if (!(c->flags & TF_TS)) {
+			/* without timestamps the cookie has no room for
+			 * window scaling and SACK-permitted (RFC 4987 3.6),
+			 * so the SYN,ACK offers neither (as Linux): both ends
+			 * then agree the connection goes without */
+			c->flags &= ~(uint32_t)(TF_WS | TF_SACK);
+			c->snd_wscale = 0;
+			c->rcv_wscale = 0;
+		}
 		cold->iss = tcp_cookie_make(s, c, g->seq, cold->peer_mss);
 		c->snd_una = cold->iss;
 		c->snd_nxt = c->snd_max = cold->iss + 1;

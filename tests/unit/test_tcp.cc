@@ -818,6 +818,50 @@ TEST_F(TcpAlwaysCookies, ForgedCookieAcksAreRefused)
 	EXPECT_EQ(tern_tcp_count(B), 1u);
 }
 
+// RFC 4987 3.6: without timestamps a cookie keeps only the MSS, so the
+// SYN,ACK must not offer window scaling or SACK-permitted (as Linux):
+// offered and then forgotten, the client would scale windows the server
+// reads unscaled. Found by tests/packetdrill/syncookies/.
+TEST_F(TcpAlwaysCookies, CookieWithoutTimestampsOffersOnlyTheMss)
+{
+	tern_tcp_opts co;
+	memset(&co, 0, sizeof(co));
+	co.no_timestamps = true;
+	establish(co);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_sent"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 1u);
+	auto fb = tcp_from(1);
+	ASSERT_GE(fb.size(), 1u);
+	ASSERT_EQ(tflags(fb[0]), RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	EXPECT_EQ(hdr_len(fb[0]), 24u);	// the MSS option alone
+	EXPECT_EQ(fb[0].l4()[20], 2);
+	tern_tcp_info ci, si;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
+	EXPECT_FALSE(ci.sack || si.sack || ci.timestamps || si.timestamps);
+	EXPECT_EQ(ci.snd_wscale, 0xff);
+	EXPECT_EQ(si.snd_wscale, 0xff);
+	EXPECT_EQ(si.mss, 1460);
+}
+
+// The connection a cookie's ACK makes has the receive window its SYN,ACK
+// offered: data the client sends before the server sends anything is
+// taken, not dropped as beyond a zero window (RFC 9293 3.8.6.2.2). Found
+// by tests/packetdrill/syncookies/.
+TEST_F(TcpAlwaysCookies, CookieConnectionTakesDataAtOnce)
+{
+	establish();
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 1u);
+	tern_tcp_info si;
+	ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
+	EXPECT_GE(si.rcv_wnd, 60000u);
+	ASSERT_EQ(tern_tcp_write(A, client.c, "ping", 4), 4);
+	pump();
+	EXPECT_EQ(server.got.size(), 4u);
+	EXPECT_EQ(counter(stats(A), "tcp.retrans_segs"), 0u);
+	EXPECT_EQ(drops_total(stats(B)), 0u);
+}
+
 class TcpNoCookies : public Tcp {
 	void conf_stack(tern_stack_conf &c, int side) override
 	{
