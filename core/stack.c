@@ -341,6 +341,11 @@ static struct rte_mbuf *rx_unshare(struct tern_stack *s, struct rte_mbuf *m)
 /* Frames handled together: what GRO may merge and whose connection
  * lookups are prepared together (a DPDK RX burst is 32 or 64). */
 #define RX_CHUNK 64
+/* Fewer frames than this are looked up as they come: the prefetches of
+ * a burst pay when several misses can overlap, and in a burst of two or
+ * three (request/response, a handshake) the frames are mostly of one
+ * connection, so preparing them only moved the one miss (cps). */
+#define RX_HINT_MIN 4
 
 /* A burst of at most RX_CHUNK frames: made safe to write, merged (GRO),
  * their connections looked up ahead (tcp_rx_hints), then input one by
@@ -374,6 +379,11 @@ static void input_chunk(struct tern_stack *s, uint16_t link,
 		/* eth.rx_pkts counts frames from the wire */
 		STAT_ADD(s, eth_rx_pkts, merged);
 		STAT_ADD(s, eth_rx_gro_merged, merged);
+	}
+	if (k < RX_HINT_MIN) {
+		for (uint16_t i = 0; i < k; i++)
+			eth_input(s, link, pkts[i]);
+		return;
 	}
 	struct tcp_rx_hint hint[RX_CHUNK];
 	tcp_rx_hints(s, pkts, k, hint);
