@@ -373,7 +373,9 @@ static void input_chunk(struct tern_stack *s, uint16_t link,
 	}
 	if (k == 0)
 		return;
-	if (s->gro) {
+	/* as TSO on output: while ETH_INPUT hooks are attached (a capture,
+	 * a filter) they see frames as the wire carried them */
+	if (s->gro && tern_hooks_empty(&s->hooks, TERN_HOOK_ETH_INPUT)) {
 		uint32_t merged;
 		k = tern_ol_gro_tcp4(pkts, k, &merged);
 		/* eth.rx_pkts counts frames from the wire */

@@ -12,6 +12,7 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include <tern/hooks.h>
 #include <tern/offload.h>
 
 using namespace tt;
@@ -447,4 +448,33 @@ TEST_F(TcpNoGro, SwitchedOffNothingMerges)
 	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }));
 	EXPECT_EQ(server.got, data);
 	EXPECT_EQ(stats(B).eth_rx_gro_merged, 0u);
+}
+
+namespace {
+enum tern_verdict count_frames(void *arg, struct rte_mbuf *,
+			       const struct tern_hook_ctx *)
+{
+	++*static_cast<unsigned *>(arg);
+	return TERN_HOOK_CONTINUE;
+}
+}  // namespace
+
+TEST_F(TcpGro, InputHooksSeeWireFrames)
+{
+	// as TSO packets are cut before ETH_OUTPUT hooks: while a hook
+	// listens on ETH_INPUT (a capture), nothing is merged
+	establish();
+	unsigned seen = 0;
+	ASSERT_EQ(tern_hook_add(tern_stack_hooks(B), TERN_HOOK_ETH_INPUT, "count",
+				count_frames, &seen), 0);
+	size_t f0 = frames.size();
+	Bytes data = send_bulk(client, 100000, 16000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }));
+	EXPECT_EQ(server.got, data);
+	EXPECT_EQ(stats(B).eth_rx_gro_merged, 0u);
+	unsigned wire = 0;
+	for (size_t i = f0; i < frames.size(); i++)
+		wire += frames[i].side == 0;
+	EXPECT_EQ(seen, wire);
+	tern_hook_del(tern_stack_hooks(B), TERN_HOOK_ETH_INPUT, "count");
 }
