@@ -75,6 +75,8 @@ static void usage(FILE *f)
 "  --stats-interval-ms N   publish stats every N ms, 0 = never (default 1000)\n"
 "  --no-tso                leave the ports' TSO off (TCP's large segments are\n"
 "                          cut in software before the port)\n"
+"  --no-gro                no GRO: every received TCP segment goes through\n"
+"                          the stack alone\n"
 "  --help                  this text\n"
 "  --version               print the version\n");
 }
@@ -136,7 +138,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_API = 256, O_EVENTS, O_RING, O_IDLE, O_MBUFS, O_STATS,
 	       O_TICK, O_PAIR_RSS, O_EPH, O_NEIGH_MAX, O_NEIGH_REACH, O_NEIGH_DELAY,
-	       O_LOCAL_BLOCKS, O_MAX_ROUTES, O_NO_TSO, O_HELP, O_VERSION };
+	       O_LOCAL_BLOCKS, O_MAX_ROUTES, O_NO_TSO, O_NO_GRO, O_HELP, O_VERSION };
 	static const struct option longopts[] = {
 		{ "api", required_argument, NULL, O_API },
 		{ "events", required_argument, NULL, O_EVENTS },
@@ -153,6 +155,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "max-routes", required_argument, NULL, O_MAX_ROUTES },
 		{ "stats-interval-ms", required_argument, NULL, O_STATS },
 		{ "no-tso", no_argument, NULL, O_NO_TSO },
+		{ "no-gro", no_argument, NULL, O_NO_GRO },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -167,6 +170,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_EVENTS: o->events = optarg; break;
 		case O_RING: o->dp.ring_pair = true; break;
 		case O_NO_TSO: o->dp.no_tso = true; break;
+		case O_NO_GRO: o->dp.no_gro = true; break;
 		case O_PAIR_RSS:
 			if (parse_pair_rss(optarg, &o->dp.pair_rss) < 0)
 				return -1;

@@ -1,7 +1,9 @@
 /* tcp_tern: tern's column of the TCP benchmark (bench/tcp_base.h).
  *
  *   tcp_tern [-t SECONDS] [-n HELD1,HELD2,..] [-w bulk,cps,cps-rst,rr,hold]
- *            [-c offload|sw|both] [-H HEADROOM] [-m MB]
+ *            [-c offload|sw|both] [-H HEADROOM] [-m MB] [-G]
+ *
+ * -G: the stacks without GRO (tern_stack_conf.no_gro), to compare.
  *
  * Two stacks, a client (10.0.0.1) and a server (10.0.0.2), on one lcore,
  * joined by the in-memory wire (core/wire.c), driven by the raw callback
@@ -127,6 +129,8 @@ static void die(const char *what)
 	exit(1);
 }
 
+static bool no_gro;	/* -G: the stacks without GRO */
+
 static struct tern_stack *make_stack(const char *name, uint32_t max_conns)
 {
 	struct tern_stack_conf sc = {
@@ -135,6 +139,7 @@ static struct tern_stack *make_stack(const char *name, uint32_t max_conns)
 		.tcp_max_conns = max_conns,
 		.tcp_max_listeners = TIMED_LIS + HOLD_LIS + 8,
 		.ephemeral_lo = EPH_LO, .ephemeral_hi = EPH_HI,
+		.no_gro = no_gro,
 	};
 	struct tern_stack *s = tern_stack_create(&sc);
 	if (!s)
@@ -849,7 +854,7 @@ static void run_mode(const struct mode *m, const struct tcpb_opts *o,
 	}
 }
 
-/* Takes "-c MODE", "-H N" and "-m MB" out of argv (tcpb_parse knows only
+/* Takes "-c MODE", "-H N", "-m MB" and "-G" out of argv (tcpb_parse knows only
  * the shared options). */
 static int take_opts(int *argc, char **argv, const char **cmode,
 		     unsigned long *headroom, unsigned long *mem_mb)
@@ -857,6 +862,10 @@ static int take_opts(int *argc, char **argv, const char **cmode,
 	int j = 1;
 	for (int i = 1; i < *argc; i++) {
 		const char *a = argv[i];
+		if (!strcmp(a, "-G")) {
+			no_gro = true;
+			continue;
+		}
 		if ((!strcmp(a, "-c") || !strcmp(a, "-H") || !strcmp(a, "-m")) &&
 		    i + 1 < *argc) {
 			const char *v = argv[++i];

@@ -116,6 +116,10 @@ struct tern_stack {
 
 	/* TCP (tcp_*.c) */
 	struct tcp_state tcp;
+	/* RX: GRO on (conf), and the connection-table hash of the packet
+	 * being input, computed for the whole burst (tcp_rx_hints) */
+	bool gro;
+	const struct tcp_rx_hint *rx_hint;
 
 	/* ephemeral ports and RSS steering (ephemeral.c) */
 	struct eph_state *eph;

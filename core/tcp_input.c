@@ -547,8 +547,9 @@ static void data_input(struct tern_stack *s, struct tcp_conn *c,
 		return;
 	}
 	/* delayed ACK (RFC 1122 4.2.3.2; RFC 5681 4.2): at least every
-	 * second full-sized segment, within delack */
-	c->unacked_segs++;
+	 * second full-sized segment, within delack; a GRO packet counts
+	 * the segments it merged */
+	c->unacked_segs = (uint16_t)(c->unacked_segs + tern_ol_rx_segs(m, len));
 	if (!(c->flags & TF_DATA_SEEN)) {
 		/* quick ACKs at the start (as Linux: up to 16, half the
 		 * window in segments), so a peer in slow start is not held
@@ -1435,7 +1436,8 @@ void tcp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	STAT_INC(s, tcp_rx_segs);
+	/* wire segments: a GRO packet (offload/gro.c) stands for several */
+	STAT_ADD(s, tcp_rx_segs, tern_ol_rx_segs(m, g.len));
 	/* RFC 1122 4.2.3.10: no broadcast or multicast destination */
 	if (unlikely(ip4_is_multicast(ip.dst_addr) ||
 		     ip4_is_limited_bcast(ip.dst_addr) ||
@@ -1445,9 +1447,17 @@ void tcp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
 		return;
 	}
 	tcp_hold(s);
-	struct tcp_conn *c = tcp_lookup(s, ip.dst_addr, ip.src_addr,
-					rte_cpu_to_be_16(g.dport),
-					rte_cpu_to_be_16(g.sport));
+	rte_be16_t lport = rte_cpu_to_be_16(g.dport);
+	rte_be16_t rport = rte_cpu_to_be_16(g.sport);
+	/* the hash the burst worked out (tcp_rx_hints), if it still is
+	 * this segment's */
+	const struct tcp_rx_hint *x = s->rx_hint;
+	uint32_t h = x != NULL && x->m == m && x->laddr == ip.dst_addr &&
+			     x->raddr == ip.src_addr && x->lport == lport &&
+			     x->rport == rport ?
+		     x->hash : tcp_hash4(ip.dst_addr, ip.src_addr, lport, rport);
+	struct tcp_conn *c = tcp_lookup_h(s, h, ip.dst_addr, ip.src_addr,
+					  lport, rport);
 	if (c == NULL) {
 		struct tcp_listener *l = tcp_listener_find(s, ip.dst_addr, g.dport);
 		if (l != NULL) {

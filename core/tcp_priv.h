@@ -341,6 +341,24 @@ uint32_t tcp_hash4(rte_be32_t laddr, rte_be32_t raddr, rte_be16_t lport,
 struct tcp_conn *tcp_lookup(struct tern_stack *s, rte_be32_t laddr,
 			    rte_be32_t raddr, rte_be16_t lport,
 			    rte_be16_t rport);
+/* tcp_lookup with h = tcp_hash4 of the tuple already known. */
+struct tcp_conn *tcp_lookup_h(struct tern_stack *s, uint32_t h,
+			      rte_be32_t laddr, rte_be32_t raddr,
+			      rte_be16_t lport, rte_be16_t rport);
+/* The table hash of a TCP/IPv4 frame of an RX burst, worked out before
+ * the burst is input (DESIGN: lookups in bulk per RX burst). tuple as
+ * tcp_lookup takes it: a frame whose tuple is no longer this when TCP
+ * sees it (a hook rewrote it) is hashed again. */
+struct tcp_rx_hint {
+	const struct rte_mbuf *m;	/* NULL: not TCP/IPv4 */
+	uint32_t hash;
+	rte_be32_t laddr, raddr;
+	rte_be16_t lport, rport;
+};
+/* Fills hint[i] for pkts[i] (frames at the Ethernet header) and
+ * prefetches their table slots, then the blocks those slots name. */
+void tcp_rx_hints(struct tern_stack *s, struct rte_mbuf *const *pkts,
+		  unsigned n, struct tcp_rx_hint *hint);
 /* A new block in CLOSED with its identity set and inserted in the table;
  * NULL when the table is full. */
 struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,

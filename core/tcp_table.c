@@ -11,6 +11,8 @@
 #include <sys/random.h>
 
 #include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_prefetch.h>
 
 #include "stack_priv.h"
 
@@ -138,8 +140,15 @@ struct tcp_conn *tcp_lookup(struct tern_stack *s, rte_be32_t laddr,
 			    rte_be32_t raddr, rte_be16_t lport,
 			    rte_be16_t rport)
 {
+	return tcp_lookup_h(s, tcp_hash4(laddr, raddr, lport, rport), laddr,
+			    raddr, lport, rport);
+}
+
+struct tcp_conn *tcp_lookup_h(struct tern_stack *s, uint32_t h,
+			      rte_be32_t laddr, rte_be32_t raddr,
+			      rte_be16_t lport, rte_be16_t rport)
+{
 	struct tcp_state *t = &s->tcp;
-	uint32_t h = tcp_hash4(laddr, raddr, lport, rport);
 	for (uint32_t i = h & t->tab_mask;; i = (i + 1) & t->tab_mask) {
 		uint64_t e = t->tab[i];
 		if (e == 0)
@@ -149,6 +158,53 @@ struct tcp_conn *tcp_lookup(struct tern_stack *s, rte_be32_t laddr,
 		struct tcp_conn *c = &t->conns[(uint32_t)e - 1];
 		if (conn_is(c, laddr, raddr, lport, rport))
 			return c;
+	}
+}
+
+/* Two passes, so the loads of a burst's slots, then of its blocks, are
+ * in flight together instead of one miss after another (a large table
+ * misses the caches on every new tuple). */
+void tcp_rx_hints(struct tern_stack *s, struct rte_mbuf *const *pkts,
+		  unsigned n, struct tcp_rx_hint *hint)
+{
+	struct tcp_state *t = &s->tcp;
+	const uint32_t l2 = sizeof(struct rte_ether_hdr);
+	for (unsigned i = 0; i < n; i++) {
+		const struct rte_mbuf *m = pkts[i];
+		hint[i].m = NULL;
+		if (m->data_len < l2 + sizeof(struct rte_ipv4_hdr) + 4)
+			continue;
+		const struct rte_ether_hdr *eh =
+			rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eh + 1);
+		if (eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+		    ip->next_proto_id != IPPROTO_TCP ||
+		    (ip->fragment_offset &
+		     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
+			continue;
+		uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
+		if (ihl < sizeof(*ip) || m->data_len < l2 + ihl + 4)
+			continue;
+		const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)
+			((const uint8_t *)ip + ihl);
+		struct tcp_rx_hint *x = &hint[i];
+		x->m = m;
+		x->laddr = ip->dst_addr;
+		x->raddr = ip->src_addr;
+		x->lport = th->dst_port;
+		x->rport = th->src_port;
+		x->hash = tcp_hash4(x->laddr, x->raddr, x->lport, x->rport);
+		rte_prefetch0(&t->tab[x->hash & t->tab_mask]);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (hint[i].m == NULL)
+			continue;
+		uint64_t e = t->tab[hint[i].hash & t->tab_mask];
+		if (e != 0 && (uint32_t)(e >> 32) == hint[i].hash) {
+			const char *c = (const char *)&t->conns[(uint32_t)e - 1];
+			rte_prefetch0(c);
+			rte_prefetch0(c + RTE_CACHE_LINE_SIZE);
+		}
 	}
 }
 

@@ -185,6 +185,7 @@ struct tern_worker *dp_worker_create(struct tern_dp *dp, unsigned idx,
 	sc.pool = dp_pool_for_socket(dp, (int)socket);
 	sc.clock = &w->clock;
 	sc.timer_tick_ns = dp->conf.timer_tick_ns;
+	sc.no_gro = dp->conf.no_gro;
 	sc.fib = dp->fib;	/* one route table for the host */
 	sc.neigh_max = dp->conf.neigh_max;
 	sc.neigh_reachable_ms = dp->conf.neigh_reachable_ms;

@@ -91,6 +91,9 @@ struct tern_stack_conf {
 	/* SYN cookies (RFC 4987 3.6): 0 = when a listener's SYN backlog is
 	 * full (Linux's tcp_syncookies=1), 1 = never, 2 = always */
 	uint8_t tcp_syncookies;
+	/* GRO (offload/gro.c): in-order TCP segments of a flow in one RX
+	 * burst reach TCP as one packet. On unless this is set. */
+	bool no_gro;
 };
 
 struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf);

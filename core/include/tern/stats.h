@@ -25,6 +25,7 @@ extern "C" {
 	X(eth, tx_gso)                                                         \
 	X(eth, tx_gso_segs)                                                    \
 	X(eth, drop_gso)                                                       \
+	X(eth, rx_gro_merged)                                                  \
 	X(arp, rx_requests)                                                    \
 	X(arp, rx_replies)                                                     \
 	X(arp, tx_requests)                                                    \

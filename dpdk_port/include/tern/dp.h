@@ -57,6 +57,8 @@ struct tern_dp_conf {
 	uint32_t max_routes;		/* 0 = 1024 */
 	bool no_tso;			/* leave the ports' TSO off: TCP's
 					 * large segments are cut in software */
+	bool no_gro;			/* stacks without GRO (every TCP
+					 * segment through the stack alone) */
 };
 
 /* After rte_eal_init(): creates pools, (ring pair,) configures and starts

@@ -123,6 +123,41 @@ bool tern_ol_tso_port(struct rte_mbuf *m, const struct tern_ol_caps *caps);
 int tern_ol_tso_segment(struct rte_mbuf *m, struct rte_mempool *pool,
 			struct rte_mbuf **out, unsigned max);
 
+/* ---- GRO ---------------------------------------------------------------- */
+
+/* Receive offload in software (offload/gro.c): in the burst pkts[0..n)
+ * (frames at their Ethernet header, as from rte_eth_rx_burst), in-order
+ * TCP/IPv4 data segments of one flow become one packet: the first
+ * frame's headers, then the payload of the others (their headers cut
+ * off, their mbufs chained, nothing copied). Such a packet has
+ * RTE_MBUF_F_RX_LRO with tso_segsz the payload of its first segment
+ * (DPDK's convention for LRO; every segment but the last was that long),
+ * l2_len/l3_len/l4_len its header lengths, the IPv4 length and header
+ * checksum rewritten, good checksum flags, and the TCP ACK, window,
+ * timestamp and PSH of its last segment. Merged: same Ethernet header;
+ * IPv4 without options or fragments, same TOS, TTL and DF; same ports,
+ * TCP header length and options (a timestamp in the NOP,NOP,TS place may
+ * advance); flags ACK or ACK|PSH; contiguous sequence numbers; an ACK
+ * that does not go back; checksums good by the port's flags or software
+ * (which then records them as good, so TCP does not sum again). A PSH or
+ * a segment shorter than the first ends a packet; anything else of the
+ * flow (a gap, a FIN, a bad checksum) ends it and stays after it, so a
+ * flow's order never changes. pkts[] is compacted in place; returns the
+ * new count, *merged the frames absorbed into others. */
+uint16_t tern_ol_gro_tcp4(struct rte_mbuf **pkts, uint16_t n,
+			  uint32_t *merged);
+
+/* Wire segments in a received TCP packet of payload bytes: more than
+ * one for a GRO (or LRO) packet. */
+static inline uint32_t tern_ol_rx_segs(const struct rte_mbuf *m,
+				       uint32_t payload)
+{
+	if (!(m->ol_flags & RTE_MBUF_F_RX_LRO) || m->tso_segsz == 0 ||
+	    payload <= m->tso_segsz)
+		return 1;
+	return (payload + m->tso_segsz - 1) / m->tso_segsz;
+}
+
 /* One's-complement sum (RFC 1071, not complemented) of len bytes at buf:
  * what rte_raw_cksum() returns, 8 bytes a step instead of 2. */
 uint16_t tern_ol_raw_sum(const void *buf, size_t len);
