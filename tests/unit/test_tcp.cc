@@ -1203,9 +1203,15 @@ TEST_F(Tcp, ConnectionsToOnePeerShareOneRoute)
 
 }  // namespace
 
-// Header prediction: a bulk transfer's data segments and the ACKs that
-// answer them take the predicted path, and what it delivers is exact.
-TEST_F(Tcp, BulkTransferTakesThePredictedPaths)
+// Header prediction, segment by segment (GRO off, so every wire segment
+// reaches TCP on its own; with GRO a merged packet is predicted as one).
+class TcpPredict : public Tcp {
+	void conf_stack(tern_stack_conf &sc, int) override { sc.no_gro = true; }
+};
+
+// A bulk transfer's data segments and the ACKs that answer them take the
+// predicted path, and what it delivers is exact.
+TEST_F(TcpPredict, BulkTransferTakesThePredictedPaths)
 {
 	establish();
 	uint64_t segs0 = counter(stats(B), "tcp.rx_segs");
@@ -1222,10 +1228,27 @@ TEST_F(Tcp, BulkTransferTakesThePredictedPaths)
 	EXPECT_EQ(counter(stats(A), "tcp.retrans_segs"), 0u);
 }
 
+// With GRO, merged packets take the predicted path too: nearly every
+// packet TCP sees on B (wire segments less those merged into another).
+TEST_F(Tcp, MergedSegmentsArePredictedToo)
+{
+	establish();
+	uint64_t segs0 = counter(stats(B), "tcp.rx_segs");
+	Bytes data = send_bulk(client, 400000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 20000));
+	EXPECT_EQ(server.got, data);
+	uint64_t merged = counter(stats(B), "eth.rx_gro_merged");
+	uint64_t packets = counter(stats(B), "tcp.rx_segs") - segs0 - merged;
+	uint64_t pdata = counter(stats(B), "tcp.rx_predicted_data");
+	EXPECT_GT(merged, 0u);
+	EXPECT_GE(pdata * 10, packets * 8);	// 80 % of the packets TCP saw
+	EXPECT_LE(pdata, packets);
+}
+
 // A lost segment: what arrives after the hole is out of order and takes
 // the full path (queued, SACKed), the sender's duplicate ACKs and SACKs
 // too; the stream is still exact and prediction resumes after recovery.
-TEST_F(Tcp, PredictionStepsAsideForAHole)
+TEST_F(TcpPredict, PredictionStepsAsideForAHole)
 {
 	establish();
 	int n = 0;
