@@ -16,6 +16,8 @@
 
 #define TCP_DEFAULT_CONNS 16384
 #define TCP_DEFAULT_LISTENERS 64
+/* the default pool of on-demand blocks: one per this many connections */
+#define TCP_EXT_SHARE 16
 
 static uint32_t pow2_at_least(uint32_t n)
 {
@@ -37,9 +39,18 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	t->cold = stack_zalloc(s, "tern_tcp_cold", (size_t)t->max * sizeof(*t->cold));
 	t->free = stack_zalloc(s, "tern_tcp_free", (size_t)t->max * sizeof(*t->free));
 	t->tab = stack_zalloc(s, "tern_tcp_tab", (size_t)slots * sizeof(*t->tab));
+	t->ext_max = c->tcp_ext_blocks;
+	if (t->ext_max == 0)
+		t->ext_max = RTE_MAX(t->max / TCP_EXT_SHARE, 64u);
+	if (t->ext_max > t->max)
+		t->ext_max = t->max;
+	t->ext = stack_zalloc(s, "tern_tcp_ext", (size_t)t->ext_max * sizeof(*t->ext));
+	t->ext_free = stack_zalloc(s, "tern_tcp_ext_free",
+				   (size_t)t->ext_max * sizeof(*t->ext_free));
 	t->lst = stack_zalloc(s, "tern_tcp_lst", (size_t)t->lst_max * sizeof(*t->lst));
 	t->lport_refs = stack_zalloc(s, "tern_tcp_lports", 65536 * sizeof(uint32_t));
 	if (!t->conns || !t->cold || !t->free || !t->tab || !t->lst ||
+	    !t->ext || !t->ext_free ||
 	    !t->lport_refs ||
 	    hmap_init(&t->lst_map, s, "tern_tcp_lst", t->lst_max) != 0)
 		return -ENOMEM;
@@ -50,6 +61,9 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	for (uint32_t i = 0; i < t->max; i++)
 		t->free[i] = t->max - 1 - i;
 	t->nfree = t->max;
+	for (uint32_t i = 0; i < t->ext_max; i++)
+		t->ext_free[i] = t->ext_max - 1 - i;
+	t->ext_nfree = t->ext_max;
 
 	t->msl_ns = (uint64_t)(c->tcp_msl_ms ? c->tcp_msl_ms : 30000) * TERN_NS_PER_MS;
 	t->fin_timeout_ns = (uint64_t)(c->tcp_fin_timeout_ms ? c->tcp_fin_timeout_ms :
@@ -81,14 +95,53 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	return 0;
 }
 
+/* ---- the on-demand blocks -------------------------------------------- */
+
+struct tcp_ext *tcp_ext_take(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_state *t = &s->tcp;
+	if (c->ext != 0)
+		return &t->ext[c->ext - 1];
+	if (t->ext_nfree == 0) {
+		STAT_INC(s, tcp_ext_empty);
+		return NULL;
+	}
+	uint32_t i = t->ext_free[--t->ext_nfree];
+	struct tcp_ext *x = &t->ext[i];
+	memset(x, 0, sizeof(*x));
+	pktq_init(&x->ooo);
+	pktq_init(&x->rcvq);
+	c->ext = i + 1;
+	return x;
+}
+
+static void ext_put(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_state *t = &s->tcp;
+	struct tcp_ext *x = tcp_ext_of(s, c);
+	if (x == NULL)
+		return;
+	pktq_purge(s->pkt_next_off, &x->ooo);
+	pktq_purge(s->pkt_next_off, &x->rcvq);
+	t->ext_free[t->ext_nfree++] = c->ext - 1;
+	c->ext = 0;
+}
+
+void tcp_ext_trim(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_ext *x = tcp_ext_of(s, c);
+	if (x == NULL || x->ooo.n > 0 || x->rcvq.n > 0 ||
+	    (c->flags & TF_KEEPALIVE))
+		return;
+	ext_put(s, c);
+}
+
 static void conn_purge(struct tern_stack *s, struct tcp_conn *c)
 {
-	struct tcp_cold *cold = tcp_cold_of(s, c);
-	pktq_purge(s->pkt_next_off, &c->sndq);
+	tcp_sndq_purge(s->pkt_next_off, &c->sndq);
 	c->sndq_cur = NULL;
-	pktq_purge(s->pkt_next_off, &c->ooo);
-	pktq_purge(s->pkt_next_off, &cold->rcvq);
-	c->sndq_bytes = c->ooo_bytes = c->rcvq_bytes = 0;
+	ext_put(s, c);
+	c->sndq_bytes = c->rcvq_bytes = 0;
 }
 
 void tcp_fini(struct tern_stack *s)
@@ -97,8 +150,8 @@ void tcp_fini(struct tern_stack *s)
 	if (t->conns != NULL && t->cold != NULL) {
 		for (uint32_t i = 0; i < t->max; i++) {
 			struct tcp_conn *c = &t->conns[i];
-			if (c->state != TERN_TCP_CLOSED || c->sndq.n ||
-			    c->ooo.n || t->cold[i].rcvq.n) {
+			if (c->state != TERN_TCP_CLOSED || c->sndq.head ||
+			    c->ext) {
 				tern_timer_cancel(s, &c->timer);
 				conn_purge(s, c);
 			}
@@ -111,6 +164,8 @@ void tcp_fini(struct tern_stack *s)
 	rte_free(t->cold);
 	rte_free(t->free);
 	rte_free(t->tab);
+	rte_free(t->ext);
+	rte_free(t->ext_free);
 	rte_free(t->lst);
 	rte_free(t->lport_refs);
 	memset(t, 0, sizeof(*t));
@@ -293,9 +348,6 @@ struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,
 	c->rport = rport;
 	c->family = TERN_AF_INET;
 	c->state = TERN_TCP_CLOSED;
-	pktq_init(&c->sndq);
-	pktq_init(&c->ooo);
-	pktq_init(&cold->rcvq);
 	tern_timer_init(&c->timer, tcp_timer_fire, c);
 	tab_insert(t, tcp_hash4(laddr, raddr, lport, rport), idx);
 	t->lport_refs[rte_be_to_cpu_16(lport)]++;
@@ -356,9 +408,13 @@ void tern_tcp_mem_get(const struct tern_stack *s, struct tern_tcp_mem *o)
 	o->hot = sizeof(*t->conns);
 	o->cold = sizeof(*t->cold);
 	o->tab_slots = t->tab_mask + 1;
+	o->ext = sizeof(*t->ext);
+	o->ext_blocks = t->ext_max;
+	o->ext_used = t->ext_max - t->ext_nfree;
 	o->bytes = (uint64_t)t->max * (sizeof(*t->conns) + sizeof(*t->cold) +
 				       sizeof(*t->free)) +
-		   (uint64_t)o->tab_slots * sizeof(*t->tab);
+		   (uint64_t)o->tab_slots * sizeof(*t->tab) +
+		   (uint64_t)t->ext_max * (sizeof(*t->ext) + sizeof(*t->ext_free));
 	o->routes = t->routes.map.n;
 }
 

@@ -232,6 +232,9 @@ struct tern_tcp_mem {
 	uint64_t bytes;		/* all of the above, for every slot */
 	uint32_t routes;	/* route entries in use: connections to one
 				 * destination (from one source) share one */
+	uint32_t ext;		/* bytes of an on-demand block */
+	uint32_t ext_blocks;	/* the pool (tern_stack_conf.tcp_ext_blocks) */
+	uint32_t ext_used;	/* blocks connections hold now */
 };
 void tern_tcp_mem_get(const struct tern_stack *s, struct tern_tcp_mem *out);
 
