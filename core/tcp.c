@@ -537,8 +537,16 @@ int tern_tcp_info_get(const struct tern_stack *s, const struct tern_tcp_conn *tc
 	o->cc = cold->cc_algo;
 	o->send_queued = c->sndq_bytes;
 	o->bytes_sent = cold->bytes_sent;
-	o->bytes_acked = cold->bytes_acked;
-	o->bytes_received = cold->bytes_received;
+	/* RFC 9293: SYN and FIN take a sequence number each */
+	bool syn_acked = c->state >= TERN_TCP_ESTABLISHED ||
+			 (c->state == TERN_TCP_SYN_RECEIVED && c->snd_una != cold->iss);
+	bool fin_acked = (c->flags & TF_FIN_SENT) && c->snd_una == c->snd_max;
+	o->bytes_acked = syn_acked ?
+		tcp_seq_count(cold->acked_hi, c->snd_una - cold->iss - 1 - fin_acked) : 0;
+	bool syn_rcvd = c->state >= TERN_TCP_SYN_RECEIVED;
+	bool fin_rcvd = (c->flags & TF_FIN_RCVD) != 0;
+	o->bytes_received = syn_rcvd ?
+		tcp_seq_count(cold->rcvd_hi, c->rcv_nxt - cold->irs - 1 - fin_rcvd) : 0;
 	o->retransmits = cold->retransmits;
 	o->backoff = c->backoff;
 	o->rcv_mss = cold->rcv_mss;

@@ -579,7 +579,7 @@ static void ack_advance(struct tern_stack *s, struct tcp_conn *c,
 	}
 	c->retries = 0;
 	tcp_sndq_acked(s, c, data);
-	cold->bytes_acked += data;
+	tcp_seq_note(&cold->acked_hi, g->ack - cold->iss - 1);	/* bytes acked */
 	c->snd_una = g->ack;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
@@ -1261,7 +1261,7 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 		}
 		if (m != NULL) {
 			STAT_ADD(s, tcp_rx_bytes, dlen);
-			cold->bytes_received += dlen;
+			tcp_seq_note(&cold->rcvd_hi, c->rcv_nxt - cold->irs - 1);
 			wf_trim_to(m, dlen);
 			data_input(s, c, m, dseq);
 			m = NULL;

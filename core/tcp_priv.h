@@ -274,8 +274,31 @@ struct tcp_cold {
 	uint32_t ts_recent_ms;		/* when ts_recent was set (PAWS
 					 * 24-day rule, RFC 7323 5.5) */
 	uint32_t retransmits;
-	uint64_t bytes_sent, bytes_acked, bytes_received;
+	/* bytes acked and received: the low 32 bits are the distance of
+	 * snd_una and rcv_nxt from the ISNs; these keep 2 * wraps + the
+	 * distance's top bit when last seen (tcp_seq_note) */
+	uint32_t acked_hi, rcvd_hi;
+	uint64_t bytes_sent;
 };
+
+/* Notes off, a byte count's low 32 bits, at least every 2^31 bytes: a
+ * top bit gone since the last note is a wrap. */
+static inline void tcp_seq_note(uint32_t *hi, uint32_t off)
+{
+	uint32_t top = off >> 31;
+	if ((*hi & 1) && !top)
+		*hi += 2;
+	*hi = (*hi & ~1u) | top;
+}
+
+/* The 64-bit count of which off is the low 32 bits now. */
+static inline uint64_t tcp_seq_count(uint32_t hi, uint32_t off)
+{
+	uint64_t wraps = hi >> 1;
+	if ((hi & 1) && !(off >> 31))
+		wraps++;
+	return wraps << 32 | off;
+}
 
 #define TCP_NO_ROUTE UINT32_MAX
 
@@ -336,11 +359,15 @@ struct tcp_state {
 	struct tcp_conn *conns;		/* max */
 	struct tcp_cold *cold;		/* max */
 	uint32_t max;
-	uint32_t *free;			/* free indices, a stack */
+	/* free blocks, a stack linked through the blocks themselves
+	 * (tcp_table.c: next_free); index + 1, 0 none */
+	uint32_t free_head;
 	uint32_t nfree;
-	/* connection table: open addressing on (hash << 32 | index + 1) */
-	uint64_t *tab;
+	/* connection table: open addressing on 32-bit slots, index + 1 in
+	 * the low bits (tab_lo), the hash's high bits above them */
+	uint32_t *tab;
 	uint32_t tab_mask;
+	uint32_t tab_lo;
 	uint32_t *lport_refs;		/* 65536: blocks using each local port */
 	/* listeners */
 	struct tcp_listener *lst;
@@ -350,8 +377,8 @@ struct tcp_state {
 	struct tcp_routes routes;
 	/* connections to free when the current input or timer unwinds */
 	uint32_t busy;			/* nesting of input/timer work */
-	uint32_t nreap;			/* their indices are at the end of
-					 * free[] (tcp_reap_slot) */
+	uint32_t nreap;			/* how many; linked as the free ones */
+	uint32_t reap_head;
 	/* ISNs (RFC 6528): the secret of F() */
 	uint64_t isn_key[2];
 	uint32_t isn_offset;		/* tern_tcp_set_isn_offset (tests) */
@@ -372,14 +399,6 @@ struct tcp_state {
 	bool no_delack;
 	uint8_t syncookies;		/* tern_stack_conf.tcp_syncookies */
 };
-
-/* Connections released during input or timer work wait to be freed at
- * the end of free[], which has room for every index: nfree free ones
- * from its start, nreap waiting ones from its end, the rest in use. */
-static inline uint32_t *tcp_reap_slot(struct tcp_state *t, uint32_t k)
-{
-	return &t->free[t->max - 1 - k];
-}
 
 /* tcp_table.c */
 int tcp_init(struct tern_stack *s, const struct tern_stack_conf *conf);

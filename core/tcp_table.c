@@ -19,6 +19,14 @@
 /* the default pool of on-demand blocks: one per this many connections */
 #define TCP_EXT_SHARE 16
 
+/* A free block (and one released, waiting to be reaped) keeps the next
+ * one (index + 1, 0 none) in a field nothing reads once the block is
+ * released (TF_FREE clears TF_RTT_TIMING); tcp_conn_new zeroes it. */
+static inline uint32_t *next_free(struct tcp_conn *c)
+{
+	return &c->rtt_start_us;
+}
+
 static uint32_t pow2_at_least(uint32_t n)
 {
 	uint32_t p = 1;
@@ -35,9 +43,13 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 					    TCP_DEFAULT_LISTENERS;
 	/* load at most one half: short probe runs */
 	uint32_t slots = pow2_at_least(t->max * 2);
+	/* slot: the hash's high bits over index + 1 (<= max) */
+	unsigned ib = 1;
+	while (ib < 32 && (t->max >> ib) != 0)
+		ib++;
+	t->tab_lo = ib >= 32 ? UINT32_MAX : (1u << ib) - 1;
 	t->conns = stack_zalloc(s, "tern_tcp_conns", (size_t)t->max * sizeof(*t->conns));
 	t->cold = stack_zalloc(s, "tern_tcp_cold", (size_t)t->max * sizeof(*t->cold));
-	t->free = stack_zalloc(s, "tern_tcp_free", (size_t)t->max * sizeof(*t->free));
 	t->tab = stack_zalloc(s, "tern_tcp_tab", (size_t)slots * sizeof(*t->tab));
 	t->ext_max = c->tcp_ext_blocks;
 	if (t->ext_max == 0)
@@ -49,7 +61,7 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 				   (size_t)t->ext_max * sizeof(*t->ext_free));
 	t->lst = stack_zalloc(s, "tern_tcp_lst", (size_t)t->lst_max * sizeof(*t->lst));
 	t->lport_refs = stack_zalloc(s, "tern_tcp_lports", 65536 * sizeof(uint32_t));
-	if (!t->conns || !t->cold || !t->free || !t->tab || !t->lst ||
+	if (!t->conns || !t->cold || !t->tab || !t->lst ||
 	    !t->ext || !t->ext_free ||
 	    !t->lport_refs ||
 	    hmap_init(&t->lst_map, s, "tern_tcp_lst", t->lst_max) != 0)
@@ -58,8 +70,10 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	t->routes.free_head = UINT32_MAX;
 	if (hmap_init(&t->routes.map, s, "tern_tcp_routes", 64) != 0)
 		return -ENOMEM;
+	/* free: 0, 1, 2, ... in that order */
 	for (uint32_t i = 0; i < t->max; i++)
-		t->free[i] = t->max - 1 - i;
+		*next_free(&t->conns[i]) = i + 1 < t->max ? i + 2 : 0;
+	t->free_head = t->max ? 1 : 0;
 	t->nfree = t->max;
 	for (uint32_t i = 0; i < t->ext_max; i++)
 		t->ext_free[i] = t->ext_max - 1 - i;
@@ -162,7 +176,6 @@ void tcp_fini(struct tern_stack *s)
 	rte_free(t->routes.ent);
 	rte_free(t->conns);
 	rte_free(t->cold);
-	rte_free(t->free);
 	rte_free(t->tab);
 	rte_free(t->ext);
 	rte_free(t->ext_free);
@@ -196,12 +209,12 @@ struct tcp_conn *tcp_lookup(struct tern_stack *s, rte_be32_t laddr,
 	struct tcp_state *t = &s->tcp;
 	uint32_t h = tcp_hash4(laddr, raddr, lport, rport);
 	for (uint32_t i = h & t->tab_mask;; i = (i + 1) & t->tab_mask) {
-		uint64_t e = t->tab[i];
+		uint32_t e = t->tab[i];
 		if (e == 0)
 			return NULL;
-		if ((uint32_t)(e >> 32) != h)
-			continue;
-		struct tcp_conn *c = &t->conns[(uint32_t)e - 1];
+		if ((e ^ h) & ~t->tab_lo)
+			continue;	/* the hash's high bits differ */
+		struct tcp_conn *c = &t->conns[(e & t->tab_lo) - 1];
 		if (conn_is(c, laddr, raddr, lport, rport))
 			return c;
 	}
@@ -212,14 +225,22 @@ static void tab_insert(struct tcp_state *t, uint32_t h, uint32_t idx)
 	uint32_t i = h & t->tab_mask;
 	while (t->tab[i] != 0)
 		i = (i + 1) & t->tab_mask;
-	t->tab[i] = (uint64_t)h << 32 | (idx + 1);
+	t->tab[i] = (h & ~t->tab_lo) | (idx + 1);
+}
+
+/* The home slot of an entry: from its block's 4-tuple (the slot keeps
+ * only the hash's high bits). */
+static uint32_t tab_home(const struct tcp_state *t, uint32_t e)
+{
+	const struct tcp_conn *c = &t->conns[(e & t->tab_lo) - 1];
+	return tcp_hash4(c->laddr, c->raddr, c->lport, c->rport) & t->tab_mask;
 }
 
 /* Backward-shift deletion (no tombstones): entries after the hole that
  * may move into it do. */
 static void tab_remove(struct tcp_state *t, uint32_t h, uint32_t idx)
 {
-	uint64_t want = (uint64_t)h << 32 | (idx + 1);
+	uint32_t want = (h & ~t->tab_lo) | (idx + 1);
 	uint32_t i = h & t->tab_mask;
 	while (t->tab[i] != want) {
 		if (t->tab[i] == 0)
@@ -233,7 +254,7 @@ static void tab_remove(struct tcp_state *t, uint32_t h, uint32_t idx)
 			j = (j + 1) & t->tab_mask;
 			if (t->tab[j] == 0)
 				return;
-			uint32_t home = (uint32_t)(t->tab[j] >> 32) & t->tab_mask;
+			uint32_t home = tab_home(t, t->tab[j]);
 			/* j's entry may fill i when its home is not in (i, j] */
 			bool stays = i <= j ? (i < home && home <= j) :
 					      (i < home || home <= j);
@@ -336,8 +357,10 @@ struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,
 	struct tcp_state *t = &s->tcp;
 	if (t->nfree == 0)
 		return NULL;
-	uint32_t idx = t->free[--t->nfree];
+	uint32_t idx = t->free_head - 1;
 	struct tcp_conn *c = &t->conns[idx];
+	t->free_head = *next_free(c);
+	t->nfree--;
 	struct tcp_cold *cold = &t->cold[idx];
 	memset(c, 0, sizeof(*c));
 	memset(cold, 0, sizeof(*cold));
@@ -377,11 +400,15 @@ void tcp_conn_release(struct tern_stack *s, struct tcp_conn *c)
 	c->flags = TF_FREE;
 	c->ops = NULL;
 	c->arg = NULL;
-	if (t->busy > 0)
-		tcp_reap_slot(t, t->nreap++)[0] = idx;	/* input or a timer
-							 * holds c */
-	else
-		t->free[t->nfree++] = idx;
+	if (t->busy > 0) {	/* input or a timer holds c */
+		*next_free(c) = t->reap_head;
+		t->reap_head = idx + 1;
+		t->nreap++;
+	} else {
+		*next_free(c) = t->free_head;
+		t->free_head = idx + 1;
+		t->nfree++;
+	}
 }
 
 void tcp_reap(struct tern_stack *s)
@@ -389,10 +416,15 @@ void tcp_reap(struct tern_stack *s)
 	struct tcp_state *t = &s->tcp;
 	if (t->busy > 0)
 		return;
-	while (t->nreap > 0) {
-		uint32_t idx = *tcp_reap_slot(t, --t->nreap);
-		t->conns[idx].flags = 0;
-		t->free[t->nfree++] = idx;
+	while (t->reap_head != 0) {
+		struct tcp_conn *c = &t->conns[t->reap_head - 1];
+		uint32_t next = *next_free(c);
+		c->flags = 0;
+		*next_free(c) = t->free_head;
+		t->free_head = t->reap_head;
+		t->reap_head = next;
+		t->nreap--;
+		t->nfree++;
 	}
 }
 
@@ -411,8 +443,7 @@ void tern_tcp_mem_get(const struct tern_stack *s, struct tern_tcp_mem *o)
 	o->ext = sizeof(*t->ext);
 	o->ext_blocks = t->ext_max;
 	o->ext_used = t->ext_max - t->ext_nfree;
-	o->bytes = (uint64_t)t->max * (sizeof(*t->conns) + sizeof(*t->cold) +
-				       sizeof(*t->free)) +
+	o->bytes = (uint64_t)t->max * (sizeof(*t->conns) + sizeof(*t->cold)) +
 		   (uint64_t)o->tab_slots * sizeof(*t->tab) +
 		   (uint64_t)t->ext_max * (sizeof(*t->ext) + sizeof(*t->ext_free));
 	o->routes = t->routes.map.n;
