@@ -497,6 +497,14 @@ TEST_F(Tcp, LostDataSegmentIsRecoveredByFastRetransmit)
 	EXPECT_GE(counter(stats(A), "tcp.fast_retrans"), 1u);
 	EXPECT_EQ(counter(stats(A), "tcp.rto_expired"), 0u);
 	EXPECT_GE(counter(stats(B), "tcp.ooo_queued"), 1u);
+	// bytes acked and received come from SND.UNA and RCV.NXT: the
+	// data once each, whatever came twice
+	tern_tcp_info ia = info(0, client.c), ib = info(1, server.c);
+	EXPECT_EQ(ia.bytes_acked, data.size());
+	EXPECT_EQ(ib.bytes_received, data.size());
+	EXPECT_GE(ia.bytes_sent, data.size());
+	EXPECT_EQ(ib.bytes_acked, 0u);
+	EXPECT_EQ(ia.bytes_received, 0u);
 }
 
 // State only some connections use comes from a pool (tcp_ext_blocks);
