@@ -595,22 +595,35 @@ int tern_neigh_lookup(const struct tern_stack *s, uint16_t ifindex,
 	return 0;
 }
 
-int tern_neigh_confirm(struct tern_stack *s, uint16_t ifindex,
-		       const struct tern_addr *ip)
+static void confirm(struct tern_stack *s, uint32_t i)
 {
-	if (ip == NULL || ip->family != TERN_AF_INET)
-		return -ENOENT;
 	struct neigh_table *t = &s->neigh;
-	uint32_t i = neigh_find(s, ifindex, ip);
-	if (i == NEIGH_NONE || t->hot[i].state == TERN_NEIGH_INCOMPLETE)
-		return -ENOENT;
 	uint64_t now = tern_stack_now(s);
 	t->cold[i].confirmed_ns = now;
 	/* A REACHABLE entry only needs the stamp (its timer looks at it);
 	 * the others become REACHABLE again (7.3.1). */
 	if (t->hot[i].state != TERN_NEIGH_REACHABLE)
 		set_state(s, i, TERN_NEIGH_REACHABLE, now);
+}
+
+int tern_neigh_confirm(struct tern_stack *s, uint16_t ifindex,
+		       const struct tern_addr *ip)
+{
+	if (ip == NULL || ip->family != TERN_AF_INET)
+		return -ENOENT;
+	uint32_t i = neigh_find(s, ifindex, ip);
+	if (i == NEIGH_NONE || s->neigh.hot[i].state == TERN_NEIGH_INCOMPLETE)
+		return -ENOENT;
+	confirm(s, i);
 	return 0;
+}
+
+void neigh_confirm_cached(struct tern_stack *s, uint32_t slot, uint32_t gen)
+{
+	const struct neigh_table *t = &s->neigh;
+	if (slot < t->cap && t->hot[slot].gen == gen &&
+	    t->hot[slot].state >= TERN_NEIGH_REACHABLE)
+		confirm(s, slot);
 }
 
 int tern_neigh_del(struct tern_stack *s, uint16_t ifindex,

@@ -99,6 +99,11 @@ int neigh_output(struct tern_stack *s, struct iface *ifc,
 int neigh_output_cached(struct tern_stack *s, struct iface *ifc,
 			const struct tern_addr *nexthop, struct rte_mbuf *m,
 			uint32_t *slot, uint32_t *gen);
+/* Forward progress from the neighbour a cached route names by (slot,
+ * gen), as Linux's dst_confirm (RFC 4861 7.3.1: hints from upper
+ * layers): the entry stays or becomes REACHABLE without a probe. Nothing
+ * when the pair is stale or the address is not known yet. */
+void neigh_confirm_cached(struct tern_stack *s, uint32_t slot, uint32_t gen);
 /* What the wire said about ip on ifc (ARP now, ND later): flags
  * TERN_NEIGH_F_*. Calls the learn callback when share is true. */
 void neigh_input(struct tern_stack *s, struct iface *ifc,

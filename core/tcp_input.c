@@ -195,6 +195,19 @@ static struct tcp_conn *passive_conn_new(struct tern_stack *s,
 	return c;
 }
 
+/* Whether l sent a cookie recently enough for one to come back (a
+ * cookie is good for two 64 s steps): only then is an ACK to the
+ * listener checked as a cookie, as Linux's tcp_synq_no_recent_overflow.
+ * A listener that never overflowed spends no hash on stray ACKs, counts
+ * them as what they are (drop_no_conn, not syncookies_failed), and gives
+ * a blind attacker no cookie to guess. */
+static bool cookies_recent(const struct tern_stack *s,
+			   const struct tcp_listener *l)
+{
+	return l->cookie_ns != 0 &&
+	       tern_stack_now(s) - l->cookie_ns <= 2ull * 64 * TERN_NS_PER_S;
+}
+
 /* The ACK of a SYN cookie's SYN,ACK (RFC 4987 3.6): the connection is
  * made now, ESTABLISHED, from what the cookie carries. false when ack - 1
  * is not a cookie of ours. */
@@ -204,6 +217,7 @@ static bool cookie_ack(struct tern_stack *s, struct tcp_listener *l,
 {
 	uint16_t mss;
 	if (s->tcp.syncookies == 1 || (g->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_RST_FLAG)) ||
+	    !cookies_recent(s, l) ||
 	    !tcp_cookie_check(s, ip->dst_addr, ip->src_addr,
 			      rte_cpu_to_be_16(g->dport), rte_cpu_to_be_16(g->sport),
 			      g->seq - 1, g->ack - 1, &mss))
@@ -233,6 +247,10 @@ static bool cookie_ack(struct tern_stack *s, struct tcp_listener *l,
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	STAT_INC(s, tcp_syncookies_recv);
 	STAT_INC(s, tcp_passive_opens);
+	/* the window the SYN,ACK offered (unscaled, RFC 7323 2.2): the
+	 * peer may send into it before we send anything (RFC 9293
+	 * 3.8.6.2.2: the right edge never moves back) */
+	c->rcv_adv = c->rcv_nxt + RTE_MIN(tcp_rcv_window(s, c), (uint32_t)UINT16_MAX);
 	cold->iss = g->ack - 1;
 	c->snd_una = c->snd_nxt = c->snd_max = g->ack;
 	c->recover = cold->iss;
@@ -259,10 +277,9 @@ static bool cookie_ack(struct tern_stack *s, struct tcp_listener *l,
  * be an old duplicate (RFC 6191): its timestamp is newer than the last
  * one seen, or, without timestamps on both, its sequence number is above
  * the old connection's last (RFC 1122 4.2.2.13). */
-static bool time_wait_reusable(struct tern_stack *s, const struct tcp_conn *c,
+static bool time_wait_reusable(const struct tcp_conn *c,
 			       const struct tcp_seg *g)
 {
-	(void)s;
 	if ((g->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) !=
 	    RTE_TCP_SYN_FLAG)
 		return false;
@@ -283,7 +300,7 @@ static void listen_input(struct tern_stack *s, struct tcp_listener *l,
 	if (g->flags & RTE_TCP_ACK_FLAG) {
 		if (cookie_ack(s, l, ip, g, m))
 			return;
-		if (s->tcp.syncookies != 1 && !(g->flags & RTE_TCP_SYN_FLAG))
+		if (!(g->flags & RTE_TCP_SYN_FLAG) && cookies_recent(s, l))
 			STAT_INC(s, tcp_syncookies_failed);
 		STAT_INC(s, tcp_drop_no_conn);
 		tcp_send_rst_reply(s, ip, g);
@@ -304,10 +321,20 @@ static void listen_input(struct tern_stack *s, struct tcp_listener *l,
 		if (c == NULL)
 			return;
 		struct tcp_cold *cold = tcp_cold_of(s, c);
+		if (!(c->flags & TF_TS)) {
+			/* without timestamps the cookie has no room for
+			 * window scaling and SACK-permitted (RFC 4987 3.6),
+			 * so the SYN,ACK offers neither (as Linux): both ends
+			 * then agree the connection goes without */
+			c->flags &= ~(uint32_t)(TF_WS | TF_SACK);
+			c->snd_wscale = 0;
+			c->rcv_wscale = 0;
+		}
 		cold->iss = tcp_cookie_make(s, c, g->seq, cold->peer_mss);
 		c->snd_una = cold->iss;
 		c->snd_nxt = c->snd_max = cold->iss + 1;
 		c->flags |= TF_COOKIE;
+		l->cookie_ns = tern_stack_now(s);
 		STAT_INC(s, tcp_syncookies_sent);
 		tcp_send_seg(s, c, cold->iss, 0, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
 		tcp_conn_release(s, c);
@@ -556,6 +583,23 @@ static void data_input(struct tern_stack *s, struct tcp_conn *c,
 
 /* ---- ACK processing (3.10.7.4 fifth step) ------------------------------------ */
 
+/* New data acknowledged is forward progress: the next hop is there
+ * (RFC 4861 7.3.1 hints from upper layers; Linux's dst_confirm), so its
+ * entry stays REACHABLE and a sender is not held up by probes every
+ * ReachableTime. At most about once a second per shared route. */
+static inline void route_confirm(struct tern_stack *s, const struct tcp_conn *c)
+{
+	uint32_t i = tcp_cold_of(s, c)->route;
+	if (unlikely(i == TCP_NO_ROUTE))
+		return;
+	struct tcp_route_ent *e = &s->tcp.routes.ent[i];
+	uint32_t now = (uint32_t)(tern_stack_now(s) >> 30);
+	if (e->confirmed != now) {
+		e->confirmed = now;
+		neigh_confirm_cached(s, e->rt.neigh, e->rt.neigh_gen);
+	}
+}
+
 /* New data acknowledged: frees it, samples the RTT, grows the window or
  * handles recovery (RFC 6582), updates timers. */
 static void ack_advance(struct tern_stack *s, struct tcp_conn *c,
@@ -578,6 +622,7 @@ static void ack_advance(struct tern_stack *s, struct tcp_conn *c,
 		c->backoff = 0;
 	}
 	c->retries = 0;
+	route_confirm(s, c);
 	tcp_sndq_acked(s, c, data);
 	tcp_seq_note(&cold->acked_hi, g->ack - cold->iss - 1);	/* bytes acked */
 	c->snd_una = g->ack;
@@ -1314,6 +1359,88 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 	tcp_output(s, c);
 }
 
+/* ---- header prediction ----------------------------------------------------- */
+
+/* The two segments a bulk transfer is made of (Van Jacobson's header
+ * prediction, as BSD's tcp_input and Linux's fast path): in ESTABLISHED,
+ * only ACK (and PSH) set, the next sequence number expected, no SACK
+ * blocks, the same window, nothing being sent again, a timestamp that
+ * moves forward. Then
+ * - a pure ACK that acknowledges new data goes straight to ack_advance;
+ * - in-order data that acknowledges nothing new, fits the window and
+ *   finds no out-of-order queue goes straight to data_input.
+ * Each skips the RFC 9293 3.10.7.4 steps that cannot apply (PAWS, the
+ * four sequence cases, RST, SYN, the state switch after the ACK, the
+ * window trims, FIN). Anything else: false, and established_input does
+ * every step. What both paths do is the same code the full path calls,
+ * so prediction changes the cost, never the behaviour. */
+static bool tcp_predict(struct tern_stack *s, struct tcp_conn *c,
+			const struct tcp_seg *g, struct rte_mbuf *m)
+{
+	if ((g->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG |
+			 RTE_TCP_URG_FLAG | RTE_TCP_ACK_FLAG)) != RTE_TCP_ACK_FLAG ||
+	    g->seq != c->rcv_nxt || g->nsack != 0 ||
+	    c->snd_nxt != c->snd_max ||
+	    ((uint32_t)g->wnd << c->snd_wscale) != c->snd_wnd ||
+	    (c->flags & (TF_RECOVERY | TF_PERSIST | TF_APP_CLOSED)))
+		return false;
+	if (c->flags & TF_TS) {
+		if (!g->has_ts || (int32_t)(g->tsval - c->ts_recent) < 0)
+			return false;
+	}
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	if (g->len == 0) {
+		/* a pure ACK of new data, not a duplicate, none to trim
+		 * from the scoreboard */
+		if (!seq_gt(g->ack, c->snd_una) || seq_gt(g->ack, c->snd_max) ||
+		    c->dupacks != 0 ||
+		    (unlikely(c->ext != 0) && tcp_ext_of(s, c)->sb_n != 0))
+			return false;
+		STAT_INC(s, tcp_rx_predicted_acks);
+		if (c->flags & TF_TS) {
+			c->ts_recent = g->tsval;
+			cold->ts_recent_ms = tcp_ts_now(s);
+		}
+		cold->win_probes = 0;
+		rte_pktmbuf_free(m);
+		ack_advance(s, c, g);
+		if (c->flags & TF_FREE)
+			return true;
+		c->snd_wl1 = g->seq;
+		c->snd_wl2 = g->ack;
+		keepalive_touch(s, c);
+		tcp_output(s, c);
+		return true;
+	}
+	/* in-order data: nothing new acknowledged, all of it within the
+	 * window, nothing waiting out of order */
+	uint32_t wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	if (g->ack != c->snd_una || g->len > wnd ||
+	    (unlikely(c->ext != 0) && tcp_ext_of(s, c)->ooo.n != 0))
+		return false;
+	STAT_INC(s, tcp_rx_predicted_data);
+	if (c->flags & TF_TS) {
+		c->ts_recent = g->tsval;
+		cold->ts_recent_ms = tcp_ts_now(s);
+	}
+	cold->win_probes = 0;
+	if (seq_lt(c->snd_wl1, g->seq) ||
+	    (c->snd_wl1 == g->seq && seq_leq(c->snd_wl2, g->ack))) {
+		c->snd_wl1 = g->seq;
+		c->snd_wl2 = g->ack;
+	}
+	keepalive_touch(s, c);
+	rte_pktmbuf_adj(m, g->hlen);
+	wf_trim_to(m, g->len);	/* Ethernet padding */
+	STAT_ADD(s, tcp_rx_bytes, g->len);
+	tcp_seq_note(&cold->rcvd_hi, c->rcv_nxt - cold->irs - 1);	/* bytes received */
+	data_input(s, c, m, g->seq);
+	if (c->flags & TF_FREE)
+		return true;
+	tcp_output(s, c);
+	return true;
+}
+
 /* ---- entry -------------------------------------------------------------------- */
 
 void tcp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
@@ -1357,9 +1484,11 @@ void tcp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
 			}
 			rte_pktmbuf_free(m);
 		}
+	} else if (c->state == TERN_TCP_ESTABLISHED && tcp_predict(s, c, &g, m)) {
+		/* done on the predicted path */
 	} else if (c->state == TERN_TCP_SYN_SENT) {
 		syn_sent_input(s, c, &ip, &g, m);
-	} else if (c->state == TERN_TCP_TIME_WAIT && time_wait_reusable(s, c, &g)) {
+	} else if (c->state == TERN_TCP_TIME_WAIT && time_wait_reusable(c, &g)) {
 		/* a new incarnation of the tuple: the old one goes */
 		struct tcp_listener *l = tcp_listener_find(s, ip.dst_addr, g.dport);
 		if (l != NULL) {

@@ -309,6 +309,9 @@ struct tcp_route_ent {
 	struct tern_route rt;
 	uint32_t refs;			/* connections keeping it; 0: free */
 	uint32_t next_free;
+	uint32_t confirmed;		/* tern_stack_now() >> 30 (about a
+					 * second) when an ACK last confirmed
+					 * the neighbour (tcp_input.c) */
 };
 
 struct tcp_routes {
@@ -324,6 +327,8 @@ struct tcp_listener {
 	struct tern_addr local;
 	uint16_t port;
 	uint32_t backlog, pending;
+	uint64_t cookie_ns;		/* when it last sent a SYN cookie;
+					 * 0 never (tcp_input.c) */
 	tern_tcp_accept_fn accept;
 	void *arg;
 	struct tern_tcp_opts opts;

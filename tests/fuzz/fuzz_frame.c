@@ -1,6 +1,7 @@
 /* See fuzz_frame.h. A fresh stack per input, so what one input leaves
  * queued (an ARP wait, a timer) cannot hide a leak of the next. */
 #include "fuzz_frame.h"
+#include "fuzz_util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +9,6 @@
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
-#include <rte_ring.h>
 
 #include <tern/stack.h>
 
@@ -60,49 +60,24 @@ static void sink_rx(void *arg, struct tern_udp_pcb *pcb, struct rte_mbuf *m,
 	rte_pktmbuf_free(m);
 }
 
-static uint16_t cksum(const uint8_t *p, size_t n, uint32_t sum)
+/* An Ethernet header from the peer to us. */
+static size_t eth_in(uint8_t *f, uint16_t type)
 {
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	return put_eth(f, mac_us, mac_peer, type);
 }
 
-static void put16(uint8_t *p, uint16_t v)
+/* A valid IPv4 header at ip from the peer to us for l4len bytes of
+ * protocol proto. */
+static size_t ip4_in(uint8_t *ip, uint8_t proto, size_t l4len)
 {
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
+	return put_ip4(ip, ip_peer, ip_us, proto, l4len, 0);
 }
 
-static void put32(uint8_t *p, uint32_t v)
+/* f in mbufs: split bytes first (0: all), the rest in pieces of 700. */
+static struct rte_mbuf *to_mbuf(struct rte_mempool *mp, const uint8_t *f,
+				size_t len, size_t split)
 {
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
-
-static size_t put_eth(uint8_t *f, uint16_t type)
-{
-	memcpy(f, mac_us, 6);
-	memcpy(f + 6, mac_peer, 6);
-	put16(f + 12, type);
-	return 14;
-}
-
-/* A valid IPv4 header at ip for l4len bytes of protocol proto. */
-static size_t put_ip4(uint8_t *ip, uint8_t proto, size_t l4len)
-{
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(20 + l4len));
-	ip[8] = 64;
-	ip[9] = proto;
-	put32(ip + 12, ip_peer);
-	put32(ip + 16, ip_us);
-	put16(ip + 10, cksum(ip, 20, 0));
-	return 20;
+	return frame_mbuf(mp, f, len, split, 700);
 }
 
 /* Builds the frame the input describes into f; returns its length. */
@@ -116,50 +91,45 @@ static size_t build(const uint8_t *in, size_t n, unsigned mode, uint8_t *f)
 		memcpy(f, in, n);
 		return n;
 	case 1:
-		off = put_eth(f, 0x0806);
+		off = eth_in(f, 0x0806);
 		break;
 	case 2:
-		off = put_eth(f, 0x0800);
+		off = eth_in(f, 0x0800);
 		break;
 	case 3: {
 		static const uint8_t protos[4] = {1, 17, 6, 253};
 		uint8_t proto = n ? protos[in[0] & 3] : 17;
-		off = put_eth(f, 0x0800);
-		off += put_ip4(f + off, proto, n);
+		off = eth_in(f, 0x0800);
+		off += ip4_in(f + off, proto, n);
 		break;
 	}
 	case 4: {
 		uint16_t dport = n && (in[0] & 1) ? 9 : 7;
-		off = put_eth(f, 0x0800);
-		off += put_ip4(f + off, 17, 8 + n);
+		off = eth_in(f, 0x0800);
+		off += ip4_in(f + off, 17, 8 + n);
 		uint8_t *u = f + off;
 		put16(u, 4000);
 		put16(u + 2, dport);
 		put16(u + 4, (uint16_t)(8 + n));
 		put16(u + 6, 0);
 		memcpy(u + 8, in, n);
-		uint32_t ph = (ip_peer >> 16) + (ip_peer & 0xffff) + (ip_us >> 16) +
-			      (ip_us & 0xffff) + 17 + (uint32_t)(8 + n);
-		uint16_t ck = cksum(u, 8 + n, ph);
+		uint16_t ck = fold(sum16(u, 8 + n, pseudo(ip_peer, ip_us, 17, 8 + n)));
 		put16(u + 6, ck ? ck : 0xffff);
 		return off + 8 + n;
 	}
 	case 5:
-		off = put_eth(f, 0x0800);
-		off += put_ip4(f + off, 1, n);
+		off = eth_in(f, 0x0800);
+		off += ip4_in(f + off, 1, n);
 		memcpy(f + off, in, n);
 		if (n >= 4) {
 			put16(f + off + 2, 0);
-			put16(f + off + 2, cksum(f + off, n, 0));
+			put16(f + off + 2, fold(sum16(f + off, n, 0)));
 		}
 		return off + n;
 	}
 	memcpy(f + off, in, n);
 	return off + n;
 }
-
-static struct rte_mbuf *to_mbuf(struct rte_mempool *mp, const uint8_t *f,
-				size_t len, size_t split);
 
 /* Mode 6: a sequence of IPv4 fragments of one datagram, with time passing
  * between them (see fuzz_frame.h): overlaps, gaps, duplicates, oversize,
@@ -188,13 +158,13 @@ static void inject_fragments(struct tern_stack *s, struct rte_mempool *mp,
 			len = 1;
 		if (len > FRAME_MAX - 14 - 20)
 			len = FRAME_MAX - 14 - 20;
-		size_t off = put_eth(frame, 0x0800);
-		off += put_ip4(frame + off, proto, len);
+		size_t off = eth_in(frame, 0x0800);
+		off += ip4_in(frame + off, proto, len);
 		uint8_t *ip = frame + 14;
 		put16(ip + 4, id);
 		put16(ip + 6, fo);
 		put16(ip + 10, 0);
-		put16(ip + 10, cksum(ip, 20, 0));
+		put16(ip + 10, fold(sum16(ip, 20, 0)));
 		size_t from = (size_t)(fo & 0x1fff) * 8;
 		for (size_t i = 0; i < len; i++)
 			frame[off + i] = from + i < blen ? body[from + i] : 0;
@@ -213,41 +183,6 @@ static void inject_fragments(struct tern_stack *s, struct rte_mempool *mp,
 		tern_clock_advance(clk, 1000000000ull);
 		tern_stack_run_timers(s);
 	}
-}
-
-static struct rte_mbuf *to_mbuf(struct rte_mempool *mp, const uint8_t *f,
-				size_t len, size_t split)
-{
-	struct rte_mbuf *head = rte_pktmbuf_alloc(mp);
-	if (!head)
-		return NULL;
-	size_t first = split && split < len ? split : len;
-	if (first)
-		memcpy(rte_pktmbuf_append(head, (uint16_t)first), f, first);
-	for (size_t off = first; off < len;) {
-		size_t k = len - off < 700 ? len - off : 700;
-		struct rte_mbuf *s = rte_pktmbuf_alloc(mp);
-		if (s == NULL) {
-			rte_pktmbuf_free(head);
-			return NULL;
-		}
-		/* filled first: chaining adds its length to the head's */
-		memcpy(rte_pktmbuf_append(s, (uint16_t)k), f + off, k);
-		if (rte_pktmbuf_chain(head, s) != 0) {
-			rte_pktmbuf_free(s);
-			rte_pktmbuf_free(head);
-			return NULL;
-		}
-		off += k;
-	}
-	return head;
-}
-
-/* What the pool holds, unclamped (rte_mempool_avail_count stops at the
- * size, which hides double frees): no cache, so the ring count is exact. */
-static unsigned in_pool(const struct rte_mempool *mp)
-{
-	return rte_ring_count(mp->pool_data);
 }
 
 static struct rte_mempool *fuzz_pool(void)

@@ -4,6 +4,7 @@
  * (as lwIP's multi-packet fuzzer with time does), so the fuzzer reaches
  * deep states without guessing 32-bit numbers. */
 #include "fuzz_tcp.h"
+#include "fuzz_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,6 @@
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
-#include <rte_ring.h>
 #include <rte_tcp.h>
 
 #include <tern/sock.h>
@@ -187,102 +187,26 @@ static inline bool seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 
 
 /* ---- frames ------------------------------------------------------------- */
 
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint32_t pseudo(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
-{
-	return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) +
-	       proto + (uint32_t)len;
-}
-
-/* Ethernet and IPv4 headers for l4len bytes of TCP; returns 34. */
+/* Ethernet and IPv4 headers from the peer for l4len bytes of TCP;
+ * returns 34. */
 static size_t put_eth_ip(uint8_t *f, size_t l4len)
 {
-	memcpy(f, mac_us, 6);
-	memcpy(f + 6, mac_peer, 6);
-	put16(f + 12, 0x0800);
-	uint8_t *ip = f + 14;
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(20 + l4len));
-	put16(ip + 4, 1);
-	ip[8] = 64;
-	ip[9] = IPPROTO_TCP;
-	put32(ip + 12, ip_peer);
-	put32(ip + 16, ip_us);
-	put16(ip + 10, fold(sum16(ip, 20, 0)));
-	return 34;
+	return put_eth(f, mac_us, mac_peer, 0x0800) +
+	       put_ip4(f + 14, ip_peer, ip_us, IPPROTO_TCP, l4len, 1);
 }
 
 /* f as an mbuf: one segment, or split there and then in pieces of seg
- * bytes. */
+ * bytes (none above 1900 bytes, what a segment has room for). */
 static struct rte_mbuf *to_mbuf(struct rte_mempool *mp, const uint8_t *f,
 				size_t len, size_t split, size_t seg)
 {
-	struct rte_mbuf *head = rte_pktmbuf_alloc(mp);
-	if (head == NULL)
-		return NULL;
 	if (seg == 0 || seg > 1900)
 		seg = 1900;
-	size_t first = split && split < len ? split : len;
-	if (first > 1900)
-		first = 1900;
-	if (first)
-		memcpy(rte_pktmbuf_append(head, (uint16_t)first), f, first);
-	for (size_t off = first; off < len;) {
-		size_t k = len - off < seg ? len - off : seg;
-		struct rte_mbuf *s = rte_pktmbuf_alloc(mp);
-		if (s == NULL) {
-			rte_pktmbuf_free(head);
-			return NULL;
-		}
-		/* filled first: chaining adds its length to the head's */
-		memcpy(rte_pktmbuf_append(s, (uint16_t)k), f + off, k);
-		if (rte_pktmbuf_chain(head, s) != 0) {
-			rte_pktmbuf_free(s);
-			rte_pktmbuf_free(head);
-			return NULL;
-		}
-		off += k;
-	}
-	return head;
+	if (split == 0 || split > len)
+		split = len;
+	if (split > 1900)
+		split = 1900;
+	return frame_mbuf(mp, f, len, split, seg);
 }
 
 static void input_frame(struct fz *z, const uint8_t *f, size_t len,
@@ -450,9 +374,7 @@ static void arp_answer(struct fz *z)
 		return;
 	z->arp_due = false;
 	memset(f, 0, sizeof(f));
-	memcpy(f, mac_us, 6);
-	memcpy(f + 6, mac_peer, 6);
-	put16(f + 12, 0x0806);
+	put_eth(f, mac_us, mac_peer, 0x0806);
 	put16(f + 14, 1);
 	put16(f + 16, 0x0800);
 	f[18] = 6;
@@ -967,11 +889,8 @@ static void icmp_error(struct fz *z, const struct target *tg, unsigned kind,
 {
 	static const uint8_t tc[4][2] = {{3, 4}, {3, 3}, {3, 1}, {11, 0}};
 	uint8_t f[14 + 20 + 8 + 20 + 8];
-	size_t off = put_eth_ip(f, 8 + 20 + 8);
-	uint8_t *ip = f + 14;
-	ip[9] = IPPROTO_ICMP;
-	put16(ip + 10, 0);
-	put16(ip + 10, fold(sum16(ip, 20, 0)));
+	size_t off = put_eth(f, mac_us, mac_peer, 0x0800);
+	off += put_ip4(f + off, ip_peer, ip_us, IPPROTO_ICMP, 8 + 20 + 8, 1);
 	uint8_t *ic = f + off;
 	memset(ic, 0, 8);
 	ic[0] = tc[kind & 3][0];
@@ -979,14 +898,7 @@ static void icmp_error(struct fz *z, const struct target *tg, unsigned kind,
 	if ((kind & 3) == 0)
 		put16(ic + 6, mtu);
 	uint8_t *q = ic + 8;	/* the quoted header, ours to the peer */
-	memset(q, 0, 20);
-	q[0] = 0x45;
-	put16(q + 2, (uint16_t)(20 + l4len));
-	q[8] = 64;
-	q[9] = IPPROTO_TCP;
-	put32(q + 12, ip_us);
-	put32(q + 16, ip_peer);
-	put16(q + 10, fold(sum16(q, 20, 0)));
+	put_ip4(q, ip_us, ip_peer, IPPROTO_TCP, l4len, 0);
 	put16(q + 20, tg->lport);
 	put16(q + 22, tg->pport);
 	put32(q + 24, seq);
@@ -1322,28 +1234,15 @@ static void op_consume(struct fz *z)
 	tern_tcp_recved(z->s, sl->c, n);
 }
 
-static void op_shutdown(struct fz *z)
+/* SHUTDOWN, CLOSE, ABORT: one byte picks the slot, whose connection
+ * then goes through fn. */
+static void op_on_slot(struct fz *z, const char *name,
+		       void (*fn)(struct fz *, struct slot *))
 {
 	struct slot *sl = slot_pick(z, get8(z));
-	trace(z, "SHUTDOWN");
+	trace(z, "%s", name);
 	if (sl != NULL)
-		shut_conn(z, sl);
-}
-
-static void op_close(struct fz *z)
-{
-	struct slot *sl = slot_pick(z, get8(z));
-	trace(z, "CLOSE");
-	if (sl != NULL)
-		close_conn(z, sl);
-}
-
-static void op_abort(struct fz *z)
-{
-	struct slot *sl = slot_pick(z, get8(z));
-	trace(z, "ABORT");
-	if (sl != NULL)
-		abort_conn(z, sl);
+		fn(z, sl);
 }
 
 static void op_setopt(struct fz *z)
@@ -1577,12 +1476,6 @@ static void op_hog(struct fz *z)
 
 /* ---- the run ------------------------------------------------------------- */
 
-/* What the pool holds, unclamped (no cache: the ring count is exact). */
-static unsigned in_pool(const struct rte_mempool *mp)
-{
-	return rte_ring_count(mp->pool_data);
-}
-
 static struct rte_mempool *fuzz_pool(void)
 {
 	static struct rte_mempool *mp;
@@ -1619,9 +1512,9 @@ static void run_ops(struct fz *z)
 		case TERN_FZ_WRITE: op_write(z); break;
 		case TERN_FZ_SEND_REF: op_send_ref(z); break;
 		case TERN_FZ_CONSUME: op_consume(z); break;
-		case TERN_FZ_SHUTDOWN: op_shutdown(z); break;
-		case TERN_FZ_CLOSE: op_close(z); break;
-		case TERN_FZ_ABORT: op_abort(z); break;
+		case TERN_FZ_SHUTDOWN: op_on_slot(z, "SHUTDOWN", shut_conn); break;
+		case TERN_FZ_CLOSE: op_on_slot(z, "CLOSE", close_conn); break;
+		case TERN_FZ_ABORT: op_on_slot(z, "ABORT", abort_conn); break;
 		case TERN_FZ_SETOPT: op_setopt(z); break;
 		case TERN_FZ_RAW_TCP: op_raw_tcp(z); break;
 		case TERN_FZ_RAW_FRAME: op_raw_frame(z); break;

@@ -28,6 +28,15 @@
 # a `linux-sysctl/` folder set kernel sysctls in backtick lines: they run in
 # --kernel mode only and are skipped in --so mode.
 #
+# A script can configure the stack with a comment line in its header,
+#   // tern-so-flags: syncookies=2
+# (KEY=VALUE pairs separated by ';'): --so mode appends them to the flags
+# ("local_ip=192.168.0.2;syncookies=2"); --kernel mode sets the equivalent
+# sysctl inside the script's own network namespace, never on the host:
+#   syncookies=N   tern_stack_conf.tcp_syncookies (0 = on backlog overflow,
+#                  1 = never, 2 = always) -> net.ipv4.tcp_syncookies=1, 0, 2
+# A key without a kernel equivalent fails the script in --kernel mode.
+#
 # packetdrill is $PACKETDRILL, else build/packetdrill/packetdrill (built from
 # ../shared/third_party/packetdrill beside the repository when missing).
 # Exits 0 when every script passed, 1 when one failed, 77 when it cannot run
@@ -133,6 +142,57 @@ if [ "$mode" = kernel ] && command -v unshare >/dev/null && unshare -n true 2>/d
   use_unshare=1
 fi
 
+# Per-script stack flags: the "// tern-so-flags:" lines of each script's
+# leading comment block, joined with ';' (plain bash: no forks).
+script_flags=()
+for s in "${scripts[@]}"; do
+  f=""
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in
+      "//"*tern-so-flags:*) v=${line#*tern-so-flags:}; v=${v//[[:space:]]/}; f=${f:+$f;}$v ;;
+      "//"*|"") ;;
+      *) break ;;
+    esac
+  done <"$s"
+  script_flags+=("$f")
+done
+
+# The sysctl assignments (net.ipv4.x=v ...) standing for script flags $1
+# in --kernel mode; returns 1 with the reason in kernel_why when a flag has
+# no kernel equivalent.
+kernel_sysctls=""; kernel_why=""
+kernel_equiv() {
+  local kv k v IFS=';'
+  kernel_sysctls=""; kernel_why=""
+  for kv in $1; do
+    [ -n "$kv" ] || continue
+    k=${kv%%=*}; v=${kv#*=}
+    case "$k=$v" in
+      syncookies=0) kernel_sysctls+=" net.ipv4.tcp_syncookies=1" ;;
+      syncookies=1) kernel_sysctls+=" net.ipv4.tcp_syncookies=0" ;;
+      syncookies=2) kernel_sysctls+=" net.ipv4.tcp_syncookies=2" ;;
+      *) kernel_why="tern-so-flags: $kv has no --kernel equivalent"; return 1 ;;
+    esac
+  done
+}
+
+# Runs "$@" after setting the sysctls in $PD_SYSCTLS, refusing to when it
+# is still in the host's network namespace ($PD_HOST_NETNS): started by
+# unshare -n or ip netns exec, so the sysctls are the namespace's own.
+in_ns_prog='
+  if [ -n "$PD_SYSCTLS" ]; then
+    [ "$(readlink /proc/self/ns/net)" != "$PD_HOST_NETNS" ] ||
+      { echo "run.sh: not in a new network namespace: sysctls not set" >&2; exit 125; }
+    for kv in $PD_SYSCTLS; do
+      k=${kv%%=*}
+      printf "%s\n" "${kv#*=}" >"/proc/sys/${k//.//}" ||
+        { echo "run.sh: cannot set $kv in the namespace" >&2; exit 125; }
+    done
+  fi
+  exec "$@"'
+host_netns=""
+[ "$mode" = kernel ] && host_netns=$(readlink /proc/self/ns/net)
+
 # Names shown for the scripts: their paths under tests/packetdrill when
 # they are there. (Plain bash below: forking is slow on small VMs.)
 names=(); dirs=(); bases=()
@@ -155,18 +215,23 @@ fi
 
 # Runs script number $1 once; output to $2; returns packetdrill's status.
 run_once() {
-  local i=$1 out=$2 ns rc
+  local i=$1 out=$2 ns rc flags=$so_flags
   if [ "$mode" = so ]; then
+    [ -z "${script_flags[$i]}" ] || flags+=";${script_flags[$i]}"
     ( cd "${dirs[$i]}" && LD_PRELOAD="$so_preload" exec timeout "$timeout_s" "$pd" --so_filename="$so_path" \
-        "${pd_opts[@]}" --so_flags="$so_flags" "${bases[$i]}" ) >"$out" 2>&1
-  elif [ "$use_unshare" = 1 ]; then
+        "${pd_opts[@]}" --so_flags="$flags" "${bases[$i]}" ) >"$out" 2>&1
+    return
+  fi
+  kernel_equiv "${script_flags[$i]}" || { echo "$kernel_why" >"$out"; return 126; }
+  export PD_SYSCTLS=$kernel_sysctls PD_HOST_NETNS=$host_netns
+  if [ "$use_unshare" = 1 ]; then
     ( cd "${dirs[$i]}" && exec timeout "$timeout_s" unshare -n \
-        "$pd" "${pd_opts[@]}" "${bases[$i]}" ) >"$out" 2>&1
+        bash -c "$in_ns_prog" in-ns "$pd" "${pd_opts[@]}" "${bases[$i]}" ) >"$out" 2>&1
   else
     ns="pd$$-$i-$RANDOM"
     ip netns add "$ns" || return 125
     ( cd "${dirs[$i]}" && exec timeout "$timeout_s" ip netns exec "$ns" \
-        "$pd" "${pd_opts[@]}" "${bases[$i]}" ) >"$out" 2>&1
+        bash -c "$in_ns_prog" in-ns "$pd" "${pd_opts[@]}" "${bases[$i]}" ) >"$out" 2>&1
     rc=$?
     ip netns del "$ns"
     return $rc

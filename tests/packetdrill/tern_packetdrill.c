@@ -17,8 +17,10 @@
  * One lock guards the stack: packetdrill's two threads both call in;
  * a blocked call that was woken acts before virtual time moves again
  * (pd_settle), so runs do not depend on how the OS schedules threads.
- * Flags (--so_flags): "local_ip=A.B.C.D[;mtu=N]". The stack owns local_ip
- * in 192.168.0.0/16 with gateway 192.168.0.1, through which packetdrill's
+ * Flags (--so_flags): "local_ip=A.B.C.D[;mtu=N][;syncookies=N]" (syncookies:
+ * tern_stack_conf.tcp_syncookies, 0 = on backlog overflow, 1 = never,
+ * 2 = always; run.sh adds a script's "// tern-so-flags:" line). The stack
+ * owns local_ip in 192.168.0.0/16 with gateway 192.168.0.1, through which packetdrill's
  * remote 192.0.2.1 is reached. */
 #include <errno.h>
 #include <fcntl.h>
@@ -619,6 +621,7 @@ void packetdrill_interface_init(const char *flags, struct packetdrill_interface 
 {
 	char ip[32] = "192.168.0.2";
 	unsigned mtu = 1500;
+	int syncookies = 0;
 	if (flags != NULL) {
 		const char *p = strstr(flags, "local_ip=");
 		if (p != NULL)
@@ -626,6 +629,15 @@ void packetdrill_interface_init(const char *flags, struct packetdrill_interface 
 		p = strstr(flags, "mtu=");
 		if (p != NULL)
 			mtu = (unsigned)atoi(p + 4);
+		p = strstr(flags, "syncookies=");
+		if (p != NULL) {
+			syncookies = atoi(p + 11);
+			if (syncookies < 0 || syncookies > 2) {
+				fprintf(stderr, "tern_packetdrill: syncookies=%d: 0, 1 or 2\n",
+					syncookies);
+				exit(2);
+			}
+		}
 	}
 	if (!eal_up) {
 		char *argv[] = {"tern_packetdrill", "--no-huge", "--no-pci",
@@ -655,6 +667,7 @@ void packetdrill_interface_init(const char *flags, struct packetdrill_interface 
 	sc.socket = SOCKET_ID_ANY;
 	sc.seed = 1;
 	sc.timer_tick_ns = (uint32_t)pd->tick_ns;
+	sc.tcp_syncookies = (uint8_t)syncookies;
 	pd->s = tern_stack_create(&sc);
 	if (pd->s == NULL)
 		pd_die("tern_stack_create");

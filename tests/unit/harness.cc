@@ -338,6 +338,34 @@ bool Frame::is_ip4(uint8_t proto) const
 	return type() == kEthIp4 && b.size() >= 34 && (!proto || b[14 + 9] == proto);
 }
 
+tern_tcp_conn *tcp_connect(tern_stack *s, uint32_t dst, uint16_t port,
+			   const tern_tcp_ops *ops, void *arg,
+			   const tern_tcp_opts &o, uint16_t lport)
+{
+	tern_tcp_connect_conf cc;
+	memset(&cc, 0, sizeof(cc));
+	cc.remote = v4(dst);
+	cc.rport = port;
+	cc.lport = lport;
+	cc.ops = ops;
+	cc.arg = arg;
+	cc.opts = o;
+	return tern_tcp_connect(s, &cc);
+}
+
+bool tcp_write_from(tern_stack *s, tern_tcp_conn *c, const Bytes &d,
+		    size_t &off, size_t chunk)
+{
+	while (off < d.size()) {
+		size_t k = std::min(chunk, d.size() - off);
+		int r = tern_tcp_write(s, c, d.data() + off, (uint32_t)k);
+		if (r <= 0)
+			break;
+		off += (size_t)r;
+	}
+	return off == d.size();
+}
+
 void rx_collect(void *arg, tern_udp_pcb *, rte_mbuf *m, const tern_addr *src,
 		uint16_t sport, const tern_addr *dst)
 {

@@ -20,6 +20,7 @@
 #include <tern/clock.h>
 #include <tern/stack.h>
 #include <tern/stats.h>
+#include <tern/tcp.h>
 #include <tern/wire.h>
 
 namespace tt {
@@ -163,6 +164,18 @@ struct Rx {
 };
 void rx_collect(void *arg, tern_udp_pcb *pcb, rte_mbuf *m,
 		const tern_addr *src, uint16_t sport, const tern_addr *dst);
+
+// ---- TCP ----------------------------------------------------------------
+// A connection from s to dst:port whose callbacks are ops with arg; lport
+// 0: an ephemeral port. Null (rte_errno says why) when it cannot be made.
+tern_tcp_conn *tcp_connect(tern_stack *s, uint32_t dst, uint16_t port,
+			   const tern_tcp_ops *ops, void *arg,
+			   const tern_tcp_opts &o = tern_tcp_opts(),
+			   uint16_t lport = 0);
+// Writes d from off on to c, at most chunk bytes a write, until all is
+// written or the send queue takes no more; moves off. True when all is.
+bool tcp_write_from(tern_stack *s, tern_tcp_conn *c, const Bytes &d,
+		    size_t &off, size_t chunk = SIZE_MAX);
 
 int wire_tap(void *arg, int from_side, rte_mbuf *m);
 

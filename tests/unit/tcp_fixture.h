@@ -174,20 +174,21 @@ protected:
 		ASSERT_NE(lst, nullptr) << rte_strerror(rte_errno);
 	}
 
-	// lport 0: an ephemeral port.
+	// A connection from A to B:port whose callbacks go to p (p.s is set
+	// to A, p.c to the connection or null); lport 0: an ephemeral port.
+	tern_tcp_conn *connect_peer(Peer &p, uint16_t port = 80,
+				    tern_tcp_opts o = tern_tcp_opts(),
+				    uint16_t lport = 0)
+	{
+		p.s = A;
+		p.c = tcp_connect(A, kIpB, port, &kOps, &p, o, lport);
+		return p.c;
+	}
+	// The same for `client`.
 	tern_tcp_conn *connect(uint16_t port = 80, tern_tcp_opts o = tern_tcp_opts(),
 			       uint16_t lport = 0)
 	{
-		tern_tcp_connect_conf cc;
-		memset(&cc, 0, sizeof(cc));
-		cc.remote = v4(kIpB);
-		cc.rport = port;
-		cc.lport = lport;
-		cc.ops = &kOps;
-		cc.arg = &client;
-		cc.opts = o;
-		client.c = tern_tcp_connect(A, &cc);
-		return client.c;
+		return connect_peer(client, port, o, lport);
 	}
 
 	// Pumps and moves the clock by `ms` steps of 1 ms until pred holds.
@@ -235,10 +236,11 @@ protected:
 				     RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG)) ==
 			       RTE_TCP_ACK_FLAG;
 	}
-	// The SACK blocks of a segment, in the order sent.
-	static std::vector<std::pair<uint32_t, uint32_t>> sack_of(const Frame &f)
+	// Calls fn with each option of a segment (o[0] the kind, o[1] the
+	// length; nops skipped) in order, until fn returns true, the list
+	// ends or an option runs past the header.
+	template <typename Fn> static void each_opt(const Frame &f, Fn fn)
 	{
-		std::vector<std::pair<uint32_t, uint32_t>> out;
 		const uint8_t *o = f.l4() + 20;
 		size_t n = hdr_len(f) - 20;
 		for (size_t i = 0; i < n;) {
@@ -250,34 +252,35 @@ protected:
 			}
 			if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
 				break;
-			if (o[i] == 5)
-				for (size_t k = i + 2; k + 8 <= i + o[i + 1]; k += 8)
-					out.emplace_back(get32(o + k), get32(o + k + 4));
+			if (fn(o + i))
+				return;
 			i += o[i + 1];
 		}
+	}
+	// The SACK blocks of a segment, in the order sent.
+	static std::vector<std::pair<uint32_t, uint32_t>> sack_of(const Frame &f)
+	{
+		std::vector<std::pair<uint32_t, uint32_t>> out;
+		each_opt(f, [&](const uint8_t *o) {
+			if (o[0] == 5)
+				for (size_t k = 2; k + 8 <= o[1]; k += 8)
+					out.emplace_back(get32(o + k), get32(o + k + 4));
+			return false;
+		});
 		return out;
 	}
 	// The timestamp option's TSval; false when there is none.
 	static bool tsval_of(const Frame &f, uint32_t *val)
 	{
-		const uint8_t *o = f.l4() + 20;
-		size_t n = hdr_len(f) - 20;
-		for (size_t i = 0; i < n;) {
-			if (o[i] == 0)
-				break;
-			if (o[i] == 1) {
-				i++;
-				continue;
+		bool found = false;
+		each_opt(f, [&](const uint8_t *o) {
+			if (o[0] == 8 && o[1] == 10) {
+				*val = get32(o + 2);
+				found = true;
 			}
-			if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
-				break;
-			if (o[i] == 8 && o[i + 1] == 10) {
-				*val = get32(o + i + 2);
-				return true;
-			}
-			i += o[i + 1];
-		}
-		return false;
+			return found;
+		});
+		return found;
 	}
 
 	// ---- forging segments -------------------------------------------
@@ -324,6 +327,33 @@ protected:
 		put32(&o[4], val);
 		put32(&o[8], ecr);
 		return o;
+	}
+	// SACK blocks [first, second), after two nops; none: no option.
+	static Bytes sack_opt(const std::vector<std::pair<uint32_t, uint32_t>> &blocks)
+	{
+		if (blocks.empty())
+			return Bytes();
+		Bytes o = {1, 1, 5, (uint8_t)(2 + 8 * blocks.size())};
+		for (auto &b : blocks) {
+			o.resize(o.size() + 8);
+			put32(&o[o.size() - 8], b.first);
+			put32(&o[o.size() - 4], b.second);
+		}
+		return o;
+	}
+	// "Fragmentation needed" (RFC 1191) from the gateway to A, next-hop
+	// MTU mtu, quoting the header of A's segment seq from lport to B's
+	// rport as if it were 1500 bytes long. Does not pump.
+	void inject_frag_needed(uint16_t lport, uint16_t rport, uint32_t seq,
+				uint16_t mtu)
+	{
+		Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
+				   Ip4Opts{.total_len = 1500});
+		put16(&quoted[20], lport);
+		put16(&quoted[22], rport);
+		put32(&quoted[24], seq);
+		inject(A, eth(kMacA, kMacGw, kEthIp4,
+			      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, mtu, quoted))));
 	}
 
 	tern_tcp_info info(int side, const tern_tcp_conn *c)
@@ -378,15 +408,7 @@ protected:
 		Bytes data = pattern(n, 7);
 		size_t off = 0;
 		bool ok = run_until([&] {
-			while (off < n) {
-				size_t k = std::min(chunk, n - off);
-				int r = tern_tcp_write(from.s, from.c, data.data() + off,
-						       (uint32_t)k);
-				if (r <= 0)
-					break;
-				off += (size_t)r;
-			}
-			return off == n;
+			return tcp_write_from(from.s, from.c, data, off, chunk);
 		}, 20000);
 		EXPECT_TRUE(ok);
 		return data;

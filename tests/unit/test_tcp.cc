@@ -89,16 +89,8 @@ TEST_F(Tcp, IsnsDifferPerTupleAndMoveWithTime)
 	tern_tcp_abort(A, c1);
 	tern_tcp_abort(A, client.c);
 	// same tuple 1 ms later: only M moved, by 1 ms / 4 us
-	tern_tcp_connect_conf cc;
-	memset(&cc, 0, sizeof(cc));
-	cc.remote = v4(kIpB);
-	cc.rport = 81;
-	cc.lport = i1.lport;
-	cc.ops = &kOps;
-	cc.arg = &client;
 	tern_clock_advance(&clk, TERN_NS_PER_MS);
-	client.c = tern_tcp_connect(A, &cc);
-	ASSERT_NE(client.c, nullptr);
+	ASSERT_NE(connect(81, tern_tcp_opts(), i1.lport), nullptr);
 	tern_tcp_info i3;
 	ASSERT_EQ(tern_tcp_info_get(A, client.c, &i3), 0);
 	EXPECT_EQ(i3.snd_una - i1.snd_una, 250u);
@@ -353,17 +345,8 @@ TEST_F(TcpNoTso, FullSegmentWithSackBlocksStillFitsTheMtu)
 	Bytes da = pattern(300000, 1), db = pattern(300000, 2);
 	size_t oa = 0, ob = 0;
 	ASSERT_TRUE(run_until([&] {
-		auto push = [](Peer &p, const Bytes &d, size_t &off) {
-			while (off < d.size()) {
-				int r = tern_tcp_write(p.s, p.c, d.data() + off,
-						       (uint32_t)(d.size() - off));
-				if (r <= 0)
-					break;
-				off += (size_t)r;
-			}
-		};
-		push(client, da, oa);
-		push(server, db, ob);
+		tcp_write_from(A, client.c, da, oa);
+		tcp_write_from(B, server.c, db, ob);
 		return server.got.size() == da.size() && client.got.size() == db.size();
 	}, 20000));
 	EXPECT_EQ(server.got, da);
@@ -469,6 +452,12 @@ TEST_F(Tcp, LostSynAckIsSentAgain)
 	ASSERT_NE(connect(), nullptr);
 	ASSERT_TRUE(run_until([&] { return client.connected && accepted; }, 3000));
 	EXPECT_GE(counter(stats(B), "tcp.syn_retrans") + counter(stats(A), "tcp.syn_retrans"), 1u);
+	// B did send its SYN-ACK again (the lost one is on the tap too)
+	size_t synacks = 0;
+	for (const Frame &f : tcp_from(1))
+		if (tflags(f) == (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG))
+			synacks++;
+	EXPECT_GE(synacks, 2u);
 }
 
 TEST_F(Tcp, UnansweredSynTimesOut)
@@ -558,19 +547,10 @@ TEST_F(Tcp, ServerLostDataSegmentIsRecoveredByFastRetransmit)
 	listen();
 	uint32_t iss = 0;
 	for (uint16_t port = 40000; port < 40100; port++) {
-		tern_tcp_connect_conf cc;
-		memset(&cc, 0, sizeof(cc));
-		cc.remote = v4(kIpB);
-		cc.rport = 80;
-		cc.lport = port;
-		cc.ops = &kOps;
-		cc.arg = &client;
 		client = Peer();
-		client.s = A;
 		server = Peer();
 		server.s = B;
-		client.c = tern_tcp_connect(A, &cc);
-		ASSERT_NE(client.c, nullptr);
+		ASSERT_NE(connect(80, tern_tcp_opts(), port), nullptr);
 		ASSERT_TRUE(run_until([&] { return client.connected && server.c; }));
 		tern_tcp_info si;
 		ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
@@ -624,29 +604,9 @@ protected:
 		    const std::vector<std::pair<uint32_t, uint32_t>> &sack,
 		    size_t data = 0)
 	{
-		Bytes tcp(20, 0);
-		put16(&tcp[0], 80);
-		put16(&tcp[2], ai.lport);
-		put32(&tcp[4], seq);
-		put32(&tcp[8], una);
-		tcp[13] = RTE_TCP_ACK_FLAG | (data ? RTE_TCP_PSH_FLAG : 0);
-		put16(&tcp[14], win);
-		if (!sack.empty()) {
-			Bytes o = {1, 1, 5, (uint8_t)(2 + 8 * sack.size())};
-			for (auto &b : sack) {
-				o.resize(o.size() + 8);
-				put32(&o[o.size() - 8], b.first);
-				put32(&o[o.size() - 4], b.second);
-			}
-			tcp.insert(tcp.end(), o.begin(), o.end());
-		}
-		tcp[12] = (uint8_t)((tcp.size() / 4) << 4);
-		Bytes p = pattern(data, 3);
-		tcp.insert(tcp.end(), p.begin(), p.end());
-		uint32_t sum = pseudo_sum(kIpB, kIpA, IPPROTO_TCP, (uint16_t)tcp.size());
-		put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(), sum));
-		inject(A, eth(kMacA, kMacB, kEthIp4, ip4(kIpB, kIpA, IPPROTO_TCP, tcp)));
-		pump();
+		inject_seg(0, ai.lport, 80, seq, una,
+			   RTE_TCP_ACK_FLAG | (data ? RTE_TCP_PSH_FLAG : 0), win,
+			   sack_opt(sack), pattern(data, 3));
 	}
 	bool retransmitted_una()
 	{
@@ -718,17 +678,8 @@ TEST_F(Tcp, RstInWindowButNotExactGetsAChallengeAck)
 	tern_tcp_info si;
 	ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
 	// a RST from "A" whose seq is inside B's window but not rcv_nxt
-	Bytes tcp(20, 0);
-	put16(&tcp[0], si.rport);
-	put16(&tcp[2], 80);
-	put32(&tcp[4], si.rcv_nxt + 100);
-	tcp[12] = 5 << 4;
-	tcp[13] = RTE_TCP_RST_FLAG;
-	uint32_t sum = pseudo_sum(kIpA, kIpB, IPPROTO_TCP, 20);
-	put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(), sum));
 	frames.clear();
-	inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)));
-	pump();
+	inject_seg(1, 80, si.rport, si.rcv_nxt + 100, 0, RTE_TCP_RST_FLAG, 0);
 	EXPECT_EQ(tern_tcp_state(server.c), TERN_TCP_ESTABLISHED);
 	EXPECT_EQ(counter(stats(B), "tcp.challenge_acks"), 1u);
 	// the challenge ACK went out: an ACK of rcv_nxt, no RST
@@ -738,11 +689,7 @@ TEST_F(Tcp, RstInWindowButNotExactGetsAChallengeAck)
 		  RTE_TCP_ACK_FLAG);
 	EXPECT_EQ(get32(fb[0].l4() + 8), si.rcv_nxt);
 	// the exact one resets
-	put32(&tcp[4], si.rcv_nxt);
-	put16(&tcp[16], 0);
-	put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(), sum));
-	inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)));
-	pump();
+	inject_seg(1, 80, si.rport, si.rcv_nxt, 0, RTE_TCP_RST_FLAG, 0);
 	EXPECT_TRUE(server.closed);
 	EXPECT_EQ(server.err, ECONNRESET);
 }
@@ -797,15 +744,7 @@ TEST_F(Tcp, ZeroWindowIsProbedAndReopens)
 	establish(tern_tcp_opts(), so);
 	Bytes data = pattern(20000, 5);
 	size_t off = 0;
-	auto push = [&] {
-		while (off < data.size()) {
-			int r = tern_tcp_write(A, client.c, data.data() + off,
-					       (uint32_t)(data.size() - off));
-			if (r <= 0)
-				break;
-			off += (size_t)r;
-		}
-	};
+	auto push = [&] { tcp_write_from(A, client.c, data, off); };
 	push();
 	ASSERT_TRUE(run_until([&] { return server.got.size() >= 7000; }));
 	// the window shuts: the last bytes that fit go by the override
@@ -834,28 +773,21 @@ static uint16_t tsport(const Frame &f) { return get16(f.l4()); }
 
 TEST_F(Tcp, FullBacklogIsAnsweredWithSynCookies)
 {
-	tern_tcp_listen_conf lc;
-	memset(&lc, 0, sizeof(lc));
-	lc.port = 80;
-	lc.backlog = 1;
-	lc.accept = on_accept;
-	lc.arg = this;
-	lst = tern_tcp_listen(B, &lc);
-	ASSERT_NE(lst, nullptr);
+	listen(80, tern_tcp_opts(), 1);
 	uint16_t stuck = 0;
 	drop = [&](int side, const Frame &f) {
 		return side == 0 && f.is_ip4(IPPROTO_TCP) && tsport(f) == stuck &&
 		       !(tflags(f) & RTE_TCP_SYN_FLAG);
 	};
-	ASSERT_NE(connect(), nullptr);
-	tern_tcp_conn *first = client.c;
-	tern_tcp_info fi;
-	ASSERT_EQ(tern_tcp_info_get(A, first, &fi), 0);
-	stuck = fi.lport;
+	Peer first;
+	ASSERT_NE(connect_peer(first), nullptr);
+	stuck = info(0, first.c).lport;
 	pump();
-	Peer first_peer = client;
-	client = Peer();
-	client.s = A;
+	// A took the SYN-ACK; its ACK was lost, so B still holds the first
+	// one half open, in the backlog
+	EXPECT_TRUE(first.connected);
+	EXPECT_EQ(accepted, 0);
+	EXPECT_EQ(tern_tcp_count(B), 1u);
 	ASSERT_NE(connect(), nullptr);
 	ASSERT_TRUE(run_until([&] { return client.connected && accepted == 1; }, 2000));
 	EXPECT_EQ(counter(stats(B), "tcp.syncookies_sent"), 1u);
@@ -870,36 +802,114 @@ TEST_F(Tcp, FullBacklogIsAnsweredWithSynCookies)
 	EXPECT_EQ(si.snd_wscale, ci.rcv_wscale);
 	EXPECT_EQ(si.rcv_wscale, ci.snd_wscale);
 	EXPECT_EQ(si.mss + 12u, 1460u);	// 1460 is in the cookie's table
+	// what B accepted is the second connection; the first is still
+	// half open there and established on A
+	EXPECT_EQ(si.rport, ci.lport);
+	EXPECT_NE(ci.lport, stuck);
+	EXPECT_EQ(tern_tcp_count(B), 2u);
+	EXPECT_EQ(tern_tcp_state(first.c), TERN_TCP_ESTABLISHED);
+	EXPECT_FALSE(first.closed);
 	// and the connection carries data both ways
 	Bytes data = send_bulk(client, 300000);
 	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 20000));
 	EXPECT_EQ(server.got, data);
 	ASSERT_EQ(tern_tcp_write(B, server.c, "pong", 4), 4);
 	ASSERT_TRUE(run_until([&] { return client.got.size() == 4; }));
-	tern_tcp_abort(A, first);
-	(void)first_peer;
+	EXPECT_TRUE(first.got.empty());
+	tern_tcp_abort(A, first.c);
 }
 
-TEST_F(Tcp, ForgedCookieAcksAreRefused)
+// A listener that sent no cookie checks no ACK as one (as Linux): the
+// stray ACK is answered with a RST and counted as such, not as a failed
+// cookie.
+TEST_F(Tcp, StrayAcksToAListenerThatSentNoCookieAreNotCookies)
 {
 	listen();
 	// an ACK to the listener that no SYN,ACK of ours answered
-	Bytes tcp(20, 0);
-	put16(&tcp[0], 4000);
-	put16(&tcp[2], 80);
-	put32(&tcp[4], 12345);
-	put32(&tcp[8], 0xdeadbeef);
-	tcp[12] = 5 << 4;
-	tcp[13] = RTE_TCP_ACK_FLAG;
-	put16(&tcp[14], 1000);
-	uint32_t sum = pseudo_sum(kIpA, kIpB, IPPROTO_TCP, 20);
-	put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(), sum));
-	inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)));
-	pump();
+	inject_seg(1, 80, 4000, 12345, 0xdeadbeef, RTE_TCP_ACK_FLAG, 1000);
 	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 0u);
-	EXPECT_EQ(counter(stats(B), "tcp.syncookies_failed"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_failed"), 0u);
+	EXPECT_EQ(counter(stats(B), "tcp.drop_no_conn"), 1u);
 	EXPECT_EQ(counter(stats(B), "tcp.tx_rst"), 1u);
 	EXPECT_EQ(tern_tcp_count(B), 0u);
+}
+
+class TcpAlwaysCookies : public Tcp {
+	void conf_stack(tern_stack_conf &c, int side) override
+	{
+		if (side == 1)
+			c.tcp_syncookies = 2;	// always
+	}
+};
+
+// While the listener's cookies may come back (128 s after the last one
+// it sent), an ACK that is no cookie of ours is refused and counted as a
+// failed cookie; after that it is only a stray ACK.
+TEST_F(TcpAlwaysCookies, ForgedCookieAcksAreRefused)
+{
+	listen();
+	ASSERT_NE(connect(), nullptr);
+	ASSERT_TRUE(run_until([&] { return client.connected && accepted == 1; }));
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_sent"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 1u);
+	inject_seg(1, 80, 4000, 12345, 0xdeadbeef, RTE_TCP_ACK_FLAG, 1000);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_failed"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.tx_rst"), 1u);
+	EXPECT_EQ(tern_tcp_count(B), 1u);	// the cookie connection only
+	for (int i = 0; i < 130; i++) {
+		step_ms(1000);
+		pump();
+	}
+	inject_seg(1, 80, 4000, 22345, 0xfeedbeef, RTE_TCP_ACK_FLAG, 1000);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_failed"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.drop_no_conn"), 2u);
+	EXPECT_EQ(counter(stats(B), "tcp.tx_rst"), 2u);
+	EXPECT_EQ(tern_tcp_count(B), 1u);
+}
+
+// RFC 4987 3.6: without timestamps a cookie keeps only the MSS, so the
+// SYN,ACK must not offer window scaling or SACK-permitted (as Linux):
+// offered and then forgotten, the client would scale windows the server
+// reads unscaled. Found by tests/packetdrill/syncookies/.
+TEST_F(TcpAlwaysCookies, CookieWithoutTimestampsOffersOnlyTheMss)
+{
+	tern_tcp_opts co;
+	memset(&co, 0, sizeof(co));
+	co.no_timestamps = true;
+	establish(co);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_sent"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 1u);
+	auto fb = tcp_from(1);
+	ASSERT_GE(fb.size(), 1u);
+	ASSERT_EQ(tflags(fb[0]), RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	EXPECT_EQ(hdr_len(fb[0]), 24u);	// the MSS option alone
+	EXPECT_EQ(fb[0].l4()[20], 2);
+	tern_tcp_info ci, si;
+	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+	ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
+	EXPECT_FALSE(ci.sack || si.sack || ci.timestamps || si.timestamps);
+	EXPECT_EQ(ci.snd_wscale, 0xff);
+	EXPECT_EQ(si.snd_wscale, 0xff);
+	EXPECT_EQ(si.mss, 1460);
+}
+
+// The connection a cookie's ACK makes has the receive window its SYN,ACK
+// offered: data the client sends before the server sends anything is
+// taken, not dropped as beyond a zero window (RFC 9293 3.8.6.2.2). Found
+// by tests/packetdrill/syncookies/.
+TEST_F(TcpAlwaysCookies, CookieConnectionTakesDataAtOnce)
+{
+	establish();
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 1u);
+	tern_tcp_info si;
+	ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
+	EXPECT_GE(si.rcv_wnd, 60000u);
+	ASSERT_EQ(tern_tcp_write(A, client.c, "ping", 4), 4);
+	pump();
+	EXPECT_EQ(server.got.size(), 4u);
+	EXPECT_EQ(counter(stats(A), "tcp.retrans_segs"), 0u);
+	EXPECT_EQ(drops_total(stats(B)), 0u);
 }
 
 class TcpNoCookies : public Tcp {
@@ -985,15 +995,9 @@ TEST_F(Tcp, FragNeededDuringHandshakeKeepsSequenceOrder)
 	tern_tcp_info ci;
 	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
 	ASSERT_EQ(ci.state, TERN_TCP_SYN_SENT);
-	// from a router: the SYN (as if 1500 bytes long) does not fit 576
-	Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
-			   Ip4Opts{.total_len = 1500});
-	quoted.resize(28);
-	put16(&quoted[20], ci.lport);
-	put16(&quoted[22], 80);
-	put32(&quoted[24], ci.snd_una);	// the ISS: the SYN is in flight
-	inject(A, eth(kMacA, kMacGw, kEthIp4,
-		      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, 576, quoted))));
+	// from a router: the SYN (as if 1500 bytes long) does not fit 576;
+	// snd_una is the ISS: the SYN is in flight
+	inject_frag_needed(ci.lport, 80, ci.snd_una, 576);
 	EXPECT_EQ(counter(stats(A), "tcp.rx_icmp_errors"), 1u);
 	bool ordered = true;
 	ASSERT_TRUE(run_until([&] {
@@ -1027,14 +1031,8 @@ TEST_F(Tcp, FragNeededShrinksTheMssOfAnEstablishedConnection)
 	Bytes data = pattern(20000, 9);
 	ASSERT_EQ(tern_tcp_write(A, client.c, data.data(), (uint32_t)data.size()),
 		  (int)data.size());
-	Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
-			   Ip4Opts{.total_len = 1500});
-	quoted.resize(28);
-	put16(&quoted[20], ci.lport);
-	put16(&quoted[22], 80);
-	put32(&quoted[24], ci.snd_una);	// the first segment in flight
-	inject(A, eth(kMacA, kMacGw, kEthIp4,
-		      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, 1000, quoted))));
+	// about the first segment in flight
+	inject_frag_needed(ci.lport, 80, ci.snd_una, 1000);
 	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 5000));
 	EXPECT_EQ(server.got, data);
 	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
@@ -1053,14 +1051,7 @@ TEST_F(Tcp, FragNeededBelowTheFloorStopsAtTheFloor)
 	Bytes data = pattern(3000, 4);
 	ASSERT_EQ(tern_tcp_write(A, client.c, data.data(), (uint32_t)data.size()),
 		  (int)data.size());
-	Bytes quoted = ip4(kIpA, kIpB, IPPROTO_TCP, Bytes(8, 0),
-			   Ip4Opts{.total_len = 1500});
-	quoted.resize(28);
-	put16(&quoted[20], ci.lport);
-	put16(&quoted[22], 80);
-	put32(&quoted[24], ci.snd_una);
-	inject(A, eth(kMacA, kMacGw, kEthIp4,
-		      ip4(kIpGw, kIpA, IPPROTO_ICMP, icmp(3, 4, 0, 68, quoted))));
+	inject_frag_needed(ci.lport, 80, ci.snd_una, 68);
 	EXPECT_EQ(counter(stats(A), "tcp.rx_icmp_errors"), 1u);
 	ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
 	EXPECT_EQ(ci.mss, 552 - 40 - 12);
@@ -1087,19 +1078,10 @@ TEST_F(Tcp, TrimmingChainedSegmentsKeepsTheRightBytes)
 	// A's segments, written by hand: [from, to) of the stream, the data
 	// in mbufs of their own after a header-only one
 	auto seg = [&](uint32_t from, uint32_t to) {
-		Bytes tcp(20, 0);
-		put16(&tcp[0], ci.lport);
-		put16(&tcp[2], 80);
-		put32(&tcp[4], base + from);
-		put32(&tcp[8], ci.rcv_nxt);
-		tcp[12] = 5 << 4;
-		tcp[13] = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
-		put16(&tcp[14], 0xffff);
-		tcp.insert(tcp.end(), data.begin() + from, data.begin() + to);
-		put16(&tcp[16], inet_cksum(tcp.data(), tcp.size(),
-					   pseudo_sum(kIpA, kIpB, IPPROTO_TCP,
-						      (uint16_t)tcp.size())));
-		inject(B, eth(kMacB, kMacA, kEthIp4, ip4(kIpA, kIpB, IPPROTO_TCP, tcp)),
+		inject(B, tcp_frame(kMacB, kMacA, kIpA, kIpB, ci.lport, 80,
+				    base + from, ci.rcv_nxt,
+				    RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 0xffff, Bytes(),
+				    Bytes(data.begin() + from, data.begin() + to)),
 		       0, 14 + 20 + 20, 40);
 	};
 	seg(190, 300);	// 10 bytes B has, 100 new
@@ -1113,27 +1095,27 @@ TEST_F(Tcp, TrimmingChainedSegmentsKeepsTheRightBytes)
 
 TEST_F(TcpNoCookies, FullBacklogDropsSyns)
 {
-	tern_tcp_listen_conf lc;
-	memset(&lc, 0, sizeof(lc));
-	lc.port = 80;
-	lc.backlog = 1;
-	lc.accept = on_accept;
-	lc.arg = this;
-	lst = tern_tcp_listen(B, &lc);
-	ASSERT_NE(lst, nullptr);
+	listen(80, tern_tcp_opts(), 1);
 	// the handshake never completes: A's ACKs are lost
 	drop = [&](int side, const Frame &f) {
 		return side == 0 && f.is_ip4(IPPROTO_TCP) && !(tflags(f) & RTE_TCP_SYN_FLAG);
 	};
-	ASSERT_NE(connect(), nullptr);
-	tern_tcp_conn *first = client.c;
+	Peer first;
+	ASSERT_NE(connect_peer(first), nullptr);
 	ASSERT_NE(connect(), nullptr);
 	pump();
 	EXPECT_EQ(counter(stats(B), "tcp.drop_listen_overflow"), 1u);
 	EXPECT_EQ(counter(stats(B), "tcp.syncookies_sent"), 0u);
-	tern_tcp_abort(A, first);
+	// the first got its SYN-ACK; the second's SYN went unanswered
+	EXPECT_TRUE(first.connected);
+	EXPECT_FALSE(client.connected);
+	uint16_t second = info(0, client.c).lport;
+	for (const Frame &f : tcp_from(1))
+		EXPECT_NE(get16(f.l4() + 2), second) << "B answered the second SYN";
+	EXPECT_EQ(tern_tcp_count(B), 1u);
+	EXPECT_EQ(accepted, 0);
+	tern_tcp_abort(A, first.c);
 	tern_tcp_abort(A, client.c);
-	client.c = nullptr;
 }
 
 TEST_F(Tcp, ApiErrors)
@@ -1161,15 +1143,9 @@ TEST_F(Tcp, ApiErrors)
 	EXPECT_EQ(tern_tcp_listen(B, &lc), nullptr);
 	EXPECT_EQ(rte_errno, EINVAL);
 	// a fixed 4-tuple in use
-	memset(&cc, 0, sizeof(cc));
-	cc.remote = v4(kIpB);
-	cc.rport = 80;
-	cc.lport = 5000;
-	cc.ops = &kOps;
-	cc.arg = &client;
-	client.c = tern_tcp_connect(A, &cc);
-	ASSERT_NE(client.c, nullptr);
-	EXPECT_EQ(tern_tcp_connect(A, &cc), nullptr);
+	ASSERT_NE(connect(80, tern_tcp_opts(), 5000), nullptr);
+	Peer dup;
+	EXPECT_EQ(connect_peer(dup, 80, tern_tcp_opts(), 5000), nullptr);
 	EXPECT_EQ(rte_errno, EADDRINUSE);
 	// sending before the handshake queues; after close it is refused
 	EXPECT_EQ(tern_tcp_write(A, client.c, "abc", 3), 3);
@@ -1198,16 +1174,8 @@ TEST_F(Tcp, ManyConnectionsShareOneListener)
 	lst = tern_tcp_listen(B, &lc);
 	ASSERT_NE(lst, nullptr);
 	for (auto &p : peers) {
-		p.s = A;
 		p.close_on_fin = true;
-		tern_tcp_connect_conf cc;
-		memset(&cc, 0, sizeof(cc));
-		cc.remote = v4(kIpB);
-		cc.rport = 80;
-		cc.ops = &kOps;
-		cc.arg = &p;
-		p.c = tern_tcp_connect(A, &cc);
-		ASSERT_NE(p.c, nullptr);
+		ASSERT_NE(connect_peer(p), nullptr);
 	}
 	ASSERT_TRUE(run_until([&] {
 		for (auto &p : peers)
@@ -1253,17 +1221,8 @@ TEST_F(Tcp, ConnectionsToOnePeerShareOneRoute)
 	tern_tcp_mem_get(A, &m);
 	EXPECT_EQ(m.routes, 0u);
 	std::vector<Peer> peers(3);
-	for (auto &p : peers) {
-		p.s = A;
-		tern_tcp_connect_conf cc;
-		memset(&cc, 0, sizeof(cc));
-		cc.remote = v4(kIpB);
-		cc.rport = 80;
-		cc.ops = &kOps;
-		cc.arg = &p;
-		p.c = tern_tcp_connect(A, &cc);
-		ASSERT_NE(p.c, nullptr);
-	}
+	for (auto &p : peers)
+		ASSERT_NE(connect_peer(p), nullptr);
 	ASSERT_TRUE(run_until([&] {
 		return accepted == 3 && peers[0].connected && peers[1].connected &&
 		       peers[2].connected;
@@ -1293,3 +1252,72 @@ TEST_F(Tcp, ConnectionsToOnePeerShareOneRoute)
 }
 
 }  // namespace
+
+// Header prediction: a bulk transfer's data segments and the ACKs that
+// answer them take the predicted path, and what it delivers is exact.
+TEST_F(Tcp, BulkTransferTakesThePredictedPaths)
+{
+	establish();
+	uint64_t segs0 = counter(stats(B), "tcp.rx_segs");
+	Bytes data = send_bulk(client, 400000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 20000));
+	EXPECT_EQ(server.got, data);
+	uint64_t segs = counter(stats(B), "tcp.rx_segs") - segs0;
+	uint64_t pdata = counter(stats(B), "tcp.rx_predicted_data");
+	// the data segments (about 270 at the MSS) nearly all predicted
+	EXPECT_GE(pdata, 250u);
+	EXPECT_LE(pdata, segs);
+	// and the sender's ACKs of new data
+	EXPECT_GE(counter(stats(A), "tcp.rx_predicted_acks"), 100u);
+	EXPECT_EQ(counter(stats(A), "tcp.retrans_segs"), 0u);
+}
+
+// A lost segment: what arrives after the hole is out of order and takes
+// the full path (queued, SACKed), the sender's duplicate ACKs and SACKs
+// too; the stream is still exact and prediction resumes after recovery.
+TEST_F(Tcp, PredictionStepsAsideForAHole)
+{
+	establish();
+	int n = 0;
+	drop = [&](int side, const Frame &f) {
+		return side == 0 && f.is_ip4(IPPROTO_TCP) && f.b.size() > 1000 &&
+		       ++n == 20;
+	};
+	Bytes data = send_bulk(client, 200000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 20000));
+	EXPECT_EQ(server.got, data);
+	EXPECT_GE(counter(stats(A), "tcp.retrans_segs"), 1u);
+	uint64_t pdata = counter(stats(B), "tcp.rx_predicted_data");
+	EXPECT_GT(pdata, 60u);	// before the hole and after recovery
+	// the segments that arrived while the hole was open were not
+	// predicted: fewer predicted than data segments received
+	uint64_t data_segs = (data.size() + 1447) / 1448;
+	EXPECT_LT(pdata, data_segs);
+}
+
+// ACKs of new data confirm the next hop (as Linux's dst_confirm): a
+// sender's neighbour entry stays REACHABLE past ReachableTime and it
+// never probes; the receiver, which only sends ACKs, has no such hint
+// and probes when its entry went stale (as Linux does).
+TEST_F(Tcp, AcksOfNewDataKeepTheNeighbourReachable)
+{
+	establish();
+	Bytes chunk = pattern(1000, 3);
+	for (int i = 0; i < 180; i++) {	// three minutes, a write a second
+		ASSERT_EQ(tern_tcp_write(A, client.c, chunk.data(), 1000), 1000);
+		pump();
+		step_ms(1000);
+		pump();
+	}
+	EXPECT_EQ(server.got.size(), 180000u);
+	EXPECT_TRUE(arp_from(0, 1 /* ARP request */).empty());
+	EXPECT_FALSE(arp_from(1, 1 /* ARP request */).empty());
+	tern_neigh_info ni;
+	ni.state = 0;
+	tern_neigh_walk(A, 0, [](void *arg, const tern_neigh_info *i) {
+		if (i->ip.v4 == rte_cpu_to_be_32(kIpB))
+			*(tern_neigh_info *)arg = *i;
+	}, &ni);
+	EXPECT_EQ(ni.state, TERN_NEIGH_REACHABLE);
+	EXPECT_LT(ni.confirmed_ago_ns, 2 * TERN_NS_PER_S);
+}

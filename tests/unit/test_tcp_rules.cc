@@ -454,16 +454,7 @@ protected:
 			return;
 		data = pattern(300000, 11);
 	}
-	void push()
-	{
-		while (off < data.size()) {
-			int r = tern_tcp_write(A, client.c, data.data() + off,
-					       (uint32_t)(data.size() - off));
-			if (r <= 0)
-				break;
-			off += (size_t)r;
-		}
-	}
+	void push() { tcp_write_from(A, client.c, data, off); }
 	size_t unread() const { return server.got.size() - consumed; }
 	// Sends until the server's window is shut and the client has
 	// nothing in flight.
@@ -1015,13 +1006,7 @@ TEST_F(TcpFlood, SpoofedSynsBeyondTheBacklogLeaveTheTransferAlone)
 		if (now_ms() - t0 < 300)
 			for (int k = 0; k < 20; k++)
 				spoofed_syn(sent++);
-		while (off < n) {
-			int r = tern_tcp_write(A, client.c, data.data() + off,
-					       (uint32_t)std::min<size_t>(n - off, 8192));
-			if (r <= 0)
-				break;
-			off += (size_t)r;
-		}
+		tcp_write_from(A, client.c, data, off, 8192);
 		peak_conns = std::max(peak_conns, tern_tcp_count(B));
 		return server.got.size() == n && now_ms() - t0 >= 300;
 	}, 60000));

@@ -126,14 +126,8 @@ protected:
 	}
 	void raw_connect()
 	{
-		tern_tcp_connect_conf cc;
-		memset(&cc, 0, sizeof(cc));
-		cc.remote = v4(kIpB);
-		cc.rport = 80;
-		cc.ops = &kRawOps;
-		cc.arg = &raw;
 		raw.s = A;
-		raw.c = tern_tcp_connect(A, &cc);
+		raw.c = tcp_connect(A, kIpB, 80, &kRawOps, &raw);
 		ASSERT_NE(raw.c, nullptr);
 		ASSERT_TRUE(run_until([&] { return raw.connected; }));
 	}
@@ -214,13 +208,7 @@ TEST_F(TcpSvc, EchoSendsBackWhatItReads)
 	Bytes data = pattern(500000, 9);
 	size_t off = 0;
 	ASSERT_TRUE(run_until([&] {
-		while (off < data.size()) {
-			int r = tern_tcp_write(A, raw.c, data.data() + off,
-					       (uint32_t)std::min<size_t>(7001, data.size() - off));
-			if (r <= 0)
-				break;
-			off += (size_t)r;
-		}
+		tcp_write_from(A, raw.c, data, off, 7001);
 		return raw.got.size() == data.size();
 	}));
 	EXPECT_TRUE(Bytes(raw.got.begin(), raw.got.end()) == data);

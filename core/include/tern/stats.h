@@ -86,6 +86,8 @@ extern "C" {
 	X(udp, rx_errors)                                                      \
 	X(tcp, rx_segs)                                                        \
 	X(tcp, tx_segs)                                                        \
+	X(tcp, rx_predicted_acks)                                              \
+	X(tcp, rx_predicted_data)                                              \
 	X(tcp, active_opens)                                                   \
 	X(tcp, passive_opens)                                                  \
 	X(tcp, attempt_fails)                                                  \
