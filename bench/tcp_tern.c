@@ -719,11 +719,13 @@ static int fig_mem(const struct mode *m, unsigned long n)
 	tcpb_fig(m->name, fig, per, "B/conn",
 		 "DPDK heap delta over %lu connections = %lu blocks both ends "
 		 "(%.0f B per end), stacks sized for %lu against sized for %d; "
-		 "block: hot %u + cold %u = %u B, 4-tuple table %u slots x 8 B, "
-		 "free list 4 B; mbufs in use +%u; VmRSS %+.0f B/conn; "
+		 "block: hot %u + cold %u = %u B, 4-tuple table %u slots x 4 B, "
+		 "on-demand pool %u x %u B (%u in use); "
+		 "mbufs in use +%u; VmRSS %+.0f B/conn; "
 		 "opened in %.2f s (%.0f conn/s)",
 		 n, 2 * n, per / 2, n + MIN_SLOTS, MIN_SLOTS, tm.hot, tm.cold,
-		 tm.hot + tm.cold, tm.tab_slots,
+		 tm.hot + tm.cold, tm.tab_slots, tm.ext_blocks, tm.ext + 4,
+		 tm.ext_used,
 		 mbufs > base_mbufs ? mbufs - base_mbufs : 0,
 		 rss0 >= 0 && rss1 >= 0 ? (double)(rss1 - rss0) * 1024 / (double)n : 0,
 		 setup, (double)n / setup);

@@ -143,6 +143,25 @@ static inline struct tcp_cold *tcp_cold_of(struct tern_stack *s,
 	return &s->tcp.cold[c - s->tcp.conns];
 }
 
+/* c's on-demand block, NULL when it has none (struct tcp_ext). */
+static inline struct tcp_ext *tcp_ext_of(struct tern_stack *s,
+					 const struct tcp_conn *c)
+{
+	return c->ext != 0 ? &s->tcp.ext[c->ext - 1] : NULL;
+}
+
+/* c's on-demand block, taken from the pool when it has none; NULL (and
+ * tcp.ext_empty counted) when the pool is empty (tcp_table.c). */
+struct tcp_ext *tcp_ext_take(struct tern_stack *s, struct tcp_conn *c);
+static inline struct tcp_ext *tcp_ext_get(struct tern_stack *s,
+					  struct tcp_conn *c)
+{
+	return c->ext != 0 ? &s->tcp.ext[c->ext - 1] : tcp_ext_take(s, c);
+}
+
+/* Gives c's block back unless it holds data or keepalive is on. */
+void tcp_ext_trim(struct tern_stack *s, struct tcp_conn *c);
+
 /* The route c keeps (tcp_route_hold gave it one). */
 static inline struct tern_route *tcp_route_of(struct tern_stack *s,
 					      const struct tcp_conn *c)

@@ -60,10 +60,15 @@ void tcp_enter_time_wait(struct tern_stack *s, struct tcp_conn *c)
 	c->rto_at = 0;
 	c->dack_at = 0;
 	c->flags &= ~(uint32_t)(TF_PERSIST | TF_KEEPALIVE | TF_DELACK);
-	pktq_purge(s->pkt_next_off, &c->sndq);
+	tcp_sndq_purge(s->pkt_next_off, &c->sndq);
 	c->sndq_cur = NULL;
-	pktq_purge(s->pkt_next_off, &c->ooo);
-	c->sndq_bytes = c->ooo_bytes = 0;
+	c->sndq_bytes = 0;
+	struct tcp_ext *x = tcp_ext_of(s, c);
+	if (x != NULL) {
+		pktq_purge(s->pkt_next_off, &x->ooo);
+		x->ooo_bytes = 0;
+		tcp_ext_trim(s, c);	/* unless it holds data */
+	}
 	c->keep_at = tern_stack_now(s) + 2 * s->tcp.msl_ns;
 	tcp_timer_update(s, c);
 	const struct tern_tcp_ops *ops = c->ops;
@@ -77,13 +82,27 @@ void tcp_enter_time_wait(struct tern_stack *s, struct tcp_conn *c)
 		ops->closed(arg, (struct tern_tcp_conn *)c, 0);
 }
 
+static inline bool rcvq_held(struct tern_stack *s, const struct tcp_conn *c)
+{
+	const struct tcp_ext *x = tcp_ext_of(s, c);
+	return x != NULL && x->rcvq.n > 0;
+}
+
 void tcp_deliver(struct tern_stack *s, struct tcp_conn *c, struct rte_mbuf *m)
 {
-	struct tcp_cold *cold = tcp_cold_of(s, c);
-	if (c->ops == NULL || c->ops->recv == NULL || cold->rcvq.n > 0) {
+	if (c->ops == NULL || c->ops->recv == NULL || rcvq_held(s, c)) {
 		/* not accepted yet: hold it (the window shrinks) */
+		struct tcp_ext *x = tcp_ext_get(s, c);
+		if (x == NULL) {
+			/* nowhere to hold it: as if it never came (the
+			 * caller had moved rcv_nxt over it); sent again */
+			STAT_INC(s, tcp_drop_no_ext);
+			c->rcv_nxt -= m->pkt_len;
+			rte_pktmbuf_free(m);
+			return;
+		}
 		c->rcvq_bytes += m->pkt_len;
-		pktq_push(s->pkt_next_off, &cold->rcvq, m);
+		pktq_push(s->pkt_next_off, &x->rcvq, m);
 		return;
 	}
 	if (c->flags & TF_MANUAL_WND)
@@ -93,8 +112,7 @@ void tcp_deliver(struct tern_stack *s, struct tcp_conn *c, struct rte_mbuf *m)
 
 void tcp_deliver_fin(struct tern_stack *s, struct tcp_conn *c)
 {
-	struct tcp_cold *cold = tcp_cold_of(s, c);
-	if (c->ops == NULL || c->ops->recv == NULL || cold->rcvq.n > 0 ||
+	if (c->ops == NULL || c->ops->recv == NULL || rcvq_held(s, c) ||
 	    (c->flags & (TF_NOTIFIED | TF_FIN_TOLD)))
 		return;	/* told when the application takes its data */
 	c->flags |= TF_FIN_TOLD;
@@ -158,11 +176,15 @@ void tcp_conn_opts_apply(struct tern_stack *s, struct tcp_conn *c,
 		c->flags |= TF_RST_CLOSE;
 	cold->cc_algo = o->cc ? o->cc : s->tcp.cc_default;
 	cold->syn_retries = o->syn_retries;
-	cold->keepidle_s = o->keepidle_s;
-	cold->keepintvl_s = o->keepintvl_s ? o->keepintvl_s : 75;
-	cold->keepcnt = o->keepcnt ? o->keepcnt : 9;
-	if (o->keepidle_s)
-		c->flags |= TF_KEEPALIVE;
+	if (o->keepidle_s) {
+		struct tcp_ext *x = tcp_ext_get(s, c);
+		if (x != NULL) {	/* else keepalive stays off */
+			x->keepidle_s = o->keepidle_s;
+			x->keepintvl_s = o->keepintvl_s ? o->keepintvl_s : 75;
+			x->keepcnt = o->keepcnt ? o->keepcnt : 9;
+			c->flags |= TF_KEEPALIVE;
+		}
+	}
 	cold->peer_wscale = 0xff;
 	c->rto_us = s->tcp.rto_init_us;
 	c->cwnd = c->mss;
@@ -249,11 +271,10 @@ void *tern_tcp_arg(const struct tern_tcp_conn *c)
 /* Data held while the connection had no receiver goes to it now. */
 static void rcvq_flush(struct tern_stack *s, struct tcp_conn *c)
 {
-	struct tcp_cold *cold = tcp_cold_of(s, c);
-	bool had = cold->rcvq.n > 0;
-	while (cold->rcvq.n > 0 && c->ops != NULL && c->ops->recv != NULL &&
+	bool had = rcvq_held(s, c);
+	while (rcvq_held(s, c) && c->ops != NULL && c->ops->recv != NULL &&
 	       !(c->flags & (TF_FREE | TF_NOTIFIED))) {
-		struct rte_mbuf *m = pktq_pop(s->pkt_next_off, &cold->rcvq);
+		struct rte_mbuf *m = pktq_pop(s->pkt_next_off, &tcp_ext_of(s, c)->rcvq);
 		if (!(c->flags & TF_MANUAL_WND))
 			c->rcvq_bytes -= m->pkt_len;
 		c->ops->recv(c->arg, (struct tern_tcp_conn *)c, m);
@@ -274,7 +295,7 @@ void tern_tcp_set_ops(struct tern_stack *s, struct tern_tcp_conn *tc,
 		return;
 	c->ops = ops;
 	c->arg = arg;
-	if (tcp_cold_of(s, c)->rcvq.n > 0 || (c->flags & TF_FIN_RCVD)) {
+	if (rcvq_held(s, c) || (c->flags & TF_FIN_RCVD)) {
 		tcp_hold(s);
 		rcvq_flush(s, c);
 		tcp_unhold(s);
@@ -314,7 +335,7 @@ int tern_tcp_send(struct tern_stack *s, struct tern_tcp_conn *tc,
 		return 0;
 	}
 	c->sndq_bytes += m->pkt_len;
-	pktq_push(s->pkt_next_off, &c->sndq, m);
+	tcp_sndq_push(s->pkt_next_off, &c->sndq, m);
 	if (c->state == TERN_TCP_ESTABLISHED || c->state == TERN_TCP_CLOSE_WAIT)
 		tcp_push(s, c);
 	return 0;
@@ -344,7 +365,7 @@ int tern_tcp_write(struct tern_stack *s, struct tern_tcp_conn *tc,
 		uint32_t n = RTE_MIN(room, want - done);
 		memcpy(rte_pktmbuf_append(m, (uint16_t)n), p + done, n);
 		c->sndq_bytes += n;
-		pktq_push(s->pkt_next_off, &c->sndq, m);
+		tcp_sndq_push(s->pkt_next_off, &c->sndq, m);
 		done += n;
 	}
 	if (done == 0)
@@ -420,9 +441,8 @@ int tern_tcp_close(struct tern_stack *s, struct tern_tcp_conn *tc)
 	if (c->flags & TF_APP_CLOSED)
 		return 0;
 	c->flags |= TF_APP_CLOSED;
-	struct tcp_cold *cold = tcp_cold_of(s, c);
 	tcp_hold(s);
-	bool unread = cold->rcvq.n > 0 ||
+	bool unread = rcvq_held(s, c) ||
 		      ((c->flags & TF_MANUAL_WND) && c->rcvq_bytes > 0);
 	switch (c->state) {
 	case TERN_TCP_SYN_SENT:
@@ -517,8 +537,16 @@ int tern_tcp_info_get(const struct tern_stack *s, const struct tern_tcp_conn *tc
 	o->cc = cold->cc_algo;
 	o->send_queued = c->sndq_bytes;
 	o->bytes_sent = cold->bytes_sent;
-	o->bytes_acked = cold->bytes_acked;
-	o->bytes_received = cold->bytes_received;
+	/* RFC 9293: SYN and FIN take a sequence number each */
+	bool syn_acked = c->state >= TERN_TCP_ESTABLISHED ||
+			 (c->state == TERN_TCP_SYN_RECEIVED && c->snd_una != cold->iss);
+	bool fin_acked = (c->flags & TF_FIN_SENT) && c->snd_una == c->snd_max;
+	o->bytes_acked = syn_acked ?
+		tcp_seq_count(cold->acked_hi, c->snd_una - cold->iss - 1 - fin_acked) : 0;
+	bool syn_rcvd = c->state >= TERN_TCP_SYN_RECEIVED;
+	bool fin_rcvd = (c->flags & TF_FIN_RCVD) != 0;
+	o->bytes_received = syn_rcvd ?
+		tcp_seq_count(cold->rcvd_hi, c->rcv_nxt - cold->irs - 1 - fin_rcvd) : 0;
 	o->retransmits = cold->retransmits;
 	o->backoff = c->backoff;
 	o->rcv_mss = cold->rcv_mss;
@@ -553,18 +581,20 @@ void tern_tcp_set_keepalive(struct tern_stack *s, struct tern_tcp_conn *tc,
 	struct tcp_conn *c = conn_of(tc);
 	if (s == NULL || c == NULL || (c->flags & TF_FREE))
 		return;
-	struct tcp_cold *cold = tcp_cold_of(s, c);
-	cold->keepidle_s = idle_s;
-	cold->keepintvl_s = intvl_s ? intvl_s : 75;
-	cold->keepcnt = cnt ? cnt : 9;
-	if (idle_s == 0) {
+	struct tcp_ext *x = idle_s ? tcp_ext_get(s, c) : tcp_ext_of(s, c);
+	if (x != NULL) {
+		x->keepidle_s = idle_s;
+		x->keepintvl_s = intvl_s ? intvl_s : 75;
+		x->keepcnt = cnt ? cnt : 9;
+	}
+	if (idle_s == 0 || x == NULL) {	/* off, or no block for it */
 		c->flags &= ~(uint32_t)TF_KEEPALIVE;
 		if (c->state != TERN_TCP_TIME_WAIT && c->state != TERN_TCP_FIN_WAIT_2)
 			c->keep_at = 0;
 	} else {
 		c->flags |= TF_KEEPALIVE;
 		if (c->state == TERN_TCP_ESTABLISHED || c->state == TERN_TCP_CLOSE_WAIT) {
-			cold->keep_probes = 0;
+			x->keep_probes = 0;
 			c->keep_at = tern_stack_now(s) + (uint64_t)idle_s * TERN_NS_PER_S;
 		}
 	}

@@ -89,17 +89,25 @@ static uint32_t now_ms(const struct tern_stack *s)
 	return t ? t : 1;	/* 0 means "no epoch" */
 }
 
+/* CUBIC's state is in the on-demand block, taken when slow start ends
+ * (a block's state starts zeroed, as cubic_init left it). */
 static void cubic_init(struct tern_stack *s, struct tcp_conn *c)
 {
-	(void)s;
-	memset(&c->cc.cubic, 0, sizeof(c->cc.cubic));
+	struct tcp_ext *x = tcp_ext_of(s, c);
+	if (x != NULL)
+		memset(&x->cc.cubic, 0, sizeof(x->cc.cubic));
 }
 
 static void cubic_ack(struct tern_stack *s, struct tcp_conn *c, uint32_t acked)
 {
-	struct tcp_cubic *k = &c->cc.cubic;
 	if (slow_start(c, acked))
 		return;
+	struct tcp_ext *x = tcp_ext_get(s, c);
+	if (x == NULL) {
+		reno_ack(s, c, acked);	/* no block: Reno's growth */
+		return;
+	}
+	struct tcp_cubic *k = &x->cc.cubic;
 	uint32_t t_now = now_ms(s);
 	double mss = c->mss;
 	if (k->epoch_ms == 0) {
@@ -141,18 +149,20 @@ static void cubic_ack(struct tern_stack *s, struct tcp_conn *c, uint32_t acked)
 
 static void cubic_cong(struct tern_stack *s, struct tcp_conn *c)
 {
-	(void)s;
-	struct tcp_cubic *k = &c->cc.cubic;
+	struct tcp_ext *x = tcp_ext_get(s, c);
 	uint32_t cw = c->cwnd;
-	/* 4.7: fast convergence */
-	if (cw < k->w_last_max)
-		k->w_max = (uint32_t)(cw * (1.0 + CUBIC_BETA) / 2.0);
-	else
-		k->w_max = cw;
-	k->w_last_max = cw;
+	if (x != NULL) {	/* else only the cut below */
+		struct tcp_cubic *k = &x->cc.cubic;
+		/* 4.7: fast convergence */
+		if (cw < k->w_last_max)
+			k->w_max = (uint32_t)(cw * (1.0 + CUBIC_BETA) / 2.0);
+		else
+			k->w_max = cw;
+		k->w_last_max = cw;
+		k->epoch_ms = 0;
+	}
 	uint32_t flight = flight_of(c);
 	c->ssthresh = RTE_MAX((uint32_t)(flight * CUBIC_BETA), 2u * c->mss);
-	k->epoch_ms = 0;
 }
 
 static void cubic_rto(struct tern_stack *s, struct tcp_conn *c)
@@ -160,13 +170,17 @@ static void cubic_rto(struct tern_stack *s, struct tcp_conn *c)
 	if (c->retries <= 1)
 		cubic_cong(s, c);
 	c->cwnd = c->mss;
-	c->cc.cubic.epoch_ms = 0;
+	struct tcp_ext *x = tcp_ext_of(s, c);
+	if (x != NULL)
+		x->cc.cubic.epoch_ms = 0;
 }
 
 static void cubic_after_idle(struct tern_stack *s, struct tcp_conn *c)
 {
 	reno_after_idle(s, c);
-	c->cc.cubic.epoch_ms = 0;
+	struct tcp_ext *x = tcp_ext_of(s, c);
+	if (x != NULL)
+		x->cc.cubic.epoch_ms = 0;
 }
 
 const struct tcp_cc_ops tcp_cc_cubic = {

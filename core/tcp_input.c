@@ -149,11 +149,11 @@ static void keepalive_touch(struct tern_stack *s, struct tcp_conn *c)
 {
 	if (!(c->flags & TF_KEEPALIVE))
 		return;
-	struct tcp_cold *cold = tcp_cold_of(s, c);
-	cold->keep_probes = 0;
+	struct tcp_ext *x = tcp_ext_of(s, c);	/* TF_KEEPALIVE has one */
+	x->keep_probes = 0;
 	if (c->state == TERN_TCP_TIME_WAIT || c->state == TERN_TCP_FIN_WAIT_2)
 		return;
-	c->keep_at = tern_stack_now(s) + (uint64_t)cold->keepidle_s * TERN_NS_PER_S;
+	c->keep_at = tern_stack_now(s) + (uint64_t)x->keepidle_s * TERN_NS_PER_S;
 }
 
 /* ---- LISTEN (3.10.7.2) --------------------------------------------------------- */
@@ -435,9 +435,11 @@ static void tcp_dsack_note(struct tern_stack *s, struct tcp_conn *c,
 {
 	if (!(c->flags & TF_SACK) || start == end)
 		return;
-	struct tcp_cold *cold = tcp_cold_of(s, c);
-	cold->dsack_start = start;
-	cold->dsack_end = end;
+	struct tcp_ext *x = tcp_ext_get(s, c);
+	if (x == NULL)
+		return;	/* no block: no D-SACK */
+	x->dsack_start = start;
+	x->dsack_end = end;
 	c->flags |= TF_ACKNOW;
 }
 
@@ -450,12 +452,18 @@ static void ooo_insert(struct tern_stack *s, struct tcp_conn *c,
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	int off = s->pkt_next_off;
 	uint32_t end = seq + m->pkt_len;
-	if (c->ooo_bytes + m->pkt_len > cold->rcvbuf) {
+	struct tcp_ext *x = tcp_ext_get(s, c);
+	if (x == NULL) {
+		STAT_INC(s, tcp_drop_no_ext);	/* sent again */
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (x->ooo_bytes + m->pkt_len > cold->rcvbuf) {
 		STAT_INC(s, tcp_drop_ooo_full);
 		rte_pktmbuf_free(m);
 		return;
 	}
-	struct rte_mbuf **link = &c->ooo.head;
+	struct rte_mbuf **link = &x->ooo.head;
 	while (*link != NULL) {
 		struct rte_mbuf *q = *link;
 		uint32_t qs = q->hash.usr, qe = qs + q->pkt_len;
@@ -490,9 +498,9 @@ static void ooo_insert(struct tern_stack *s, struct tcp_conn *c,
 	*pktq_nextp(off, m) = *link;
 	*link = m;
 	if (*pktq_nextp(off, m) == NULL)
-		c->ooo.tail = m;
-	c->ooo.n++;
-	c->ooo_bytes += m->pkt_len;
+		x->ooo.tail = m;
+	x->ooo.n++;
+	x->ooo_bytes += m->pkt_len;
 	STAT_INC(s, tcp_ooo_queued);
 }
 
@@ -502,13 +510,15 @@ static bool ooo_drain(struct tern_stack *s, struct tcp_conn *c)
 {
 	int off = s->pkt_next_off;
 	bool any = false;
-	while (c->ooo.head != NULL && !(c->flags & TF_FREE)) {
-		struct rte_mbuf *q = c->ooo.head;
+	struct tcp_ext *x;
+	while ((x = tcp_ext_of(s, c)) != NULL && x->ooo.head != NULL &&
+	       !(c->flags & TF_FREE)) {
+		struct rte_mbuf *q = x->ooo.head;
 		uint32_t qs = q->hash.usr, qe = qs + q->pkt_len;
 		if (seq_gt(qs, c->rcv_nxt))
 			break;
-		pktq_pop(off, &c->ooo);
-		c->ooo_bytes -= q->pkt_len;
+		pktq_pop(off, &x->ooo);
+		x->ooo_bytes -= q->pkt_len;
 		if (seq_leq(qe, c->rcv_nxt)) {
 			STAT_INC(s, tcp_drop_dup_data);
 			rte_pktmbuf_free(q);
@@ -537,7 +547,7 @@ static void data_input(struct tern_stack *s, struct tcp_conn *c,
 		return;
 	}
 	c->rcv_nxt += len;
-	bool filled = c->ooo.n > 0;
+	bool filled = unlikely(c->ext != 0) && tcp_ext_of(s, c)->ooo.n > 0;
 	tcp_deliver(s, c, m);
 	if (c->flags & TF_FREE)
 		return;
@@ -615,7 +625,7 @@ static void ack_advance(struct tern_stack *s, struct tcp_conn *c,
 	c->retries = 0;
 	route_confirm(s, c);
 	tcp_sndq_acked(s, c, data);
-	cold->bytes_acked += data;
+	tcp_seq_note(&cold->acked_hi, g->ack - cold->iss - 1);	/* bytes acked */
 	c->snd_una = g->ack;
 	if (seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
@@ -632,8 +642,9 @@ static void ack_advance(struct tern_stack *s, struct tcp_conn *c,
 			/* partial ACK in SACK recovery: the scoreboard says
 			 * what goes (RFC 6675 5 (C)) */
 			sb_update(s, c, g);
-			if (seq_lt(cold->high_rxt, c->snd_una))
-				cold->high_rxt = c->snd_una;
+			struct tcp_ext *x = tcp_ext_of(s, c);
+			if (x != NULL && seq_lt(x->high_rxt, c->snd_una))
+				x->high_rxt = c->snd_una;
 			sack_recovery_output(s, c);
 			tcp_rto_arm(s, c);
 		} else {
@@ -699,15 +710,16 @@ static uint32_t sacked_above_una(const struct tcp_conn *c,
 static bool sack_news(struct tern_stack *s, const struct tcp_conn *c,
 		      const struct tcp_seg *g)
 {
-	struct tcp_cold *cold = tcp_cold_of(s, (struct tcp_conn *)c);
 	bool news = false;
-	if (!(c->flags & TF_SACK))
+	if (!(c->flags & TF_SACK) || g->nsack == 0)
 		return false;
+	/* no block: every block above snd_una is news */
+	struct tcp_ext *x = tcp_ext_get(s, (struct tcp_conn *)c);
 	/* what was SACKed before, unless snd_una passed it (or it was
 	 * never set) */
-	uint32_t high = seq_gt(cold->sack_high, c->snd_una) &&
-			seq_leq(cold->sack_high, c->snd_max) ?
-			cold->sack_high : c->snd_una;
+	uint32_t high = x != NULL && seq_gt(x->sack_high, c->snd_una) &&
+			seq_leq(x->sack_high, c->snd_max) ?
+			x->sack_high : c->snd_una;
 	for (unsigned i = 0; i < g->nsack; i++) {
 		const struct tcp_sack_block *b = &g->sack[i];
 		if (sack_block_ok(c, b) && seq_gt(b->end, high)) {
@@ -715,42 +727,43 @@ static bool sack_news(struct tern_stack *s, const struct tcp_conn *c,
 			news = true;
 		}
 	}
-	cold->sack_high = high;
+	if (x != NULL)
+		x->sack_high = high;
 	return news;
 }
 
 /* ---- SACK scoreboard and loss recovery (RFC 6675) ------------------------------ */
 
 /* The scoreboard: what the peer SACKed above snd_una, as up to
- * TCP_SB_MAX sorted, disjoint ranges (cold->sb). More ranges than that
- * keep the lowest ones, which are the ones recovery acts on. */
-static void sb_trim(struct tcp_cold *cold, const struct tcp_conn *c)
+ * TCP_SB_MAX sorted, disjoint ranges (the on-demand block's sb). More
+ * ranges than that keep the lowest ones, which recovery acts on. */
+static void sb_trim(struct tcp_ext *x, const struct tcp_conn *c)
 {
 	unsigned k = 0;
-	for (unsigned i = 0; i < cold->sb_n; i++) {
-		struct tcp_sack_block b = cold->sb[i];
+	for (unsigned i = 0; i < x->sb_n; i++) {
+		struct tcp_sack_block b = x->sb[i];
 		if (seq_leq(b.end, c->snd_una) || seq_gt(b.end, c->snd_max))
 			continue;
 		if (seq_lt(b.start, c->snd_una))
 			b.start = c->snd_una;
-		cold->sb[k++] = b;
+		x->sb[k++] = b;
 	}
-	cold->sb_n = (uint8_t)k;
+	x->sb_n = (uint8_t)k;
 }
 
-static void sb_add(struct tcp_cold *cold, struct tcp_sack_block b)
+static void sb_add(struct tcp_ext *x, struct tcp_sack_block b)
 {
 	struct tcp_sack_block out[TCP_SB_MAX + 1];
 	unsigned n = 0;
 	bool placed = false;
-	for (unsigned i = 0; i <= cold->sb_n; i++) {
+	for (unsigned i = 0; i <= x->sb_n; i++) {
 		struct tcp_sack_block cur;
-		if (i < cold->sb_n && (placed || seq_lt(cold->sb[i].start, b.start)))
-			cur = cold->sb[i];
+		if (i < x->sb_n && (placed || seq_lt(x->sb[i].start, b.start)))
+			cur = x->sb[i];
 		else if (!placed) {
 			cur = b;
 			placed = true;
-			i--;	/* cold->sb[i] still to place */
+			i--;	/* x->sb[i] still to place */
 		} else
 			break;
 		if (n > 0 && seq_geq(out[n - 1].end, cur.start)) {
@@ -762,28 +775,31 @@ static void sb_add(struct tcp_cold *cold, struct tcp_sack_block b)
 	}
 	if (n > TCP_SB_MAX)
 		n = TCP_SB_MAX;
-	memcpy(cold->sb, out, n * sizeof(out[0]));
-	cold->sb_n = (uint8_t)n;
+	memcpy(x->sb, out, n * sizeof(out[0]));
+	x->sb_n = (uint8_t)n;
 }
 
 static void sb_update(struct tern_stack *s, struct tcp_conn *c,
 		      const struct tcp_seg *g)
 {
-	struct tcp_cold *cold = tcp_cold_of(s, c);
-	sb_trim(cold, c);
+	struct tcp_ext *x = (c->flags & TF_SACK) && g->nsack > 0 ?
+			    tcp_ext_get(s, c) : tcp_ext_of(s, c);
+	if (x == NULL)
+		return;	/* no block: no scoreboard */
+	sb_trim(x, c);
 	if (!(c->flags & TF_SACK))
 		return;
 	for (unsigned i = 0; i < g->nsack; i++)
 		if (sack_block_ok(c, &g->sack[i]))
-			sb_add(cold, g->sack[i]);
+			sb_add(x, g->sack[i]);
 }
 
 /* SACKed bytes above seq. */
-static uint32_t sb_above(const struct tcp_cold *cold, uint32_t seq)
+static uint32_t sb_above(const struct tcp_ext *x, uint32_t seq)
 {
 	uint32_t n = 0;
-	for (unsigned i = 0; i < cold->sb_n; i++) {
-		const struct tcp_sack_block *b = &cold->sb[i];
+	for (unsigned i = 0; i < x->sb_n; i++) {
+		const struct tcp_sack_block *b = &x->sb[i];
 		if (seq_geq(b->start, seq))
 			n += b->end - b->start;
 		else if (seq_gt(b->end, seq))
@@ -794,41 +810,41 @@ static uint32_t sb_above(const struct tcp_cold *cold, uint32_t seq)
 
 /* IsLost (RFC 6675 4): more than (DupThresh - 1) * SMSS bytes SACKed
  * above seq. */
-static bool sb_lost(const struct tcp_cold *cold, const struct tcp_conn *c,
+static bool sb_lost(const struct tcp_ext *x, const struct tcp_conn *c,
 		    uint32_t seq)
 {
-	return sb_above(cold, seq) > 2u * c->mss;
+	return sb_above(x, seq) > 2u * c->mss;
 }
 
 /* The holes below the highest SACKed byte, in order: hole i runs from
  * the end of range i - 1 (snd_una for the first) to the start of range i. */
-static void sb_hole(const struct tcp_cold *cold, const struct tcp_conn *c,
+static void sb_hole(const struct tcp_ext *x, const struct tcp_conn *c,
 		    unsigned i, uint32_t *start, uint32_t *end)
 {
-	*start = i == 0 ? c->snd_una : cold->sb[i - 1].end;
-	*end = cold->sb[i].start;
+	*start = i == 0 ? c->snd_una : x->sb[i - 1].end;
+	*end = x->sb[i].start;
 }
 
 /* pipe (RFC 6675 4, SetPipe): bytes the network holds: every byte not
  * SACKed counts unless lost, plus each byte retransmitted (below
  * HighRxt) again. */
-static uint32_t sb_pipe(const struct tcp_cold *cold, const struct tcp_conn *c)
+static uint32_t sb_pipe(const struct tcp_ext *x, const struct tcp_conn *c)
 {
 	uint32_t pipe = 0;
-	for (unsigned i = 0; i <= cold->sb_n; i++) {
+	for (unsigned i = 0; i <= x->sb_n; i++) {
 		uint32_t a, b;
-		if (i < cold->sb_n)
-			sb_hole(cold, c, i, &a, &b);
+		if (i < x->sb_n)
+			sb_hole(x, c, i, &a, &b);
 		else {
-			a = cold->sb_n ? cold->sb[cold->sb_n - 1].end : c->snd_una;
+			a = x->sb_n ? x->sb[x->sb_n - 1].end : c->snd_una;
 			b = c->snd_max;
 		}
 		if (!seq_lt(a, b))
 			continue;
-		if (!(i < cold->sb_n && sb_lost(cold, c, a)))
+		if (!(i < x->sb_n && sb_lost(x, c, a)))
 			pipe += b - a;
-		if (seq_gt(cold->high_rxt, a))
-			pipe += (seq_lt(cold->high_rxt, b) ? cold->high_rxt : b) - a;
+		if (seq_gt(x->high_rxt, a))
+			pipe += (seq_lt(x->high_rxt, b) ? x->high_rxt : b) - a;
 	}
 	return pipe;
 }
@@ -839,20 +855,23 @@ static uint32_t sb_pipe(const struct tcp_cold *cold, const struct tcp_conn *c)
 static void sack_recovery_output(struct tern_stack *s, struct tcp_conn *c)
 {
 	struct tcp_cold *cold = tcp_cold_of(s, c);
+	struct tcp_ext *x = tcp_ext_of(s, c);
+	if (x == NULL)
+		return;	/* SACK recovery has one */
 	for (int guard = 0; guard < 64; guard++) {
-		if (sb_pipe(cold, c) + c->mss > c->cwnd)
+		if (sb_pipe(x, c) + c->mss > c->cwnd)
 			break;
 		uint32_t seq = 0, len = 0;
 		bool found = false;
 		for (int rule = 1; rule <= 3 && !found; rule += 2) {
-			for (unsigned i = 0; i < cold->sb_n && !found; i++) {
+			for (unsigned i = 0; i < x->sb_n && !found; i++) {
 				uint32_t a, b;
-				sb_hole(cold, c, i, &a, &b);
-				if (seq_lt(a, cold->high_rxt))
-					a = cold->high_rxt;
+				sb_hole(x, c, i, &a, &b);
+				if (seq_lt(a, x->high_rxt))
+					a = x->high_rxt;
 				if (!seq_lt(a, b))
 					continue;
-				if (rule == 1 && !sb_lost(cold, c, a))
+				if (rule == 1 && !sb_lost(x, c, a))
 					continue;
 				seq = a;
 				len = RTE_MIN(b - a, (uint32_t)c->mss);
@@ -887,7 +906,7 @@ static void sack_recovery_output(struct tern_stack *s, struct tcp_conn *c)
 		STAT_INC(s, tcp_retrans_segs);
 		STAT_INC(s, tcp_sack_retrans);
 		cold->retransmits++;
-		cold->high_rxt = seq + len;
+		x->high_rxt = seq + len;
 	}
 }
 
@@ -945,17 +964,18 @@ static void dup_ack(struct tern_stack *s, struct tcp_conn *c,
 	c->flags |= TF_RECOVERY;
 	c->flags &= ~(uint32_t)TF_RTT_TIMING;
 	STAT_INC(s, tcp_fast_retrans);
-	if ((c->flags & TF_SACK) && cold->sb_n > 0) {
+	struct tcp_ext *x = tcp_ext_of(s, c);
+	if ((c->flags & TF_SACK) && x != NULL && x->sb_n > 0) {
 		/* RFC 6675 5 steps 4.1-4.4: cwnd = ssthresh, the first
 		 * hole goes now, then what the pipe allows */
 		c->flags |= TF_SACK_RECOV;
 		STAT_INC(s, tcp_sack_recoveries);
 		c->cwnd = c->ssthresh;
-		uint32_t len = RTE_MIN((uint32_t)c->mss, cold->sb[0].start - c->snd_una);
+		uint32_t len = RTE_MIN((uint32_t)c->mss, x->sb[0].start - c->snd_una);
 		STAT_INC(s, tcp_retrans_segs);
 		cold->retransmits++;
 		tcp_send_seg(s, c, c->snd_una, len, RTE_TCP_ACK_FLAG);
-		cold->high_rxt = c->snd_una + len;
+		x->high_rxt = c->snd_una + len;
 		sack_recovery_output(s, c);
 		tcp_rto_arm(s, c);
 		return;
@@ -1287,7 +1307,7 @@ static void established_input(struct tern_stack *s, struct tcp_conn *c,
 		}
 		if (m != NULL) {
 			STAT_ADD(s, tcp_rx_bytes, dlen);
-			cold->bytes_received += dlen;
+			tcp_seq_note(&cold->rcvd_hi, c->rcv_nxt - cold->irs - 1);
 			wf_trim_to(m, dlen);
 			data_input(s, c, m, dseq);
 			m = NULL;
@@ -1374,7 +1394,8 @@ static bool tcp_predict(struct tern_stack *s, struct tcp_conn *c,
 		/* a pure ACK of new data, not a duplicate, none to trim
 		 * from the scoreboard */
 		if (!seq_gt(g->ack, c->snd_una) || seq_gt(g->ack, c->snd_max) ||
-		    c->dupacks != 0 || cold->sb_n != 0)
+		    c->dupacks != 0 ||
+		    (unlikely(c->ext != 0) && tcp_ext_of(s, c)->sb_n != 0))
 			return false;
 		STAT_INC(s, tcp_rx_predicted_acks);
 		if (c->flags & TF_TS) {
@@ -1395,7 +1416,8 @@ static bool tcp_predict(struct tern_stack *s, struct tcp_conn *c,
 	/* in-order data: nothing new acknowledged, all of it within the
 	 * window, nothing waiting out of order */
 	uint32_t wnd = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	if (g->ack != c->snd_una || g->len > wnd || c->ooo.n != 0)
+	if (g->ack != c->snd_una || g->len > wnd ||
+	    (unlikely(c->ext != 0) && tcp_ext_of(s, c)->ooo.n != 0))
 		return false;
 	STAT_INC(s, tcp_rx_predicted_data);
 	if (c->flags & TF_TS) {
@@ -1412,7 +1434,7 @@ static bool tcp_predict(struct tern_stack *s, struct tcp_conn *c,
 	rte_pktmbuf_adj(m, g->hlen);
 	wf_trim_to(m, g->len);	/* Ethernet padding */
 	STAT_ADD(s, tcp_rx_bytes, g->len);
-	cold->bytes_received += g->len;
+	tcp_seq_note(&cold->rcvd_hi, c->rcv_nxt - cold->irs - 1);	/* bytes received */
 	data_input(s, c, m, g->seq);
 	if (c->flags & TF_FREE)
 		return true;

@@ -103,7 +103,9 @@ void tcp_route_sync(struct tern_stack *s, struct tcp_conn *c)
 uint32_t tcp_rcv_window(struct tern_stack *s, struct tcp_conn *c)
 {
 	const struct tcp_cold *cold = tcp_cold_of(s, c);
-	uint32_t held = c->ooo_bytes + c->rcvq_bytes;
+	uint32_t held = c->rcvq_bytes;
+	if (unlikely(c->ext != 0))
+		held += tcp_ext_of(s, c)->ooo_bytes;
 	uint32_t space = cold->rcvbuf > held ? cold->rcvbuf - held : 0;
 	uint32_t cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	/* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): open the window only
@@ -200,19 +202,19 @@ static int attach_data(struct tern_stack *s, struct tcp_conn *c,
 static unsigned sack_blocks(struct tern_stack *s, struct tcp_conn *c,
 			    struct tcp_sack_block *b, unsigned max)
 {
-	struct tcp_cold *cold = tcp_cold_of(s, c);
+	struct tcp_ext *x = tcp_ext_of(s, c);	/* the caller saw one */
 	unsigned n = 0;
-	if (cold->dsack_start != cold->dsack_end && max > 0) {
-		b[0].start = cold->dsack_start;
-		b[0].end = cold->dsack_end;
-		cold->dsack_start = cold->dsack_end = 0;
+	if (x->dsack_start != x->dsack_end && max > 0) {
+		b[0].start = x->dsack_start;
+		b[0].end = x->dsack_end;
+		x->dsack_start = x->dsack_end = 0;
 		n = 1;
 	}
 	unsigned first = n;
 	uint32_t stamp[TCP_MAX_SACK];
 	uint32_t cs = 0, ce = 0, cstamp = 0;
 	bool open = false;
-	for (struct rte_mbuf *m = c->ooo.head;; m = *pktq_nextp(s->pkt_next_off, m)) {
+	for (struct rte_mbuf *m = x->ooo.head;; m = *pktq_nextp(s->pkt_next_off, m)) {
 		uint32_t start = 0, end = 0, st = 0;
 		if (m != NULL) {
 			start = m->hash.usr;
@@ -272,9 +274,11 @@ int tcp_send_seg(struct tern_stack *s, struct tcp_conn *c, uint32_t seq,
 	o.ws = (c->flags & TF_WS) != 0;
 	o.wscale = c->rcv_wscale;
 	o.nsack = 0;
-	if (!syn && (c->flags & TF_SACK) &&
-	    (c->ooo.n > 0 || cold->dsack_start != cold->dsack_end))
-		o.nsack = (uint8_t)sack_blocks(s, c, o.sack, o.ts ? 3 : 4);
+	if (!syn && (c->flags & TF_SACK) && unlikely(c->ext != 0)) {
+		const struct tcp_ext *x = tcp_ext_of(s, c);
+		if (x->ooo.n > 0 || x->dsack_start != x->dsack_end)
+			o.nsack = (uint8_t)sack_blocks(s, c, o.sack, o.ts ? 3 : 4);
+	}
 
 	uint8_t optbuf[40];
 	unsigned optlen = tcp_write_options(optbuf, &o);
@@ -466,12 +470,13 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 		if (len > c->mss)
 			len = tso_len(c, cold, len, unsent, tso, rexmit);
 		bool cut = false;	/* len ends where a SACKed range starts */
-		if (rexmit && cold->sb_n > 0) {
+		const struct tcp_ext *x = rexmit ? tcp_ext_of(s, c) : NULL;
+		if (x != NULL && x->sb_n > 0) {
 			/* going back after an RTO: what the peer SACKed is
 			 * not sent again (RFC 6675 5.1) */
 			bool skipped = false;
-			for (unsigned i = 0; i < cold->sb_n; i++) {
-				const struct tcp_sack_block *b = &cold->sb[i];
+			for (unsigned i = 0; i < x->sb_n; i++) {
+				const struct tcp_sack_block *b = &x->sb[i];
 				if (seq_geq(c->snd_nxt, b->start) &&
 				    seq_lt(c->snd_nxt, b->end)) {
 					c->snd_nxt = b->end;
@@ -591,7 +596,7 @@ void tcp_sndq_acked(struct tern_stack *s, struct tcp_conn *c, uint32_t acked)
 	c->sndq_bytes -= acked;
 	c->sndq_off += acked;
 	while (c->sndq.head != NULL && c->sndq_off >= c->sndq.head->pkt_len) {
-		struct rte_mbuf *m = pktq_pop(s->pkt_next_off, &c->sndq);
+		struct rte_mbuf *m = tcp_sndq_pop(s->pkt_next_off, &c->sndq);
 		c->sndq_off -= m->pkt_len;
 		/* the cursor's offset counts from the head */
 		if (c->sndq_cur == m)

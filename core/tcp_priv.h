@@ -122,7 +122,8 @@ enum {
 };
 
 /* Per-connection congestion control state, pre-sized (DESIGN: like
- * FreeBSD's cc_algo, the algorithm's state lives in the block). */
+ * FreeBSD's cc_algo); it lives in the on-demand block (struct tcp_ext):
+ * NewReno has none and CUBIC needs it once slow start is over. */
 union tcp_cc_state {
 	struct tcp_cubic {
 		uint32_t w_max;		/* bytes: window before the last cut */
@@ -133,8 +134,69 @@ union tcp_cc_state {
 		uint32_t w_est;		/* Reno-friendly estimate, bytes */
 		uint32_t origin;	/* W_max at epoch start, bytes */
 	} cubic;
-	uint64_t raw[3];
+	uint32_t raw[6];
 };
+
+/* State only some connections use, in a block taken on demand from a
+ * per-stack pool (tern_stack_conf.tcp_ext_blocks) and given back with the
+ * connection, or at TIME_WAIT when nothing is held: the out-of-order
+ * queue, data held for an application that has no receiver yet,
+ * keepalive, the SACK scoreboard and D-SACK, CUBIC's state. Without one
+ * (the pool empty: tcp.ext_empty) the connection does without: out-of-
+ * order data and data it cannot hold are dropped (tcp.drop_no_ext) and
+ * come again, SACK blocks are not kept (recovery is NewReno's), no D-SACK
+ * is sent, keepalive stays off, CUBIC grows as Reno. */
+struct tcp_ext {
+	/* out-of-order segments, sorted, non-overlapping (tcp_input.c) */
+	struct pktq ooo;
+	struct pktq rcvq;		/* data held for the application */
+	uint32_t ooo_bytes;		/* in ooo */
+	uint32_t keepidle_s, keepintvl_s, keepcnt;
+	uint8_t keep_probes;		/* unanswered keepalive probes */
+	uint8_t sb_n;
+	uint32_t sack_high;		/* highest end of a SACK block the
+					 * peer sent (tcp_input.c) */
+	uint32_t dsack_start, dsack_end;	/* a duplicate to report
+						 * (RFC 2883); equal: none */
+	uint32_t high_rxt;		/* HighRxt: end of the last hole
+					 * retransmitted in this recovery */
+	/* the sender's SACK scoreboard (RFC 6675, tcp_input.c) */
+	struct tcp_sack_block sb[TCP_SB_MAX];
+	union tcp_cc_state cc;
+};
+
+/* A send queue: a pktq without the count (only empty or not matters). */
+struct tcp_sndq {
+	struct rte_mbuf *head, *tail;
+};
+
+static inline void tcp_sndq_push(int off, struct tcp_sndq *q, struct rte_mbuf *m)
+{
+	*pktq_nextp(off, m) = NULL;
+	if (q->tail != NULL)
+		*pktq_nextp(off, q->tail) = m;
+	else
+		q->head = m;
+	q->tail = m;
+}
+
+static inline struct rte_mbuf *tcp_sndq_pop(int off, struct tcp_sndq *q)
+{
+	struct rte_mbuf *m = q->head;
+	if (m == NULL)
+		return NULL;
+	q->head = *pktq_nextp(off, m);
+	if (q->head == NULL)
+		q->tail = NULL;
+	return m;
+}
+
+static inline void tcp_sndq_purge(int off, struct tcp_sndq *q)
+{
+	struct rte_mbuf *m;
+	while ((m = tcp_sndq_pop(off, q)) != NULL)
+		rte_pktmbuf_free(m);
+}
 
 /* Everything the established fast path reads or writes per segment;
  * what it does not touch is in struct tcp_cold. */
@@ -176,24 +238,22 @@ struct tcp_conn {
 	uint32_t sndq_bytes;		/* bytes queued, from snd_una */
 	uint32_t sndq_cur_off;		/* see sndq_cur */
 	uint32_t sndbuf;		/* send queue limit, bytes */
-	uint32_t ooo_bytes;		/* in ooo */
 	uint32_t rcvq_bytes;		/* received, not yet consumed by the
 					 * application (manual window, or no
 					 * ops yet) */
-	struct pktq sndq;
+	uint32_t ext;			/* its struct tcp_ext: index + 1; 0
+					 * none (tcp_ext_of, tcp_ext_get) */
+	struct tcp_sndq sndq;
 	/* where the last segment's data was found: a packet of the queue and
 	 * its offset from the head's first byte (sndq_cur_off), so building
 	 * a segment does not walk the queue from the head (tcp_output.c) */
 	struct rte_mbuf *sndq_cur;
-	/* out-of-order segments, sorted, non-overlapping (tcp_input.c) */
-	struct pktq ooo;
 	/* deadlines, absolute ns; 0 = none. The one timer below runs at the
 	 * earliest (DESIGN: one wheel entry per connection). */
 	uint64_t rto_at, dack_at, keep_at;
 	struct tern_timer timer;
 	const struct tern_tcp_ops *ops;
 	void *arg;
-	union tcp_cc_state cc;
 };
 
 /* Set up once, read on the slow paths. */
@@ -207,27 +267,38 @@ struct tcp_cold {
 	uint16_t peer_mss;
 	uint8_t peer_wscale;		/* offered in the SYN, 0xff none */
 	uint8_t cc_algo;		/* enum tern_tcp_cc */
-	uint8_t keep_probes;		/* unanswered keepalive probes */
 	uint8_t win_probes;		/* zero-window probes no ACK answered */
 	uint8_t syn_retries;
 	uint32_t listener;		/* index + 1 while in SYN-RECEIVED or
 					 * until accepted; 0 none */
-	uint32_t keepidle_s, keepintvl_s, keepcnt;
-	struct pktq rcvq;		/* data held for the application */
 	uint32_t ts_recent_ms;		/* when ts_recent was set (PAWS
 					 * 24-day rule, RFC 7323 5.5) */
-	uint64_t bytes_sent, bytes_acked, bytes_received;
 	uint32_t retransmits;
-	uint32_t sack_high;		/* highest end of a SACK block the
-					 * peer sent (tcp_input.c) */
-	uint32_t dsack_start, dsack_end;	/* a duplicate to report
-						 * (RFC 2883); equal: none */
-	/* the sender's SACK scoreboard (RFC 6675, tcp_input.c) */
-	struct tcp_sack_block sb[TCP_SB_MAX];
-	uint8_t sb_n;
-	uint32_t high_rxt;		/* HighRxt: end of the last hole
-					 * retransmitted in this recovery */
+	/* bytes acked and received: the low 32 bits are the distance of
+	 * snd_una and rcv_nxt from the ISNs; these keep 2 * wraps + the
+	 * distance's top bit when last seen (tcp_seq_note) */
+	uint32_t acked_hi, rcvd_hi;
+	uint64_t bytes_sent;
 };
+
+/* Notes off, a byte count's low 32 bits, at least every 2^31 bytes: a
+ * top bit gone since the last note is a wrap. */
+static inline void tcp_seq_note(uint32_t *hi, uint32_t off)
+{
+	uint32_t top = off >> 31;
+	if ((*hi & 1) && !top)
+		*hi += 2;
+	*hi = (*hi & ~1u) | top;
+}
+
+/* The 64-bit count of which off is the low 32 bits now. */
+static inline uint64_t tcp_seq_count(uint32_t hi, uint32_t off)
+{
+	uint64_t wraps = hi >> 1;
+	if ((hi & 1) && !(off >> 31))
+		wraps++;
+	return wraps << 32 | off;
+}
 
 #define TCP_NO_ROUTE UINT32_MAX
 
@@ -293,11 +364,15 @@ struct tcp_state {
 	struct tcp_conn *conns;		/* max */
 	struct tcp_cold *cold;		/* max */
 	uint32_t max;
-	uint32_t *free;			/* free indices, a stack */
+	/* free blocks, a stack linked through the blocks themselves
+	 * (tcp_table.c: next_free); index + 1, 0 none */
+	uint32_t free_head;
 	uint32_t nfree;
-	/* connection table: open addressing on (hash << 32 | index + 1) */
-	uint64_t *tab;
+	/* connection table: open addressing on 32-bit slots, index + 1 in
+	 * the low bits (tab_lo), the hash's high bits above them */
+	uint32_t *tab;
 	uint32_t tab_mask;
+	uint32_t tab_lo;
 	uint32_t *lport_refs;		/* 65536: blocks using each local port */
 	/* listeners */
 	struct tcp_listener *lst;
@@ -307,14 +382,19 @@ struct tcp_state {
 	struct tcp_routes routes;
 	/* connections to free when the current input or timer unwinds */
 	uint32_t busy;			/* nesting of input/timer work */
-	uint32_t nreap;			/* their indices are at the end of
-					 * free[] (tcp_reap_slot) */
+	uint32_t nreap;			/* how many; linked as the free ones */
+	uint32_t reap_head;
 	/* ISNs (RFC 6528): the secret of F() */
 	uint64_t isn_key[2];
 	uint32_t isn_offset;		/* tern_tcp_set_isn_offset (tests) */
 	/* arrival order of out-of-order segments (the first SACK block is
 	 * the latest, RFC 2018 4), kept in each segment's m->hash.fdir.hi */
 	uint32_t ooo_stamp;
+	/* the on-demand blocks (struct tcp_ext): ext_max of them, free
+	 * indices on a stack */
+	struct tcp_ext *ext;
+	uint32_t *ext_free;
+	uint32_t ext_max, ext_nfree;
 	/* configuration */
 	uint64_t msl_ns, delack_ns, fin_timeout_ns;
 	uint32_t rto_min_us, rto_init_us, rto_max_us;
@@ -324,14 +404,6 @@ struct tcp_state {
 	bool no_delack;
 	uint8_t syncookies;		/* tern_stack_conf.tcp_syncookies */
 };
-
-/* Connections released during input or timer work wait to be freed at
- * the end of free[], which has room for every index: nfree free ones
- * from its start, nreap waiting ones from its end, the rest in use. */
-static inline uint32_t *tcp_reap_slot(struct tcp_state *t, uint32_t k)
-{
-	return &t->free[t->max - 1 - k];
-}
 
 /* tcp_table.c */
 int tcp_init(struct tern_stack *s, const struct tern_stack_conf *conf);

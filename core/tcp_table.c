@@ -18,6 +18,16 @@
 
 #define TCP_DEFAULT_CONNS 16384
 #define TCP_DEFAULT_LISTENERS 64
+/* the default pool of on-demand blocks: one per this many connections */
+#define TCP_EXT_SHARE 16
+
+/* A free block (and one released, waiting to be reaped) keeps the next
+ * one (index + 1, 0 none) in a field nothing reads once the block is
+ * released (TF_FREE clears TF_RTT_TIMING); tcp_conn_new zeroes it. */
+static inline uint32_t *next_free(struct tcp_conn *c)
+{
+	return &c->rtt_start_us;
+}
 
 static uint32_t pow2_at_least(uint32_t n)
 {
@@ -35,13 +45,26 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 					    TCP_DEFAULT_LISTENERS;
 	/* load at most one half: short probe runs */
 	uint32_t slots = pow2_at_least(t->max * 2);
+	/* slot: the hash's high bits over index + 1 (<= max) */
+	unsigned ib = 1;
+	while (ib < 32 && (t->max >> ib) != 0)
+		ib++;
+	t->tab_lo = ib >= 32 ? UINT32_MAX : (1u << ib) - 1;
 	t->conns = stack_zalloc(s, "tern_tcp_conns", (size_t)t->max * sizeof(*t->conns));
 	t->cold = stack_zalloc(s, "tern_tcp_cold", (size_t)t->max * sizeof(*t->cold));
-	t->free = stack_zalloc(s, "tern_tcp_free", (size_t)t->max * sizeof(*t->free));
 	t->tab = stack_zalloc(s, "tern_tcp_tab", (size_t)slots * sizeof(*t->tab));
+	t->ext_max = c->tcp_ext_blocks;
+	if (t->ext_max == 0)
+		t->ext_max = RTE_MAX(t->max / TCP_EXT_SHARE, 64u);
+	if (t->ext_max > t->max)
+		t->ext_max = t->max;
+	t->ext = stack_zalloc(s, "tern_tcp_ext", (size_t)t->ext_max * sizeof(*t->ext));
+	t->ext_free = stack_zalloc(s, "tern_tcp_ext_free",
+				   (size_t)t->ext_max * sizeof(*t->ext_free));
 	t->lst = stack_zalloc(s, "tern_tcp_lst", (size_t)t->lst_max * sizeof(*t->lst));
 	t->lport_refs = stack_zalloc(s, "tern_tcp_lports", 65536 * sizeof(uint32_t));
-	if (!t->conns || !t->cold || !t->free || !t->tab || !t->lst ||
+	if (!t->conns || !t->cold || !t->tab || !t->lst ||
+	    !t->ext || !t->ext_free ||
 	    !t->lport_refs ||
 	    hmap_init(&t->lst_map, s, "tern_tcp_lst", t->lst_max) != 0)
 		return -ENOMEM;
@@ -49,9 +72,14 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	t->routes.free_head = UINT32_MAX;
 	if (hmap_init(&t->routes.map, s, "tern_tcp_routes", 64) != 0)
 		return -ENOMEM;
+	/* free: 0, 1, 2, ... in that order */
 	for (uint32_t i = 0; i < t->max; i++)
-		t->free[i] = t->max - 1 - i;
+		*next_free(&t->conns[i]) = i + 1 < t->max ? i + 2 : 0;
+	t->free_head = t->max ? 1 : 0;
 	t->nfree = t->max;
+	for (uint32_t i = 0; i < t->ext_max; i++)
+		t->ext_free[i] = t->ext_max - 1 - i;
+	t->ext_nfree = t->ext_max;
 
 	t->msl_ns = (uint64_t)(c->tcp_msl_ms ? c->tcp_msl_ms : 30000) * TERN_NS_PER_MS;
 	t->fin_timeout_ns = (uint64_t)(c->tcp_fin_timeout_ms ? c->tcp_fin_timeout_ms :
@@ -83,14 +111,53 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	return 0;
 }
 
+/* ---- the on-demand blocks -------------------------------------------- */
+
+struct tcp_ext *tcp_ext_take(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_state *t = &s->tcp;
+	if (c->ext != 0)
+		return &t->ext[c->ext - 1];
+	if (t->ext_nfree == 0) {
+		STAT_INC(s, tcp_ext_empty);
+		return NULL;
+	}
+	uint32_t i = t->ext_free[--t->ext_nfree];
+	struct tcp_ext *x = &t->ext[i];
+	memset(x, 0, sizeof(*x));
+	pktq_init(&x->ooo);
+	pktq_init(&x->rcvq);
+	c->ext = i + 1;
+	return x;
+}
+
+static void ext_put(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_state *t = &s->tcp;
+	struct tcp_ext *x = tcp_ext_of(s, c);
+	if (x == NULL)
+		return;
+	pktq_purge(s->pkt_next_off, &x->ooo);
+	pktq_purge(s->pkt_next_off, &x->rcvq);
+	t->ext_free[t->ext_nfree++] = c->ext - 1;
+	c->ext = 0;
+}
+
+void tcp_ext_trim(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_ext *x = tcp_ext_of(s, c);
+	if (x == NULL || x->ooo.n > 0 || x->rcvq.n > 0 ||
+	    (c->flags & TF_KEEPALIVE))
+		return;
+	ext_put(s, c);
+}
+
 static void conn_purge(struct tern_stack *s, struct tcp_conn *c)
 {
-	struct tcp_cold *cold = tcp_cold_of(s, c);
-	pktq_purge(s->pkt_next_off, &c->sndq);
+	tcp_sndq_purge(s->pkt_next_off, &c->sndq);
 	c->sndq_cur = NULL;
-	pktq_purge(s->pkt_next_off, &c->ooo);
-	pktq_purge(s->pkt_next_off, &cold->rcvq);
-	c->sndq_bytes = c->ooo_bytes = c->rcvq_bytes = 0;
+	ext_put(s, c);
+	c->sndq_bytes = c->rcvq_bytes = 0;
 }
 
 void tcp_fini(struct tern_stack *s)
@@ -99,8 +166,8 @@ void tcp_fini(struct tern_stack *s)
 	if (t->conns != NULL && t->cold != NULL) {
 		for (uint32_t i = 0; i < t->max; i++) {
 			struct tcp_conn *c = &t->conns[i];
-			if (c->state != TERN_TCP_CLOSED || c->sndq.n ||
-			    c->ooo.n || t->cold[i].rcvq.n) {
+			if (c->state != TERN_TCP_CLOSED || c->sndq.head ||
+			    c->ext) {
 				tern_timer_cancel(s, &c->timer);
 				conn_purge(s, c);
 			}
@@ -111,8 +178,9 @@ void tcp_fini(struct tern_stack *s)
 	rte_free(t->routes.ent);
 	rte_free(t->conns);
 	rte_free(t->cold);
-	rte_free(t->free);
 	rte_free(t->tab);
+	rte_free(t->ext);
+	rte_free(t->ext_free);
 	rte_free(t->lst);
 	rte_free(t->lport_refs);
 	memset(t, 0, sizeof(*t));
@@ -150,12 +218,12 @@ struct tcp_conn *tcp_lookup_h(struct tern_stack *s, uint32_t h,
 {
 	struct tcp_state *t = &s->tcp;
 	for (uint32_t i = h & t->tab_mask;; i = (i + 1) & t->tab_mask) {
-		uint64_t e = t->tab[i];
+		uint32_t e = t->tab[i];
 		if (e == 0)
 			return NULL;
-		if ((uint32_t)(e >> 32) != h)
-			continue;
-		struct tcp_conn *c = &t->conns[(uint32_t)e - 1];
+		if ((e ^ h) & ~t->tab_lo)
+			continue;	/* the hash's high bits differ */
+		struct tcp_conn *c = &t->conns[(e & t->tab_lo) - 1];
 		if (conn_is(c, laddr, raddr, lport, rport))
 			return c;
 	}
@@ -199,9 +267,9 @@ void tcp_rx_hints(struct tern_stack *s, struct rte_mbuf *const *pkts,
 	for (unsigned i = 0; i < n; i++) {
 		if (hint[i].m == NULL)
 			continue;
-		uint64_t e = t->tab[hint[i].hash & t->tab_mask];
-		if (e != 0 && (uint32_t)(e >> 32) == hint[i].hash) {
-			const char *c = (const char *)&t->conns[(uint32_t)e - 1];
+		uint32_t e = t->tab[hint[i].hash & t->tab_mask];
+		if (e != 0 && !((e ^ hint[i].hash) & ~t->tab_lo)) {
+			const char *c = (const char *)&t->conns[(e & t->tab_lo) - 1];
 			rte_prefetch0(c);
 			rte_prefetch0(c + RTE_CACHE_LINE_SIZE);
 		}
@@ -213,14 +281,22 @@ static void tab_insert(struct tcp_state *t, uint32_t h, uint32_t idx)
 	uint32_t i = h & t->tab_mask;
 	while (t->tab[i] != 0)
 		i = (i + 1) & t->tab_mask;
-	t->tab[i] = (uint64_t)h << 32 | (idx + 1);
+	t->tab[i] = (h & ~t->tab_lo) | (idx + 1);
+}
+
+/* The home slot of an entry: from its block's 4-tuple (the slot keeps
+ * only the hash's high bits). */
+static uint32_t tab_home(const struct tcp_state *t, uint32_t e)
+{
+	const struct tcp_conn *c = &t->conns[(e & t->tab_lo) - 1];
+	return tcp_hash4(c->laddr, c->raddr, c->lport, c->rport) & t->tab_mask;
 }
 
 /* Backward-shift deletion (no tombstones): entries after the hole that
  * may move into it do. */
 static void tab_remove(struct tcp_state *t, uint32_t h, uint32_t idx)
 {
-	uint64_t want = (uint64_t)h << 32 | (idx + 1);
+	uint32_t want = (h & ~t->tab_lo) | (idx + 1);
 	uint32_t i = h & t->tab_mask;
 	while (t->tab[i] != want) {
 		if (t->tab[i] == 0)
@@ -234,7 +310,7 @@ static void tab_remove(struct tcp_state *t, uint32_t h, uint32_t idx)
 			j = (j + 1) & t->tab_mask;
 			if (t->tab[j] == 0)
 				return;
-			uint32_t home = (uint32_t)(t->tab[j] >> 32) & t->tab_mask;
+			uint32_t home = tab_home(t, t->tab[j]);
 			/* j's entry may fill i when its home is not in (i, j] */
 			bool stays = i <= j ? (i < home && home <= j) :
 					      (i < home || home <= j);
@@ -337,8 +413,10 @@ struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,
 	struct tcp_state *t = &s->tcp;
 	if (t->nfree == 0)
 		return NULL;
-	uint32_t idx = t->free[--t->nfree];
+	uint32_t idx = t->free_head - 1;
 	struct tcp_conn *c = &t->conns[idx];
+	t->free_head = *next_free(c);
+	t->nfree--;
 	struct tcp_cold *cold = &t->cold[idx];
 	memset(c, 0, sizeof(*c));
 	memset(cold, 0, sizeof(*cold));
@@ -349,9 +427,6 @@ struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,
 	c->rport = rport;
 	c->family = TERN_AF_INET;
 	c->state = TERN_TCP_CLOSED;
-	pktq_init(&c->sndq);
-	pktq_init(&c->ooo);
-	pktq_init(&cold->rcvq);
 	tern_timer_init(&c->timer, tcp_timer_fire, c);
 	tab_insert(t, tcp_hash4(laddr, raddr, lport, rport), idx);
 	t->lport_refs[rte_be_to_cpu_16(lport)]++;
@@ -381,11 +456,15 @@ void tcp_conn_release(struct tern_stack *s, struct tcp_conn *c)
 	c->flags = TF_FREE;
 	c->ops = NULL;
 	c->arg = NULL;
-	if (t->busy > 0)
-		tcp_reap_slot(t, t->nreap++)[0] = idx;	/* input or a timer
-							 * holds c */
-	else
-		t->free[t->nfree++] = idx;
+	if (t->busy > 0) {	/* input or a timer holds c */
+		*next_free(c) = t->reap_head;
+		t->reap_head = idx + 1;
+		t->nreap++;
+	} else {
+		*next_free(c) = t->free_head;
+		t->free_head = idx + 1;
+		t->nfree++;
+	}
 }
 
 void tcp_reap(struct tern_stack *s)
@@ -393,10 +472,15 @@ void tcp_reap(struct tern_stack *s)
 	struct tcp_state *t = &s->tcp;
 	if (t->busy > 0)
 		return;
-	while (t->nreap > 0) {
-		uint32_t idx = *tcp_reap_slot(t, --t->nreap);
-		t->conns[idx].flags = 0;
-		t->free[t->nfree++] = idx;
+	while (t->reap_head != 0) {
+		struct tcp_conn *c = &t->conns[t->reap_head - 1];
+		uint32_t next = *next_free(c);
+		c->flags = 0;
+		*next_free(c) = t->free_head;
+		t->free_head = t->reap_head;
+		t->reap_head = next;
+		t->nreap--;
+		t->nfree++;
 	}
 }
 
@@ -412,9 +496,12 @@ void tern_tcp_mem_get(const struct tern_stack *s, struct tern_tcp_mem *o)
 	o->hot = sizeof(*t->conns);
 	o->cold = sizeof(*t->cold);
 	o->tab_slots = t->tab_mask + 1;
-	o->bytes = (uint64_t)t->max * (sizeof(*t->conns) + sizeof(*t->cold) +
-				       sizeof(*t->free)) +
-		   (uint64_t)o->tab_slots * sizeof(*t->tab);
+	o->ext = sizeof(*t->ext);
+	o->ext_blocks = t->ext_max;
+	o->ext_used = t->ext_max - t->ext_nfree;
+	o->bytes = (uint64_t)t->max * (sizeof(*t->conns) + sizeof(*t->cold)) +
+		   (uint64_t)o->tab_slots * sizeof(*t->tab) +
+		   (uint64_t)t->ext_max * (sizeof(*t->ext) + sizeof(*t->ext_free));
 	o->routes = t->routes.map.n;
 }
 

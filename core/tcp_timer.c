@@ -144,7 +144,9 @@ static void rto_expired(struct tern_stack *s, struct tcp_conn *c)
 	 * to SND.UNA (RFC 6298 5.4-5.6) */
 	tcp_cc_of(cold)->rto(s, c);
 	c->flags &= ~(uint32_t)(TF_RECOVERY | TF_SACK_RECOV);
-	cold->high_rxt = c->snd_una;
+	struct tcp_ext *x = tcp_ext_of(s, c);
+	if (x != NULL)
+		x->high_rxt = c->snd_una;
 	c->dupacks = 0;
 	c->recover = c->snd_max;
 	c->snd_nxt = c->snd_una;
@@ -154,7 +156,6 @@ static void rto_expired(struct tern_stack *s, struct tcp_conn *c)
 
 static void keep_expired(struct tern_stack *s, struct tcp_conn *c)
 {
-	struct tcp_cold *cold = tcp_cold_of(s, c);
 	c->keep_at = 0;
 	switch (c->state) {
 	case TERN_TCP_TIME_WAIT:
@@ -170,18 +171,19 @@ static void keep_expired(struct tern_stack *s, struct tcp_conn *c)
 	}
 	if (!(c->flags & TF_KEEPALIVE))
 		return;
+	struct tcp_ext *x = tcp_ext_of(s, c);	/* TF_KEEPALIVE has one */
 	/* RFC 1122 4.2.3.6: a probe with SEG.SEQ = SND.NXT - 1 */
-	if (cold->keep_probes >= cold->keepcnt) {
+	if (x->keep_probes >= x->keepcnt) {
 		STAT_INC(s, tcp_conn_timeouts);
 		tcp_send_rst(s, c);
 		tcp_conn_done(s, c, ETIMEDOUT);
 		return;
 	}
-	cold->keep_probes++;
+	x->keep_probes++;
 	STAT_INC(s, tcp_keepalive_probes);
 	tcp_send_seg(s, c, c->snd_una - 1, 0, RTE_TCP_ACK_FLAG);
 	c->keep_at = tern_stack_now(s) +
-		     (uint64_t)cold->keepintvl_s * TERN_NS_PER_S;
+		     (uint64_t)x->keepintvl_s * TERN_NS_PER_S;
 	tcp_timer_update(s, c);
 }
 

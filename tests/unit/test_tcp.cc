@@ -486,6 +486,56 @@ TEST_F(Tcp, LostDataSegmentIsRecoveredByFastRetransmit)
 	EXPECT_GE(counter(stats(A), "tcp.fast_retrans"), 1u);
 	EXPECT_EQ(counter(stats(A), "tcp.rto_expired"), 0u);
 	EXPECT_GE(counter(stats(B), "tcp.ooo_queued"), 1u);
+	// bytes acked and received come from SND.UNA and RCV.NXT: the
+	// data once each, whatever came twice
+	tern_tcp_info ia = info(0, client.c), ib = info(1, server.c);
+	EXPECT_EQ(ia.bytes_acked, data.size());
+	EXPECT_EQ(ib.bytes_received, data.size());
+	EXPECT_GE(ia.bytes_sent, data.size());
+	EXPECT_EQ(ib.bytes_acked, 0u);
+	EXPECT_EQ(ia.bytes_received, 0u);
+}
+
+// State only some connections use comes from a pool (tcp_ext_blocks);
+// with it empty a connection goes without: out-of-order data is dropped
+// and counted, the sender sends it again, nothing is lost.
+class TcpTinyExtPool : public Tcp {
+	void conf_stack(tern_stack_conf &c, int side) override
+	{
+		if (side == 1)
+			c.tcp_ext_blocks = 1;
+	}
+};
+
+TEST_F(TcpTinyExtPool, EmptyPoolDropsOutOfOrderDataAndCounts)
+{
+	// the first connection's keepalive takes B's only block
+	tern_tcp_opts so = tern_tcp_opts();
+	so.keepidle_s = 7200;
+	establish(tern_tcp_opts(), so);
+	tern_tcp_mem m;
+	tern_tcp_mem_get(B, &m);
+	EXPECT_EQ(m.ext_blocks, 1u);
+	EXPECT_EQ(m.ext_used, 1u);
+	// a second connection has none
+	accepted = 0;
+	client.connected = false;
+	ASSERT_NE(connect(), nullptr);
+	ASSERT_TRUE(run_until([&] { return client.connected && accepted; }));
+	int n = 0;
+	drop = [&](int side, const Frame &f) {
+		if (side == 0 && f.is_ip4(IPPROTO_TCP) && f.l4_len() > 100 && ++n == 3)
+			return true;	// the third data segment
+		return false;
+	};
+	Bytes data = send_bulk(client, 100000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 60000));
+	EXPECT_EQ(server.got, data);
+	EXPECT_GE(counter(stats(B), "tcp.drop_no_ext"), 1u);
+	EXPECT_GE(counter(stats(B), "tcp.ext_empty"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.ooo_queued"), 0u);
+	tern_tcp_mem_get(B, &m);
+	EXPECT_EQ(m.ext_used, 1u);
 }
 
 // The same from the passive side, whatever its ISS: RFC 6582 starts

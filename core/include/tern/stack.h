@@ -94,6 +94,15 @@ struct tern_stack_conf {
 	/* GRO (offload/gro.c): in-order TCP segments of a flow in one RX
 	 * burst reach TCP as one packet. On unless this is set. */
 	bool no_gro;
+	/* Blocks for state only some connections use (out-of-order queue,
+	 * data held before the application has a receiver, keepalive, SACK
+	 * scoreboard, CUBIC after slow start; docs/tcp.md section 2), taken
+	 * on demand and given back with the connection. 0 = tcp_max_conns /
+	 * 16, at least 64; at most tcp_max_conns. With the pool empty a
+	 * connection goes without (tcp.ext_empty): out-of-order data is
+	 * dropped (tcp.drop_no_ext), SACK blocks are not kept, keepalive
+	 * stays off, CUBIC grows as Reno. */
+	uint32_t tcp_ext_blocks;
 };
 
 struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf);

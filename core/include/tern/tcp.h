@@ -223,15 +223,18 @@ void tern_tcp_set_isn_offset(struct tern_stack *s, uint32_t offset);
 
 /* What TCP set aside for connections when the stack was made: every one
  * of tcp_max_conns slots is allocated up front (a control block in two
- * parts, a share of the 4-tuple table, and a free list), so holding
+ * parts, a share of the 4-tuple table, the pool of on-demand blocks), so holding
  * a connection allocates nothing more (data in flight aside). */
 struct tern_tcp_mem {
 	uint32_t slots;		/* tcp_max_conns */
 	uint32_t hot, cold;	/* bytes of a block's two parts */
-	uint32_t tab_slots;	/* 4-tuple table entries (8 bytes each) */
+	uint32_t tab_slots;	/* 4-tuple table entries (4 bytes each) */
 	uint64_t bytes;		/* all of the above, for every slot */
 	uint32_t routes;	/* route entries in use: connections to one
 				 * destination (from one source) share one */
+	uint32_t ext;		/* bytes of an on-demand block */
+	uint32_t ext_blocks;	/* the pool (tern_stack_conf.tcp_ext_blocks) */
+	uint32_t ext_used;	/* blocks connections hold now */
 };
 void tern_tcp_mem_get(const struct tern_stack *s, struct tern_tcp_mem *out);
 
