@@ -283,6 +283,22 @@ protected:
 		return found;
 	}
 
+	// The established pair negotiated no SACK, timestamps or window
+	// scaling, and both ends send segments of mss bytes.
+	void expect_no_options(uint16_t mss)
+	{
+		tern_tcp_info ci, si;
+		ASSERT_EQ(tern_tcp_info_get(A, client.c, &ci), 0);
+		ASSERT_EQ(tern_tcp_info_get(B, server.c, &si), 0);
+		EXPECT_FALSE(ci.sack || ci.timestamps || si.sack || si.timestamps);
+		EXPECT_EQ(ci.snd_wscale, 0xff);
+		EXPECT_EQ(ci.rcv_wscale, 0xff);
+		EXPECT_EQ(si.snd_wscale, 0xff);
+		EXPECT_EQ(si.rcv_wscale, 0xff);
+		EXPECT_EQ(ci.mss, mss);
+		EXPECT_EQ(si.mss, mss);
+	}
+
 	// ---- forging segments -------------------------------------------
 	// A TCP/IPv4/Ethernet frame from src:sport to dst:dport (src_mac to
 	// dst_mac), options padded to 4 bytes, checksums right.
