@@ -15,6 +15,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include <tern/neigh.h>
 #include <tern/rss.h>
 #include <tern/udp_gen.h>
 
@@ -29,6 +30,10 @@
 #define GEN_SEQ_MASK ((1ull << GEN_SEQ_BITS) - 1)
 #define GEN_MAX_SIZE 9018	/* 9000-byte jumbo MTU + 14 + 4 */
 #define GEN_MAX_RATE 1000000000ull
+/* A run's first datagram asks for the next hop's address; the rest wait
+ * for the answer this long at most (three ARP probes, one a second) and
+ * then go at rate whatever happened, counted where they are lost. */
+#define GEN_RESOLVE_WAIT_NS (3 * TERN_NS_PER_S)
 
 struct tern_udp_gen {
 	struct tern_stack *s;
@@ -42,6 +47,8 @@ struct tern_udp_gen {
 	uint64_t pace_sent;	 /* attempts accounted since pace_base_ns */
 	uint64_t rx_max_seq;	 /* highest echoed sequence seen */
 	bool rx_any;
+	bool resolving;		 /* the first datagram waits for its next hop */
+	uint64_t resolve_until_ns;
 	uint64_t prior_ns;	 /* running time of the runs before this one */
 };
 
@@ -223,8 +230,41 @@ static uint64_t pkts_in(uint64_t ns, uint64_t rate)
 	       ((ns % TERN_NS_PER_S) * rate) / TERN_NS_PER_S;
 }
 
+/* True when a datagram to the remote would leave at once: its next hop's
+ * link address is known, or none is needed, or there is no route (the
+ * send fails and counts as tx_fail). */
+static bool path_ready(struct tern_udp_gen *g)
+{
+	struct tern_route rt;
+	struct rte_ether_addr mac;
+	const struct tern_addr *local =
+		tern_addr_is_set(&g->conf.local) ? &g->conf.local : NULL;
+
+	if (tern_route_get(g->s, &g->conf.remote, local, &rt) < 0 || rt.bcast)
+		return true;
+	return tern_neigh_lookup(g->s, rt.ifindex, &rt.nexthop, &mac) == 0;
+}
+
+/* A run starts paced once the path is ready. Until then only its first
+ * datagram goes (it starts the resolution and waits in the neighbour's
+ * queue): at rate, the queue (neigh_queue_len) would overflow while the
+ * answer is on its way, and a slow loop would lose the start of every
+ * run. Returns true while the run still waits. */
+static bool client_wait_path(struct tern_udp_gen *g, uint64_t now)
+{
+	if (path_ready(g) || now >= g->resolve_until_ns) {
+		g->resolving = false;
+		g->pace_base_ns = now;
+		g->pace_sent = 0;
+		return false;
+	}
+	return g->run_sent > 0;
+}
+
 static unsigned client_poll(struct tern_udp_gen *g, uint64_t now)
 {
+	if (unlikely(g->resolving) && client_wait_path(g, now))
+		return 0;
 	/* The first packet goes at start, then one per 1/rate. */
 	uint64_t target = pkts_in(now - g->pace_base_ns, g->conf.rate_pps) + 1;
 	uint64_t due = target > g->pace_sent ? target - g->pace_sent : 0;
@@ -234,6 +274,8 @@ static unsigned client_poll(struct tern_udp_gen *g, uint64_t now)
 	}
 	if (due > GEN_BURST)
 		due = GEN_BURST;
+	if (g->resolving && due > 1)
+		due = 1;
 	if (g->conf.count > 0 && due > g->conf.count - g->run_sent)
 		due = g->conf.count - g->run_sent;
 
@@ -344,6 +386,8 @@ int tern_udp_gen_start(struct tern_udp_gen *g)
 	g->pace_base_ns = now;
 	g->pace_sent = 0;
 	g->run_sent = 0;
+	g->resolving = g->conf.role == TERN_GEN_CLIENT;
+	g->resolve_until_ns = now + GEN_RESOLVE_WAIT_NS;
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 // virtual clock; count and duration limits; conf_check reasons.
 #include "harness.h"
 
+#include <rte_arp.h>
 #include <rte_errno.h>
 
 #include <tern/udp_gen.h>
@@ -145,6 +146,56 @@ TEST_F(UdpGen, CountLimit)
 	EXPECT_EQ(cs.state, TERN_GEN_DONE);
 	EXPECT_GE(cs.end_ns, cs.start_ns + 99 * TERN_NS_PER_MS);
 	EXPECT_LE(cs.end_ns, cs.start_ns + 102 * TERN_NS_PER_MS);
+}
+
+// A run waits for its next hop: the first datagram starts ARP, the rest
+// wait for the answer instead of overflowing the neighbour's queue (8)
+// while it comes. Here B's first reply is lost, so the answer takes the
+// one-second retry.
+TEST_F(UdpGen, FirstDatagramResolvesTheRestWait)
+{
+	start_server();
+	int replies = 0;
+	drop = [&](int side, const Frame &f) {
+		return side == 1 && f.is_arp(RTE_ARP_OP_REPLY) && replies++ == 0;
+	};
+	tern_udp_gen_conf c = client_conf();
+	c.count = 50;
+	client = tern_udp_gen_create(A, &c);
+	ASSERT_NE(client, nullptr);
+	ASSERT_EQ(tern_udp_gen_start(client), 0);
+	run(900 * TERN_NS_PER_MS);
+	EXPECT_EQ(st(client).tx_pkts, 1u) << "only the datagram that asks";
+	EXPECT_EQ(st(server).rx_pkts, 0u);
+
+	run(TERN_NS_PER_S);
+	EXPECT_EQ(replies, 2) << "the retry was answered";
+	auto cs = st(client);
+	EXPECT_EQ(cs.tx_pkts, 50u);
+	EXPECT_EQ(cs.tx_fail, 0u);
+	EXPECT_EQ(cs.rx_echoes, 50u) << "none lost at the start";
+	EXPECT_EQ(cs.state, TERN_GEN_DONE);
+	EXPECT_EQ(stats(A).neigh_drop_queue_full, 0u);
+}
+
+// A next hop that never answers holds a run three seconds at most; then
+// it goes at rate and the losses are counted where they happen.
+TEST_F(UdpGen, UnansweredNextHopStopsHoldingAfterThreeSeconds)
+{
+	drop = [](int side, const Frame &f) {
+		return side == 1 && f.is_arp(RTE_ARP_OP_REPLY);
+	};
+	tern_udp_gen_conf c = client_conf();
+	client = tern_udp_gen_create(A, &c);
+	ASSERT_NE(client, nullptr);
+	ASSERT_EQ(tern_udp_gen_start(client), 0);
+	run(2900 * TERN_NS_PER_MS);
+	EXPECT_EQ(st(client).tx_pkts, 1u);
+	run(500 * TERN_NS_PER_MS);
+	EXPECT_GE(st(client).tx_pkts, 300u) << "at rate after the wait";
+	auto a = stats(A);
+	EXPECT_GT(a.neigh_drop_queue_full + a.neigh_drop_unresolved, 0u)
+		<< "and what the neighbour could not hold is counted";
 }
 
 TEST_F(UdpGen, DurationLimit)
