@@ -6,7 +6,7 @@ BUILD     := build
 ASAN      := build-asan
 REPORTS   := $(BUILD)/test-reports
 
-.PHONY: all deps build asan test unit unit-asan integration demo bench clean
+.PHONY: all deps build asan asan-unit asan-setup test unit unit-asan integration demo bench clean
 
 all: build
 
@@ -19,11 +19,17 @@ build: deps
 	@# configure_file keeps api/ternctl.in's mode, which is not executable
 	@chmod +x $(BUILD)/ternctl 2>/dev/null || true
 
-asan: deps
-	@[ -f $(ASAN)/build.ninja ] || meson setup $(ASAN) \
-		-Db_sanitize=address,undefined -Db_lundef=false
+asan: asan-setup
 	ninja -C $(ASAN)
 	@chmod +x $(ASAN)/ternctl 2>/dev/null || true
+
+# Only what `make test` runs in the sanitizer tree: the unit tests.
+asan-unit: asan-setup
+	ninja -C $(ASAN) tests/tern_unit
+
+asan-setup: deps
+	@[ -f $(ASAN)/build.ninja ] || meson setup $(ASAN) \
+		-Db_sanitize=address,undefined -Db_lundef=false
 
 # Builds both trees, runs every suite (one crashing does not stop the
 # others), prints the summary; fails when a suite failed or left no report.
@@ -33,7 +39,7 @@ test: deps
 # Single suites, for working on one of them (no summary).
 unit: build
 	$(BUILD)/tests/tern_unit
-unit-asan: asan
+unit-asan: asan-unit
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(ASAN)/tests/tern_unit
 integration: build

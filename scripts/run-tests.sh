@@ -14,7 +14,7 @@ SUITES=(unit unit-asan integration packetdrill)
 # report and counts as failed), rather than a stale binary from before.
 build_ok=1; asan_ok=1
 make --no-print-directory build || { build_ok=0; echo "run-tests: build/ failed to build" >&2; }
-make --no-print-directory asan || { asan_ok=0; echo "run-tests: build-asan/ failed to build" >&2; }
+make --no-print-directory asan-unit || { asan_ok=0; echo "run-tests: build-asan/ failed to build" >&2; }
 
 mkdir -p "$REPORTS"
 for s in "${SUITES[@]}"; do rm -f "$REPORTS/$s.xml" "$REPORTS/$s.rc"; done
