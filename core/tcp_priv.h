@@ -453,12 +453,41 @@ int tcp_route_hold(struct tern_stack *s, struct tcp_conn *c,
 
 /* tcp_idx() and tcp_cold_of() are in stack_priv.h. */
 
-/* tcp_input.c */
+/* tcp_input.c: segments in, per state (RFC 9293 3.10.7) */
 void tcp_input(struct tern_stack *s, struct iface *ifc, struct rte_mbuf *m,
 	       unsigned hlen);
 /* An ICMP error about a segment we sent (RFC 5927, RFC 1122 4.2.3.9). */
 int tcp_err4(struct tern_stack *s, const struct rte_ipv4_hdr *in,
 	     const uint8_t *l4, int err, uint32_t info);
+/* A segment for a synchronized connection (and SYN-RECEIVED): 3.10.7.4
+ * step by step. Takes m. */
+void tcp_established_input(struct tern_stack *s, struct tcp_conn *c,
+			   const struct tcp_seg *g, struct rte_mbuf *m);
+/* Counts a segment that is not acceptable, drops it and, unless it is a
+ * RST, answers with an ACK (3.10.7.4 first check). */
+void tcp_ack_and_drop(struct tern_stack *s, struct tcp_conn *c,
+		      const struct tcp_seg *g, struct rte_mbuf *m,
+		      uint64_t *counter);
+
+/* tcp_open.c: LISTEN and SYN-SENT (3.10.7.2, 3.10.7.3), SYN cookies */
+void tcp_listen_input(struct tern_stack *s, struct tcp_listener *l,
+		      const struct rte_ipv4_hdr *ip, const struct tcp_seg *g,
+		      struct rte_mbuf *m);
+void tcp_syn_sent_input(struct tern_stack *s, struct tcp_conn *c,
+			const struct rte_ipv4_hdr *ip, const struct tcp_seg *g,
+			struct rte_mbuf *m);
+/* A SYN for a tuple in TIME-WAIT that cannot be an old duplicate (RFC
+ * 6191, RFC 1122 4.2.2.13): it may open a new connection. */
+bool tcp_time_wait_reusable(const struct tcp_conn *c, const struct tcp_seg *g);
+
+/* tcp_ack.c: the ACK step (3.10.7.4 fifth), recovery, SACK scoreboard */
+/* false when the segment went (dropped, or the connection did). */
+bool tcp_ack_input(struct tern_stack *s, struct tcp_conn *c,
+		   const struct tcp_seg *g, struct rte_mbuf *m);
+/* g acknowledges new data: frees it, samples the RTT, grows the window or
+ * handles recovery, re-arms the timer, tells the application. */
+void tcp_ack_advance(struct tern_stack *s, struct tcp_conn *c,
+		     const struct tcp_seg *g);
 
 /* tcp_output.c */
 /* Sends what the windows allow, the FIN when due, an ACK when owed. */
@@ -494,6 +523,8 @@ void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t);
 /* RFC 6298 2.2/2.3: a new RTT sample. */
 void tcp_rtt_sample(struct tern_stack *s, struct tcp_conn *c, uint32_t rtt_us);
 void tcp_rto_arm(struct tern_stack *s, struct tcp_conn *c);
+/* Traffic from the peer: the keepalive idle time starts again. */
+void tcp_keepalive_touch(struct tern_stack *s, struct tcp_conn *c);
 uint32_t tcp_now_us(const struct tern_stack *s);
 uint64_t tcp_siphash_2w(const uint64_t key[2], uint64_t a, uint64_t b);
 

@@ -207,3 +207,16 @@ void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t)
 		tcp_timer_update(s, c);
 	tcp_unhold(s);
 }
+
+/* Traffic from the peer: the keepalive idle time starts again (RFC 1122
+ * 4.2.3.6), the unanswered probes are forgotten. */
+void tcp_keepalive_touch(struct tern_stack *s, struct tcp_conn *c)
+{
+	if (!(c->flags & TF_KEEPALIVE))
+		return;
+	struct tcp_ext *x = tcp_ext_of(s, c);	/* TF_KEEPALIVE has one */
+	x->keep_probes = 0;
+	if (c->state == TERN_TCP_TIME_WAIT || c->state == TERN_TCP_FIN_WAIT_2)
+		return;
+	c->keep_at = tern_stack_now(s) + (uint64_t)x->keepidle_s * TERN_NS_PER_S;
+}
