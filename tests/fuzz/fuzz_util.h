@@ -1,4 +1,4 @@
-/* What the fuzz harnesses (fuzz_frame.c, fuzz_tcp.c) share: big-endian
+/* What the fuzz harnesses (fuzz_frame.c, fuzz_tcp*.c) share: big-endian
  * fields, the Internet checksum, the headers of frames from the peer, a
  * frame as an mbuf chain, and the pool's leak count. Header only: each
  * harness is built into tern_unit and into a libFuzzer target of its own. */

@@ -18,7 +18,7 @@ OUT = os.path.join(HERE, "tcp_corpus")
 (SEG, TIME, CONNECT, LISTEN, LCLOSE, WRITE, SEND_REF, CONSUME, SHUTDOWN,
  CLOSE, ABORT, SETOPT, RAW_TCP, RAW_FRAME, SOCK, HOG) = range(16)
 
-# flag sets (fuzz_tcp.c flag_sets)
+# flag sets (fuzz_tcp_peer.c flag_sets)
 ACK, ACKPSH, SYN, SYNACK, FINACK, FINPSHACK, RST, RSTACK = 0, 1, 2, 3, 4, 5, 6, 7
 FIN, SYNFIN = 10, 11
 
@@ -142,7 +142,7 @@ def sock(sub, a=0, b=0):
     return bytes([SOCK, sub, a, b])
 
 
-# behaviour bits (fuzz_tcp.c BEH_*)
+# behaviour bits (fuzz_tcp_priv.h BEH_*)
 RX_FREE, RX_HOLD, RX_ECHO, RX_REPLY = 0, 1, 2, 3
 CLOSE_ON_FIN, SHUT_ON_FIN, ABORT_ON_DATA = 4, 8, 16
 WRITE_ON_SENT, CLOSE_AT_START, CLOSE_ON_DATA = 32, 64, 128
