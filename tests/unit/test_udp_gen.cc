@@ -47,6 +47,13 @@ protected:
 		ASSERT_NE(server, nullptr) << rte_strerror(rte_errno);
 		ASSERT_EQ(tern_udp_gen_start(server), 0);
 	}
+	// The client under test, created from c on A and started.
+	void start_client(const tern_udp_gen_conf &c)
+	{
+		client = tern_udp_gen_create(A, &c);
+		ASSERT_NE(client, nullptr) << rte_strerror(rte_errno);
+		ASSERT_EQ(tern_udp_gen_start(client), 0);
+	}
 	// Half a tick between the client's send and the wire's delivery, so
 	// every round trip takes tick/2 of virtual time.
 	void run(uint64_t total_ns, uint64_t tick_ns = TERN_NS_PER_MS)
@@ -136,9 +143,7 @@ TEST_F(UdpGen, CountLimit)
 	start_server();
 	tern_udp_gen_conf c = client_conf();
 	c.count = 100;
-	client = tern_udp_gen_create(A, &c);
-	ASSERT_NE(client, nullptr);
-	ASSERT_EQ(tern_udp_gen_start(client), 0);
+	ASSERT_NO_FATAL_FAILURE(start_client(c));
 	run(TERN_NS_PER_S);
 	auto cs = st(client);
 	EXPECT_EQ(cs.tx_pkts, 100u);
@@ -161,9 +166,7 @@ TEST_F(UdpGen, FirstDatagramResolvesTheRestWait)
 	};
 	tern_udp_gen_conf c = client_conf();
 	c.count = 50;
-	client = tern_udp_gen_create(A, &c);
-	ASSERT_NE(client, nullptr);
-	ASSERT_EQ(tern_udp_gen_start(client), 0);
+	ASSERT_NO_FATAL_FAILURE(start_client(c));
 	run(900 * TERN_NS_PER_MS);
 	EXPECT_EQ(st(client).tx_pkts, 1u) << "only the datagram that asks";
 	EXPECT_EQ(st(server).rx_pkts, 0u);
@@ -186,9 +189,7 @@ TEST_F(UdpGen, UnansweredNextHopStopsHoldingAfterThreeSeconds)
 		return side == 1 && f.is_arp(RTE_ARP_OP_REPLY);
 	};
 	tern_udp_gen_conf c = client_conf();
-	client = tern_udp_gen_create(A, &c);
-	ASSERT_NE(client, nullptr);
-	ASSERT_EQ(tern_udp_gen_start(client), 0);
+	ASSERT_NO_FATAL_FAILURE(start_client(c));
 	run(2900 * TERN_NS_PER_MS);
 	EXPECT_EQ(st(client).tx_pkts, 1u);
 	run(500 * TERN_NS_PER_MS);
@@ -203,9 +204,7 @@ TEST_F(UdpGen, DurationLimit)
 	start_server();
 	tern_udp_gen_conf c = client_conf();
 	c.duration_ns = 200 * TERN_NS_PER_MS;
-	client = tern_udp_gen_create(A, &c);
-	ASSERT_NE(client, nullptr);
-	ASSERT_EQ(tern_udp_gen_start(client), 0);
+	ASSERT_NO_FATAL_FAILURE(start_client(c));
 	run(TERN_NS_PER_S);
 	auto cs = st(client);
 	EXPECT_EQ(cs.state, TERN_GEN_DONE);
@@ -219,9 +218,7 @@ TEST_F(UdpGen, NoServerCountsNothingBack)
 {
 	tern_udp_gen_conf c = client_conf();
 	c.count = 10;
-	client = tern_udp_gen_create(A, &c);
-	ASSERT_NE(client, nullptr);
-	ASSERT_EQ(tern_udp_gen_start(client), 0);
+	ASSERT_NO_FATAL_FAILURE(start_client(c));
 	run(100 * TERN_NS_PER_MS);
 	auto cs = st(client);
 	EXPECT_EQ(cs.tx_pkts, 10u);
@@ -288,9 +285,7 @@ TEST_F(UdpGen, RestartAddsRunningTimeNotPauses)
 	start_server();
 	tern_udp_gen_conf c = client_conf();
 	c.duration_ns = TERN_NS_PER_S;
-	client = tern_udp_gen_create(A, &c);
-	ASSERT_NE(client, nullptr) << rte_strerror(rte_errno);
-	ASSERT_EQ(tern_udp_gen_start(client), 0);
+	ASSERT_NO_FATAL_FAILURE(start_client(c));
 	run(TERN_NS_PER_S + 10 * TERN_NS_PER_MS);
 	auto s1 = st(client);
 	ASSERT_EQ(s1.state, TERN_GEN_DONE);
