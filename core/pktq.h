@@ -18,12 +18,42 @@ struct pktq {
 	uint32_t n;
 };
 
+/* A pktq without the count, where only empty or not matters and the
+ * four bytes do (TCP's send queue lives in the hot control block). */
+struct pktlist {
+	struct rte_mbuf *head, *tail;
+};
+
 /* The offset of the "next packet" field, or -1 with rte_errno set. */
 int pktq_field_register(void);
 
 static inline struct rte_mbuf **pktq_nextp(int off, struct rte_mbuf *m)
 {
 	return RTE_MBUF_DYNFIELD(m, off, struct rte_mbuf **);
+}
+
+/* The linking both queues share. */
+static inline void pkt_link_tail(int off, struct rte_mbuf **head,
+				 struct rte_mbuf **tail, struct rte_mbuf *m)
+{
+	*pktq_nextp(off, m) = NULL;
+	if (*tail != NULL)
+		*pktq_nextp(off, *tail) = m;
+	else
+		*head = m;
+	*tail = m;
+}
+
+static inline struct rte_mbuf *pkt_unlink_head(int off, struct rte_mbuf **head,
+					       struct rte_mbuf **tail)
+{
+	struct rte_mbuf *m = *head;
+	if (m == NULL)
+		return NULL;
+	*head = *pktq_nextp(off, m);
+	if (*head == NULL)
+		*tail = NULL;
+	return m;
 }
 
 static inline void pktq_init(struct pktq *q)
@@ -34,24 +64,15 @@ static inline void pktq_init(struct pktq *q)
 
 static inline void pktq_push(int off, struct pktq *q, struct rte_mbuf *m)
 {
-	*pktq_nextp(off, m) = NULL;
-	if (q->tail != NULL)
-		*pktq_nextp(off, q->tail) = m;
-	else
-		q->head = m;
-	q->tail = m;
+	pkt_link_tail(off, &q->head, &q->tail, m);
 	q->n++;
 }
 
 static inline struct rte_mbuf *pktq_pop(int off, struct pktq *q)
 {
-	struct rte_mbuf *m = q->head;
-	if (m == NULL)
-		return NULL;
-	q->head = *pktq_nextp(off, m);
-	if (q->head == NULL)
-		q->tail = NULL;
-	q->n--;
+	struct rte_mbuf *m = pkt_unlink_head(off, &q->head, &q->tail);
+	if (m != NULL)
+		q->n--;
 	return m;
 }
 
@@ -63,6 +84,23 @@ static inline uint32_t pktq_purge(int off, struct pktq *q)
 	while ((m = pktq_pop(off, q)) != NULL)
 		rte_pktmbuf_free(m);
 	return n;
+}
+
+static inline void pktlist_push(int off, struct pktlist *l, struct rte_mbuf *m)
+{
+	pkt_link_tail(off, &l->head, &l->tail, m);
+}
+
+static inline struct rte_mbuf *pktlist_pop(int off, struct pktlist *l)
+{
+	return pkt_unlink_head(off, &l->head, &l->tail);
+}
+
+static inline void pktlist_purge(int off, struct pktlist *l)
+{
+	struct rte_mbuf *m;
+	while ((m = pktlist_pop(off, l)) != NULL)
+		rte_pktmbuf_free(m);
 }
 
 #endif

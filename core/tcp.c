@@ -60,7 +60,7 @@ void tcp_enter_time_wait(struct tern_stack *s, struct tcp_conn *c)
 	c->rto_at = 0;
 	c->dack_at = 0;
 	c->flags &= ~(uint32_t)(TF_PERSIST | TF_KEEPALIVE | TF_DELACK);
-	tcp_sndq_purge(s->pkt_next_off, &c->sndq);
+	pktlist_purge(s->pkt_next_off, &c->sndq);
 	c->sndq_cur = NULL;
 	c->sndq_bytes = 0;
 	struct tcp_ext *x = tcp_ext_of(s, c);
@@ -335,7 +335,7 @@ int tern_tcp_send(struct tern_stack *s, struct tern_tcp_conn *tc,
 		return 0;
 	}
 	c->sndq_bytes += m->pkt_len;
-	tcp_sndq_push(s->pkt_next_off, &c->sndq, m);
+	pktlist_push(s->pkt_next_off, &c->sndq, m);
 	if (c->state == TERN_TCP_ESTABLISHED || c->state == TERN_TCP_CLOSE_WAIT)
 		tcp_push(s, c);
 	return 0;
@@ -365,7 +365,7 @@ int tern_tcp_write(struct tern_stack *s, struct tern_tcp_conn *tc,
 		uint32_t n = RTE_MIN(room, want - done);
 		memcpy(rte_pktmbuf_append(m, (uint16_t)n), p + done, n);
 		c->sndq_bytes += n;
-		tcp_sndq_push(s->pkt_next_off, &c->sndq, m);
+		pktlist_push(s->pkt_next_off, &c->sndq, m);
 		done += n;
 	}
 	if (done == 0)

@@ -596,7 +596,7 @@ void tcp_sndq_acked(struct tern_stack *s, struct tcp_conn *c, uint32_t acked)
 	c->sndq_bytes -= acked;
 	c->sndq_off += acked;
 	while (c->sndq.head != NULL && c->sndq_off >= c->sndq.head->pkt_len) {
-		struct rte_mbuf *m = tcp_sndq_pop(s->pkt_next_off, &c->sndq);
+		struct rte_mbuf *m = pktlist_pop(s->pkt_next_off, &c->sndq);
 		c->sndq_off -= m->pkt_len;
 		/* the cursor's offset counts from the head */
 		if (c->sndq_cur == m)

@@ -160,43 +160,10 @@ struct tcp_ext {
 						 * (RFC 2883); equal: none */
 	uint32_t high_rxt;		/* HighRxt: end of the last hole
 					 * retransmitted in this recovery */
-	/* the sender's SACK scoreboard (RFC 6675, tcp_input.c) */
+	/* the sender's SACK scoreboard (RFC 6675, tcp_ack.c) */
 	struct tcp_sack_block sb[TCP_SB_MAX];
 	union tcp_cc_state cc;
 };
-
-/* A send queue: a pktq without the count (only empty or not matters). */
-struct tcp_sndq {
-	struct rte_mbuf *head, *tail;
-};
-
-static inline void tcp_sndq_push(int off, struct tcp_sndq *q, struct rte_mbuf *m)
-{
-	*pktq_nextp(off, m) = NULL;
-	if (q->tail != NULL)
-		*pktq_nextp(off, q->tail) = m;
-	else
-		q->head = m;
-	q->tail = m;
-}
-
-static inline struct rte_mbuf *tcp_sndq_pop(int off, struct tcp_sndq *q)
-{
-	struct rte_mbuf *m = q->head;
-	if (m == NULL)
-		return NULL;
-	q->head = *pktq_nextp(off, m);
-	if (q->head == NULL)
-		q->tail = NULL;
-	return m;
-}
-
-static inline void tcp_sndq_purge(int off, struct tcp_sndq *q)
-{
-	struct rte_mbuf *m;
-	while ((m = tcp_sndq_pop(off, q)) != NULL)
-		rte_pktmbuf_free(m);
-}
 
 /* Everything the established fast path reads or writes per segment;
  * what it does not touch is in struct tcp_cold. */
@@ -243,7 +210,7 @@ struct tcp_conn {
 					 * ops yet) */
 	uint32_t ext;			/* its struct tcp_ext: index + 1; 0
 					 * none (tcp_ext_of, tcp_ext_get) */
-	struct tcp_sndq sndq;
+	struct pktlist sndq;
 	/* where the last segment's data was found: a packet of the queue and
 	 * its offset from the head's first byte (sndq_cur_off), so building
 	 * a segment does not walk the queue from the head (tcp_output.c) */
@@ -311,7 +278,7 @@ struct tcp_route_ent {
 	uint32_t next_free;
 	uint32_t confirmed;		/* tern_stack_now() >> 30 (about a
 					 * second) when an ACK last confirmed
-					 * the neighbour (tcp_input.c) */
+					 * the neighbour (tcp_ack.c) */
 };
 
 struct tcp_routes {
@@ -328,7 +295,7 @@ struct tcp_listener {
 	uint16_t port;
 	uint32_t backlog, pending;
 	uint64_t cookie_ns;		/* when it last sent a SYN cookie;
-					 * 0 never (tcp_input.c) */
+					 * 0 never (tcp_open.c) */
 	tern_tcp_accept_fn accept;
 	void *arg;
 	struct tern_tcp_opts opts;

@@ -154,7 +154,7 @@ void tcp_ext_trim(struct tern_stack *s, struct tcp_conn *c)
 
 static void conn_purge(struct tern_stack *s, struct tcp_conn *c)
 {
-	tcp_sndq_purge(s->pkt_next_off, &c->sndq);
+	pktlist_purge(s->pkt_next_off, &c->sndq);
 	c->sndq_cur = NULL;
 	ext_put(s, c);
 	c->sndq_bytes = c->rcvq_bytes = 0;
