@@ -105,6 +105,23 @@ rte_mempool *make_pool(unsigned n = 1000);
 // The leak check: every mbuf back, none twice (no per-lcore cache, so the
 // ring count is exact; rte_mempool_avail_count would clamp to the size).
 ::testing::AssertionResult pool_full(const rte_mempool *mp);
+
+// A test with a pool of N mbufs of its own, which must be full again at
+// the end (every mbuf the code under test took, given back).
+template <unsigned N> class PoolTest : public ::testing::Test {
+protected:
+	void SetUp() override
+	{
+		pool = make_pool(N);
+		ASSERT_NE(pool, nullptr);
+	}
+	void TearDown() override
+	{
+		EXPECT_TRUE(pool_full(pool));
+		rte_mempool_free(pool);
+	}
+	rte_mempool *pool = nullptr;
+};
 // One segment, or a chain when split > 0: the first segment holds split
 // bytes, the rest follow in segments of at most seg bytes.
 rte_mbuf *mbuf_from(rte_mempool *mp, const Bytes &b, size_t split = 0,

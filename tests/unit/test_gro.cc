@@ -22,13 +22,8 @@ namespace {
 constexpr uint16_t kMss = 1448;
 constexpr uint32_t kSeq0 = 0xfffffa00;	// wraps inside the burst
 
-class Gro : public ::testing::Test {
+class Gro : public PoolTest<1000> {
 protected:
-	void SetUp() override
-	{
-		pool = make_pool(1000);
-		ASSERT_NE(pool, nullptr);
-	}
 	void clear()
 	{
 		for (rte_mbuf *m : out)
@@ -38,8 +33,7 @@ protected:
 	void TearDown() override
 	{
 		clear();
-		EXPECT_TRUE(pool_full(pool));
-		rte_mempool_free(pool);
+		PoolTest::TearDown();
 	}
 	struct Seg {
 		uint32_t seq = kSeq0;
@@ -130,7 +124,6 @@ protected:
 		size_t th = (b[14 + ih + 12] >> 4) * 4u;
 		return tern_ol_rx_segs(m, (uint32_t)(b.size() - 14 - ih - th));
 	}
-	rte_mempool *pool = nullptr;
 	std::vector<rte_mbuf *> out;
 };
 

@@ -12,18 +12,8 @@ using namespace tt;
 
 namespace {
 
-class Offload : public ::testing::Test {
+class Offload : public PoolTest<255> {
 protected:
-	void SetUp() override
-	{
-		pool = make_pool(255);
-		ASSERT_NE(pool, nullptr);
-	}
-	void TearDown() override
-	{
-		EXPECT_TRUE(pool_full(pool));
-		rte_mempool_free(pool);
-	}
 	// Ethernet + IPv4 + UDP (or TCP) with both checksum fields zero.
 	static Bytes frame(uint8_t proto, size_t payload)
 	{
@@ -90,7 +80,6 @@ protected:
 		}
 		memcpy(f.data(), buf, f.size());
 	}
-	rte_mempool *pool = nullptr;
 };
 
 }  // namespace

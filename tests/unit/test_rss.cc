@@ -429,18 +429,12 @@ Bytes icmp_error(uint8_t type, uint8_t proto, uint16_t sport,
 		   ip4(kIpX, kIpA, 1, icmp(type, 3, 0, 0, q)));
 }
 
-class Classifier : public ::testing::Test {
+class Classifier : public PoolTest<256> {
 protected:
 	void SetUp() override
 	{
-		pool = make_pool(256);
-		ASSERT_NE(pool, nullptr);
+		ASSERT_NO_FATAL_FAILURE(PoolTest::SetUp());
 		ASSERT_EQ(tern_eph_split_init(&sp, 0, 0, 2), 0);
-	}
-	void TearDown() override
-	{
-		EXPECT_TRUE(pool_full(pool));
-		rte_mempool_free(pool);
 	}
 	int owner(const Bytes &b, size_t split = 0, size_t seg = 0)
 	{
@@ -452,7 +446,6 @@ protected:
 		rte_pktmbuf_free(m);
 		return o;
 	}
-	rte_mempool *pool = nullptr;
 	tern_eph_split sp;
 };
 

@@ -16,18 +16,8 @@ namespace {
 
 constexpr uint32_t kSeq = 0xfffff000;	// wraps inside the packet
 
-class Tso : public ::testing::Test {
+class Tso : public PoolTest<1000> {
 protected:
-	void SetUp() override
-	{
-		pool = make_pool(1000);
-		ASSERT_NE(pool, nullptr);
-	}
-	void TearDown() override
-	{
-		EXPECT_TRUE(pool_full(pool));
-		rte_mempool_free(pool);
-	}
 	// Ethernet + IPv4 + TCP with the timestamps option (32 bytes, as
 	// tern sends) + payload; flags as given.
 	static Bytes frame(const Bytes &payload, uint8_t flags)
@@ -131,7 +121,6 @@ protected:
 		}
 		return data;
 	}
-	rte_mempool *pool = nullptr;
 };
 
 }  // namespace
