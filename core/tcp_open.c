@@ -70,15 +70,19 @@ static void take_syn_window(struct tern_stack *s, struct tcp_conn *c,
 /* A connection for a listener's SYN (or a SYN cookie's ACK, g then
  * describing the SYN the cookie stands for): in the table, with its
  * route, the listener's options and the SYN's. NULL (counted) when the
- * table is full or there is no route. */
+ * table is full or there is no route. With scratch, the stack's scratch
+ * block instead, for a SYN cookie's SYN,ACK: not in the table, given
+ * back with tcp_conn_scratch_done. */
 static struct tcp_conn *passive_conn_new(struct tern_stack *s,
 					 struct tcp_listener *l,
 					 const struct rte_ipv4_hdr *ip,
-					 const struct tcp_seg *g)
+					 const struct tcp_seg *g, bool scratch)
 {
-	struct tcp_conn *c = tcp_conn_new(s, ip->dst_addr, ip->src_addr,
-					  rte_cpu_to_be_16(g->dport),
-					  rte_cpu_to_be_16(g->sport));
+	rte_be16_t lport = rte_cpu_to_be_16(g->dport);
+	rte_be16_t rport = rte_cpu_to_be_16(g->sport);
+	struct tcp_conn *c = scratch ?
+		tcp_conn_scratch(s, ip->dst_addr, ip->src_addr, lport, rport) :
+		tcp_conn_new(s, ip->dst_addr, ip->src_addr, lport, rport);
 	if (c == NULL) {
 		STAT_INC(s, tcp_drop_table_full);
 		return NULL;
@@ -90,7 +94,10 @@ static struct tcp_conn *passive_conn_new(struct tern_stack *s,
 	if (tern_route_get(s, &dst, &src, &rt) != 0 ||
 	    tcp_route_hold(s, c, &rt) != 0) {
 		STAT_INC(s, ip4_drop_no_route);
-		tcp_conn_release(s, c);
+		if (scratch)
+			tcp_conn_scratch_done(s, c);
+		else
+			tcp_conn_release(s, c);
 		return NULL;
 	}
 	c->flags |= TF_PASSIVE;
@@ -148,7 +155,7 @@ static bool cookie_ack(struct tern_stack *s, struct tcp_listener *l,
 		syn.ws = ws;
 		syn.sack_perm = sack;
 	}
-	struct tcp_conn *c = passive_conn_new(s, l, ip, &syn);
+	struct tcp_conn *c = passive_conn_new(s, l, ip, &syn, false);
 	if (c == NULL) {
 		rte_pktmbuf_free(m);
 		return true;
@@ -222,11 +229,13 @@ void tcp_listen_input(struct tern_stack *s, struct tcp_listener *l,
 		return;
 	}
 	rte_pktmbuf_free(m);	/* data on a SYN is not taken (no TFO) */
-	bool full = l->pending >= l->backlog;
+	/* no room for another half-open connection: the backlog, or the
+	 * table itself (a cookie needs no block until its ACK comes) */
+	bool full = l->pending >= l->backlog || s->tcp.nfree == 0;
 	if ((full && s->tcp.syncookies != 1) || s->tcp.syncookies == 2) {
-		/* answer with a cookie and keep nothing: the connection
-		 * below only builds the SYN,ACK and goes at once */
-		struct tcp_conn *c = passive_conn_new(s, l, ip, g);
+		/* answer with a cookie and keep nothing: the scratch block
+		 * below only builds the SYN,ACK */
+		struct tcp_conn *c = passive_conn_new(s, l, ip, g, true);
 		if (c == NULL)
 			return;
 		struct tcp_cold *cold = tcp_cold_of(s, c);
@@ -246,16 +255,19 @@ void tcp_listen_input(struct tern_stack *s, struct tcp_listener *l,
 		l->cookie_ns = tern_stack_now(s);
 		STAT_INC(s, tcp_syncookies_sent);
 		tcp_send_seg(s, c, cold->iss, 0, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
-		tcp_conn_release(s, c);
+		tcp_conn_scratch_done(s, c);
 		return;
 	}
 	if (full) {
 		/* as Linux without cookies: the SYN is dropped and the peer
 		 * sends it again */
-		STAT_INC(s, tcp_drop_listen_overflow);
+		if (l->pending >= l->backlog)
+			STAT_INC(s, tcp_drop_listen_overflow);
+		else
+			STAT_INC(s, tcp_drop_table_full);
 		return;
 	}
-	struct tcp_conn *c = passive_conn_new(s, l, ip, g);
+	struct tcp_conn *c = passive_conn_new(s, l, ip, g, false);
 	if (c == NULL)
 		return;
 	struct tcp_cold *cold = tcp_cold_of(s, c);

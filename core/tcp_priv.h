@@ -328,8 +328,9 @@ extern const struct tcp_cc_ops tcp_cc_newreno;
 extern const struct tcp_cc_ops tcp_cc_cubic;
 
 struct tcp_state {
-	struct tcp_conn *conns;		/* max */
-	struct tcp_cold *cold;		/* max */
+	struct tcp_conn *conns;		/* max + 1: the last is the scratch
+					 * block (tcp_conn_scratch) */
+	struct tcp_cold *cold;		/* max + 1 */
 	uint32_t max;
 	/* free blocks, a stack linked through the blocks themselves
 	 * (tcp_table.c: next_free); index + 1, 0 none */
@@ -406,6 +407,14 @@ struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,
 /* Leaves the table and frees every queued mbuf; the slot is reused
  * after the current input or timer work unwinds. */
 void tcp_conn_release(struct tern_stack *s, struct tcp_conn *c);
+/* The scratch block, set up as tcp_conn_new would, but never in the
+ * table nor counted: a SYN cookie's SYN,ACK is built on it, so answering
+ * a flood costs no table insert and removal, and works with the table
+ * full. tcp_conn_scratch_done gives back what it held (its route). */
+struct tcp_conn *tcp_conn_scratch(struct tern_stack *s, rte_be32_t laddr,
+				  rte_be32_t raddr, rte_be16_t lport,
+				  rte_be16_t rport);
+void tcp_conn_scratch_done(struct tern_stack *s, struct tcp_conn *c);
 /* Frees what was released during the work that is ending. */
 void tcp_reap(struct tern_stack *s);
 struct tcp_listener *tcp_listener_find(struct tern_stack *s, rte_be32_t addr,

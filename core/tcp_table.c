@@ -50,8 +50,9 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	while (ib < 32 && (t->max >> ib) != 0)
 		ib++;
 	t->tab_lo = ib >= 32 ? UINT32_MAX : (1u << ib) - 1;
-	t->conns = stack_zalloc(s, "tern_tcp_conns", (size_t)t->max * sizeof(*t->conns));
-	t->cold = stack_zalloc(s, "tern_tcp_cold", (size_t)t->max * sizeof(*t->cold));
+	/* one more than max: the scratch block (tcp_conn_scratch) */
+	t->conns = stack_zalloc(s, "tern_tcp_conns", ((size_t)t->max + 1) * sizeof(*t->conns));
+	t->cold = stack_zalloc(s, "tern_tcp_cold", ((size_t)t->max + 1) * sizeof(*t->cold));
 	t->tab = stack_zalloc(s, "tern_tcp_tab", (size_t)slots * sizeof(*t->tab));
 	t->ext_max = c->tcp_ext_blocks;
 	if (t->ext_max == 0)
@@ -406,17 +407,12 @@ static void route_put(struct tern_stack *s, struct tcp_cold *cold)
 	r->free_head = i;
 }
 
-struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,
-			      rte_be32_t raddr, rte_be16_t lport,
-			      rte_be16_t rport)
+/* Block idx zeroed, in CLOSED, with its identity. */
+static struct tcp_conn *conn_setup(struct tcp_state *t, uint32_t idx,
+				   rte_be32_t laddr, rte_be32_t raddr,
+				   rte_be16_t lport, rte_be16_t rport)
 {
-	struct tcp_state *t = &s->tcp;
-	if (t->nfree == 0)
-		return NULL;
-	uint32_t idx = t->free_head - 1;
 	struct tcp_conn *c = &t->conns[idx];
-	t->free_head = *next_free(c);
-	t->nfree--;
 	struct tcp_cold *cold = &t->cold[idx];
 	memset(c, 0, sizeof(*c));
 	memset(cold, 0, sizeof(*cold));
@@ -428,6 +424,20 @@ struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,
 	c->family = TERN_AF_INET;
 	c->state = TERN_TCP_CLOSED;
 	tern_timer_init(&c->timer, tcp_timer_fire, c);
+	return c;
+}
+
+struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,
+			      rte_be32_t raddr, rte_be16_t lport,
+			      rte_be16_t rport)
+{
+	struct tcp_state *t = &s->tcp;
+	if (t->nfree == 0)
+		return NULL;
+	uint32_t idx = t->free_head - 1;
+	t->free_head = *next_free(&t->conns[idx]);
+	t->nfree--;
+	struct tcp_conn *c = conn_setup(t, idx, laddr, raddr, lport, rport);
 	tab_insert(t, tcp_hash4(laddr, raddr, lport, rport), idx);
 	t->lport_refs[rte_be_to_cpu_16(lport)]++;
 	return c;
@@ -467,6 +477,24 @@ void tcp_conn_release(struct tern_stack *s, struct tcp_conn *c)
 	}
 }
 
+struct tcp_conn *tcp_conn_scratch(struct tern_stack *s, rte_be32_t laddr,
+				  rte_be32_t raddr, rte_be16_t lport,
+				  rte_be16_t rport)
+{
+	return conn_setup(&s->tcp, s->tcp.max, laddr, raddr, lport, rport);
+}
+
+void tcp_conn_scratch_done(struct tern_stack *s, struct tcp_conn *c)
+{
+	RTE_ASSERT(c == &s->tcp.conns[s->tcp.max]);
+	tern_timer_cancel(s, &c->timer);
+	conn_purge(s, c);
+	route_put(s, tcp_cold_of(s, c));
+	tcp_cold_of(s, c)->listener = 0;
+	c->state = TERN_TCP_CLOSED;
+	c->flags = TF_FREE;
+}
+
 void tcp_reap(struct tern_stack *s)
 {
 	struct tcp_state *t = &s->tcp;
@@ -499,7 +527,7 @@ void tern_tcp_mem_get(const struct tern_stack *s, struct tern_tcp_mem *o)
 	o->ext = sizeof(*t->ext);
 	o->ext_blocks = t->ext_max;
 	o->ext_used = t->ext_max - t->ext_nfree;
-	o->bytes = (uint64_t)t->max * (sizeof(*t->conns) + sizeof(*t->cold)) +
+	o->bytes = ((uint64_t)t->max + 1) * (sizeof(*t->conns) + sizeof(*t->cold)) +
 		   (uint64_t)o->tab_slots * sizeof(*t->tab) +
 		   (uint64_t)t->ext_max * (sizeof(*t->ext) + sizeof(*t->ext_free));
 	o->routes = t->routes.map.n;

@@ -900,6 +900,42 @@ TEST_F(TcpAlwaysCookies, CookieConnectionTakesDataAtOnce)
 	EXPECT_EQ(drops_total(stats(B)), 0u);
 }
 
+class TcpOneBlock : public Tcp {
+	void conf_stack(tern_stack_conf &c, int side) override
+	{
+		if (side == 1)
+			c.tcp_max_conns = 1;
+	}
+};
+
+// A full connection table is no reason to go silent: the SYN is answered
+// with a cookie (which holds no block), and the cookie's ACK makes the
+// connection once a block is free; until then it is counted as
+// drop_table_full and the client's retransmission brings it again.
+TEST_F(TcpOneBlock, FullTableAnswersWithACookie)
+{
+	listen();
+	Peer first;
+	ASSERT_NE(connect_peer(first), nullptr);
+	ASSERT_TRUE(run_until([&] { return first.connected && accepted == 1; }));
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_sent"), 0u);
+
+	ASSERT_NE(connect(), nullptr);
+	ASSERT_TRUE(run_until([&] { return client.connected; }, 100));
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_sent"), 1u);
+	EXPECT_EQ(counter(stats(B), "tcp.drop_table_full"), 1u) << "the cookie's ACK";
+	EXPECT_EQ(tern_tcp_count(B), 1u);
+	EXPECT_EQ(accepted, 1);
+
+	tern_tcp_abort(A, first.c);
+	ASSERT_TRUE(run_until([&] { return tern_tcp_count(B) == 0; }, 100));
+	ASSERT_EQ(tern_tcp_write(A, client.c, "ping", 4), 4);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == 4; }, 100));
+	EXPECT_EQ(accepted, 2);
+	EXPECT_EQ(counter(stats(B), "tcp.syncookies_recv"), 1u);
+	EXPECT_EQ(tern_tcp_state(server.c), TERN_TCP_ESTABLISHED);
+}
+
 class TcpNoCookies : public Tcp {
 	void conf_stack(tern_stack_conf &c, int side) override
 	{
