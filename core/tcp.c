@@ -69,7 +69,7 @@ void tcp_enter_time_wait(struct tern_stack *s, struct tcp_conn *c)
 		x->ooo_bytes = 0;
 		tcp_ext_trim(s, c);	/* unless it holds data */
 	}
-	c->keep_at = tern_stack_now(s) + 2 * s->tcp.msl_ns;
+	c->keep_at = tcp_dl_at(s, 2 * s->tcp.msl_ns, TCP_DL_MS);
 	tcp_timer_update(s, c);
 	const struct tern_tcp_ops *ops = c->ops;
 	void *arg = c->arg;
@@ -186,7 +186,6 @@ void tcp_conn_opts_apply(struct tern_stack *s, struct tcp_conn *c,
 		}
 	}
 	cold->peer_wscale = 0xff;
-	c->rto_us = s->tcp.rto_init_us;
 	c->cwnd = c->mss;
 	c->ssthresh = UINT32_MAX;
 }
@@ -464,7 +463,7 @@ int tern_tcp_close(struct tern_stack *s, struct tern_tcp_conn *tc)
 		tcp_timer_update(s, c);
 		break;
 	case TERN_TCP_FIN_WAIT_2:
-		c->keep_at = tern_stack_now(s) + s->tcp.fin_timeout_ns;
+		c->keep_at = tcp_dl_at(s, s->tcp.fin_timeout_ns, TCP_DL_MS);
 		tcp_timer_update(s, c);
 		break;
 	default:
@@ -528,7 +527,7 @@ int tern_tcp_info_get(const struct tern_stack *s, const struct tern_tcp_conn *tc
 	o->ssthresh = c->ssthresh;
 	o->srtt_us = c->srtt >> 3;
 	o->rttvar_us = c->rttvar >> 2;
-	o->rto_us = c->rto_us;
+	o->rto_us = tcp_rto_us(s, c);
 	o->mss = c->mss;
 	o->snd_wscale = (c->flags & TF_WS) ? c->snd_wscale : 0xff;
 	o->rcv_wscale = (c->flags & TF_WS) ? c->rcv_wscale : 0xff;
@@ -595,7 +594,7 @@ void tern_tcp_set_keepalive(struct tern_stack *s, struct tern_tcp_conn *tc,
 		c->flags |= TF_KEEPALIVE;
 		if (c->state == TERN_TCP_ESTABLISHED || c->state == TERN_TCP_CLOSE_WAIT) {
 			x->keep_probes = 0;
-			c->keep_at = tern_stack_now(s) + (uint64_t)idle_s * TERN_NS_PER_S;
+			c->keep_at = tcp_dl_at(s, (uint64_t)idle_s * TERN_NS_PER_S, TCP_DL_MS);
 		}
 	}
 	tcp_timer_update(s, c);

@@ -503,7 +503,7 @@ bool tcp_ack_input(struct tern_stack *s, struct tcp_conn *c,
 		if (fin_acked) {
 			tcp_set_state(s, c, TERN_TCP_FIN_WAIT_2);
 			if (c->flags & TF_APP_CLOSED) {
-				c->keep_at = tern_stack_now(s) + s->tcp.fin_timeout_ns;
+				c->keep_at = tcp_dl_at(s, s->tcp.fin_timeout_ns, TCP_DL_MS);
 				tcp_timer_update(s, c);
 			}
 		}

@@ -237,7 +237,7 @@ static void data_input(struct tern_stack *s, struct tcp_conn *c,
 		c->flags |= TF_ACKNOW;
 	} else if (!(c->flags & TF_DELACK)) {
 		c->flags |= TF_DELACK;
-		c->dack_at = tern_stack_now(s) + s->tcp.delack_ns;
+		c->dack_at = tcp_dl_at(s, s->tcp.delack_ns, TCP_DL_US);
 		tcp_timer_update(s, c);
 	}
 }
@@ -314,7 +314,7 @@ void tcp_established_input(struct tern_stack *s, struct tcp_conn *c,
 		if (c->state == TERN_TCP_TIME_WAIT && (g->flags & RTE_TCP_FIN_FLAG)) {
 			/* the peer's FIN again (below RCV.NXT): our last ACK
 			 * was lost. ACK it, restart 2 MSL (3.10.7.4) */
-			c->keep_at = tern_stack_now(s) + 2 * s->tcp.msl_ns;
+			c->keep_at = tcp_dl_at(s, 2 * s->tcp.msl_ns, TCP_DL_MS);
 			tcp_timer_update(s, c);
 		}
 		tcp_ack_and_drop(s, c, g, m, &s->st.tcp_drop_out_of_window);
@@ -494,7 +494,7 @@ void tcp_established_input(struct tern_stack *s, struct tcp_conn *c,
 	} else if (fin && c->state == TERN_TCP_TIME_WAIT) {
 		/* a retransmitted FIN: ACK it, restart 2 MSL (3.10.7.4) */
 		tcp_send_ack(s, c);
-		c->keep_at = tern_stack_now(s) + 2 * s->tcp.msl_ns;
+		c->keep_at = tcp_dl_at(s, 2 * s->tcp.msl_ns, TCP_DL_MS);
 		tcp_timer_update(s, c);
 		return;
 	} else if (fin) {

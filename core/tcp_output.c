@@ -453,7 +453,7 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 	/* RFC 5681 4.1: after an idle period longer than an RTO, start
 	 * again from the restart window */
 	if (c->snd_una == c->snd_max && seq_gt(sndq_end, c->snd_nxt) &&
-	    c->lsnd_ms != 0 && now_ms - c->lsnd_ms > c->rto_us / 1000u)
+	    c->lsnd_ms != 0 && now_ms - c->lsnd_ms > tcp_rto_us(s, c) / 1000u)
 		tcp_cc_of(cold)->after_idle(s, c);
 
 	for (;;) {

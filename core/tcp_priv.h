@@ -188,8 +188,9 @@ struct tcp_conn {
 	uint8_t dupacks;
 	uint8_t backoff;		/* RTO doublings (reset by an RTT
 					 * sample only: Karn, RFC 6298 5) */
-	/* RTT (RFC 6298), microseconds; srtt scaled by 8, rttvar by 4 */
-	uint32_t srtt, rttvar, rto_us;
+	/* RTT (RFC 6298), microseconds; srtt scaled by 8, rttvar by 4; the
+	 * RTO follows from them (tcp_rto_us) */
+	uint32_t srtt, rttvar;
 	uint32_t rtt_seq;		/* the segment being timed */
 	uint32_t rtt_start_us;		/* its send time (low 32 bits) */
 	uint16_t unacked_segs;		/* full segments since our last ACK */
@@ -210,14 +211,16 @@ struct tcp_conn {
 					 * ops yet) */
 	uint32_t ext;			/* its struct tcp_ext: index + 1; 0
 					 * none (tcp_ext_of, tcp_ext_get) */
+	/* deadlines, 32-bit clock readings (tcp_dl_*): rto_at and dack_at
+	 * in microseconds, keep_at in milliseconds; 0 = none. The one timer
+	 * below runs at the earliest (DESIGN: one wheel entry per
+	 * connection). */
+	uint32_t rto_at, dack_at, keep_at;
 	struct pktlist sndq;
 	/* where the last segment's data was found: a packet of the queue and
 	 * its offset from the head's first byte (sndq_cur_off), so building
 	 * a segment does not walk the queue from the head (tcp_output.c) */
 	struct rte_mbuf *sndq_cur;
-	/* deadlines, absolute ns; 0 = none. The one timer below runs at the
-	 * earliest (DESIGN: one wheel entry per connection). */
-	uint64_t rto_at, dack_at, keep_at;
 	struct tern_timer timer;
 	const struct tern_tcp_ops *ops;
 	void *arg;
@@ -493,6 +496,41 @@ uint32_t tcp_isn(struct tern_stack *s, const struct tcp_conn *c);
 uint32_t tcp_ts_now(const struct tern_stack *s);
 
 /* tcp_timer.c */
+/* A connection's deadlines are 32-bit readings of the stack's clock in a
+ * unit (TCP_DL_US for the retransmission and delayed-ACK deadlines,
+ * TCP_DL_MS for keepalive, TIME_WAIT and FIN-WAIT-2), compared modulo
+ * 2^32: 12 bytes where three absolute nanosecond times took 24. A delay
+ * is rounded up to the unit (never early; a whole number of them keeps
+ * its place on a millisecond clock) and at most 2^30 units: 17 minutes
+ * in microseconds (the RTO is capped by tcp_rto_max, at most that), 12
+ * days in milliseconds. */
+#define TCP_DL_US 1000u
+#define TCP_DL_MS 1000000u
+static inline uint32_t tcp_dl_at(const struct tern_stack *s,
+				 uint64_t delay_ns, uint32_t unit)
+{
+	uint64_t d = (delay_ns + unit - 1) / unit;
+	if (d > (1u << 30))
+		d = 1u << 30;
+	uint64_t now = tern_stack_now(s);
+	uint32_t at = (uint32_t)((now + unit - 1) / unit + d);
+	return at != 0 ? at : 1;	/* 0 is none */
+}
+/* Whether deadline at (not 0) has come. */
+static inline bool tcp_dl_due(const struct tern_stack *s, uint32_t at,
+			      uint32_t unit)
+{
+	return (int32_t)(at - (uint32_t)(tern_stack_now(s) / unit)) <= 0;
+}
+/* Deadline at as absolute nanoseconds. */
+static inline uint64_t tcp_dl_ns(const struct tern_stack *s, uint32_t at,
+				 uint32_t unit)
+{
+	uint64_t now = tern_stack_now(s) / unit;
+	return (uint64_t)((int64_t)now + (int32_t)(at - (uint32_t)now)) * unit;
+}
+/* RFC 6298: the RTO before backoff, microseconds. */
+uint32_t tcp_rto_us(const struct tern_stack *s, const struct tcp_conn *c);
 /* Arms the connection's one timer at its earliest deadline. */
 void tcp_timer_update(struct tern_stack *s, struct tcp_conn *c);
 void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t);

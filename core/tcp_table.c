@@ -91,7 +91,10 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	t->syncookies = c->tcp_syncookies;
 	t->rto_min_us = (c->tcp_rto_min_ms ? c->tcp_rto_min_ms : 200) * 1000u;
 	t->rto_init_us = (c->tcp_rto_init_ms ? c->tcp_rto_init_ms : 1000) * 1000u;
-	t->rto_max_us = (c->tcp_rto_max_ms ? c->tcp_rto_max_ms : 120000) * 1000u;
+	/* at most 1,000 s: a retransmission deadline is a 32-bit count of
+	 * microseconds (tcp_dl_at) */
+	t->rto_max_us = RTE_MIN(c->tcp_rto_max_ms ? c->tcp_rto_max_ms : 120000,
+				1000000u) * 1000u;
 	if (t->rto_min_us > t->rto_max_us)
 		t->rto_min_us = t->rto_max_us;
 	t->tick_us = (c->timer_tick_ns ? c->timer_tick_ns : 100000) / 1000u;

@@ -21,26 +21,50 @@ static inline uint64_t earliest(uint64_t a, uint64_t b)
  * pending timer later only writes its expiry (tern_timer_arm). */
 void tcp_timer_update(struct tern_stack *s, struct tcp_conn *c)
 {
-	uint64_t at = earliest(earliest(c->rto_at, c->dack_at), c->keep_at);
+	uint64_t at = 0;
+	if (c->rto_at != 0)
+		at = tcp_dl_ns(s, c->rto_at, TCP_DL_US);
+	if (c->dack_at != 0)
+		at = earliest(at, tcp_dl_ns(s, c->dack_at, TCP_DL_US));
+	if (c->keep_at != 0)
+		at = earliest(at, tcp_dl_ns(s, c->keep_at, TCP_DL_MS));
 	if (at == 0)
 		return;
 	if (!tern_timer_pending(&c->timer) || c->timer.expires_ns != at)
 		tern_timer_arm(s, &c->timer, at);
 }
 
-void tcp_rto_arm(struct tern_stack *s, struct tcp_conn *c)
+/* RFC 6298 2.1 (before any sample), 2.2, 2.3 in integers as
+ * Jacobson/Karels: srtt is scaled by 8, rttvar by 4, so RTO = SRTT +
+ * max(G, 4 RTTVAR) = srtt/8 + max(G, rttvar); clamped (2.4, 2.5). Worked
+ * out when needed rather than kept: four bytes of every block. */
+uint32_t tcp_rto_us(const struct tern_stack *s, const struct tcp_conn *c)
 {
-	uint64_t rto = (uint64_t)c->rto_us << c->backoff;
+	if (c->srtt == 0)
+		return s->tcp.rto_init_us;
+	uint32_t g = (uint32_t)(s->tcp.tick_us ? s->tcp.tick_us : 1);
+	uint32_t var = c->rttvar > g ? c->rttvar : g;
+	uint64_t rto = (uint64_t)(c->srtt >> 3) + var;
+	if (rto < s->tcp.rto_min_us)
+		rto = s->tcp.rto_min_us;
 	if (rto > s->tcp.rto_max_us)
 		rto = s->tcp.rto_max_us;
-	c->rto_at = tern_stack_now(s) + rto * 1000u;
+	return (uint32_t)rto;
+}
+
+void tcp_rto_arm(struct tern_stack *s, struct tcp_conn *c)
+{
+	uint64_t rto = (uint64_t)tcp_rto_us(s, c) << c->backoff;
+	if (rto > s->tcp.rto_max_us)
+		rto = s->tcp.rto_max_us;
+	c->rto_at = tcp_dl_at(s, rto * 1000u, TCP_DL_US);
 	tcp_timer_update(s, c);
 }
 
-/* RFC 6298 2.2 and 2.3, in integers as Jacobson/Karels: srtt scaled by 8,
- * rttvar by 4; RTO = SRTT + max(G, 4 RTTVAR), clamped (2.4, 2.5). */
+/* RFC 6298 2.2 and 2.3: the estimators (tcp_rto_us makes the RTO). */
 void tcp_rtt_sample(struct tern_stack *s, struct tcp_conn *c, uint32_t rtt_us)
 {
+	(void)s;
 	if (rtt_us == 0)
 		rtt_us = 1;
 	if (c->srtt == 0) {
@@ -54,14 +78,6 @@ void tcp_rtt_sample(struct tern_stack *s, struct tcp_conn *c, uint32_t rtt_us)
 		delta -= (int32_t)(c->rttvar >> 2);
 		c->rttvar = (uint32_t)((int32_t)c->rttvar + delta);	/* += (|d| - v)/4 */
 	}
-	uint32_t g = (uint32_t)(s->tcp.tick_us ? s->tcp.tick_us : 1);
-	uint32_t var = c->rttvar > g ? c->rttvar : g;	/* 4 * RTTVAR = rttvar */
-	uint64_t rto = (uint64_t)(c->srtt >> 3) + var;
-	if (rto < s->tcp.rto_min_us)
-		rto = s->tcp.rto_min_us;
-	if (rto > s->tcp.rto_max_us)
-		rto = s->tcp.rto_max_us;
-	c->rto_us = (uint32_t)rto;
 }
 
 /* ---- expiries ------------------------------------------------------------ */
@@ -182,26 +198,27 @@ static void keep_expired(struct tern_stack *s, struct tcp_conn *c)
 	x->keep_probes++;
 	STAT_INC(s, tcp_keepalive_probes);
 	tcp_send_seg(s, c, c->snd_una - 1, 0, RTE_TCP_ACK_FLAG);
-	c->keep_at = tern_stack_now(s) +
-		     (uint64_t)x->keepintvl_s * TERN_NS_PER_S;
+	c->keep_at = tcp_dl_at(s, (uint64_t)x->keepintvl_s * TERN_NS_PER_S,
+			       TCP_DL_MS);
 	tcp_timer_update(s, c);
 }
 
 void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t)
 {
 	struct tcp_conn *c = t->arg;
-	uint64_t now = tern_stack_now(s);
 	tcp_hold(s);
-	if (c->dack_at != 0 && c->dack_at <= now) {
+	if (c->dack_at != 0 && tcp_dl_due(s, c->dack_at, TCP_DL_US)) {
 		c->dack_at = 0;
 		if (c->flags & (TF_DELACK | TF_ACKNOW)) {
 			STAT_INC(s, tcp_delayed_acks);
 			tcp_send_ack(s, c);
 		}
 	}
-	if (!(c->flags & TF_FREE) && c->rto_at != 0 && c->rto_at <= now)
+	if (!(c->flags & TF_FREE) && c->rto_at != 0 &&
+	    tcp_dl_due(s, c->rto_at, TCP_DL_US))
 		rto_expired(s, c);
-	if (!(c->flags & TF_FREE) && c->keep_at != 0 && c->keep_at <= now)
+	if (!(c->flags & TF_FREE) && c->keep_at != 0 &&
+	    tcp_dl_due(s, c->keep_at, TCP_DL_MS))
 		keep_expired(s, c);
 	if (!(c->flags & TF_FREE))
 		tcp_timer_update(s, c);
@@ -218,5 +235,6 @@ void tcp_keepalive_touch(struct tern_stack *s, struct tcp_conn *c)
 	x->keep_probes = 0;
 	if (c->state == TERN_TCP_TIME_WAIT || c->state == TERN_TCP_FIN_WAIT_2)
 		return;
-	c->keep_at = tern_stack_now(s) + (uint64_t)x->keepidle_s * TERN_NS_PER_S;
+	c->keep_at = tcp_dl_at(s, (uint64_t)x->keepidle_s * TERN_NS_PER_S,
+			       TCP_DL_MS);
 }

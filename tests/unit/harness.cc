@@ -412,7 +412,7 @@ int wire_tap(void *arg, int from_side, rte_mbuf *m)
 
 void TwoStacks::SetUp()
 {
-	tern_clock_init_virtual(&clk, 1000 * TERN_NS_PER_S);
+	tern_clock_init_virtual(&clk, clock_start_ns());
 	pool = make_pool();
 	ASSERT_NE(pool, nullptr) << rte_strerror(rte_errno);
 

@@ -205,6 +205,8 @@ protected:
 	// Change the confs before the stacks are made.
 	virtual void conf_stack(tern_stack_conf &, int /*side*/) {}
 	virtual void conf_iface(tern_iface_conf &, int /*side*/) {}
+	// Where the virtual clock starts (ns).
+	virtual uint64_t clock_start_ns() const { return 1000 * TERN_NS_PER_S; }
 
 	tern_stack *S(int side) { return side ? B : A; }
 	// Advances the shared clock, runs both stacks' timers, pumps the wire.

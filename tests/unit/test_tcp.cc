@@ -381,6 +381,47 @@ TEST_F(Tcp, GracefulCloseBothSidesAndTimeWait)
 	EXPECT_EQ(tern_tcp_count(A), 0u);
 }
 
+// A connection's deadlines are 32-bit clock readings (microseconds for
+// the RTO, milliseconds for TIME_WAIT) compared modulo 2^32: an RTO and a
+// TIME_WAIT that span the wrap of their counter last exactly as long.
+class TcpDeadlineWrap : public Tcp, public ::testing::WithParamInterface<uint64_t> {
+	uint64_t clock_start_ns() const override { return GetParam(); }
+};
+
+TEST_P(TcpDeadlineWrap, RtoAndTimeWaitLastTheirTime)
+{
+	listen();
+	int dropped = 0;
+	drop = [&](int side, const Frame &f) {
+		return side == 0 && f.is_ip4(IPPROTO_TCP) && dropped++ == 0;
+	};
+	ASSERT_NE(connect(), nullptr);
+	step_ms(999);
+	EXPECT_FALSE(client.connected);
+	step_ms(1);
+	pump();
+	EXPECT_TRUE(client.connected) << "the SYN again at 1 s";
+	EXPECT_EQ(counter(stats(A), "tcp.syn_retrans"), 1u);
+	ASSERT_TRUE(run_until([&] { return accepted == 1; }, 100));
+	server.close_on_fin = true;
+	ASSERT_EQ(tern_tcp_close(A, client.c), 0);
+	ASSERT_TRUE(run_until([&] { return client.closed && server.closed; }));
+	EXPECT_EQ(counter(stats(A), "tcp.time_wait"), 1u);
+	step_ms(59990);
+	EXPECT_EQ(tern_tcp_count(A), 1u) << "in TIME_WAIT for 2 MSL";
+	step_ms(20);
+	EXPECT_EQ(tern_tcp_count(A), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Tcp, TcpDeadlineWrap,
+	::testing::Values(
+		// the microsecond counter wraps 500.296 ms in (the start a
+		// whole millisecond, as the wheel's ticks are)
+		((1ull << 32) - 500296) * TERN_NS_PER_US,
+		// the millisecond counter wraps 30 s in
+		((1ull << 32) - 30000) * TERN_NS_PER_MS));
+
 TEST_F(Tcp, HalfCloseKeepsTheOtherDirection)
 {
 	establish();

@@ -84,7 +84,7 @@ struct tern_stack_conf {
 	uint32_t tcp_rto_min_ms;	/* 0 = 200 (RFC 6298 2.4 says 1000;
 					 * Linux and tern use 200) */
 	uint32_t tcp_rto_init_ms;	/* 0 = 1000 (RFC 6298 2.1) */
-	uint32_t tcp_rto_max_ms;	/* 0 = 120000 */
+	uint32_t tcp_rto_max_ms;	/* 0 = 120000; at most 1000000 */
 	uint8_t tcp_syn_retries;	/* 0 = 6 */
 	uint8_t tcp_retries;		/* 0 = 15 (Linux tcp_retries2) */
 	uint8_t tcp_cc;			/* enum tern_tcp_cc; 0 = CUBIC */
