@@ -178,7 +178,7 @@ static void run_wheel(const struct workload *w, const struct opts *o,
 		for (unsigned k = 0; k < o->rounds; k++)
 			for (uint64_t j = 0; j < w->n; j++) {
 				struct tern_timer *x = &t[w->perm[j]];
-				tern_timer_arm(s, x, x->expires_ns +
+				tern_timer_arm(s, x, x->link.expires_ns +
 						     w->push[(j + k) % w->n]);
 			}
 		c1 = cpu_ns();

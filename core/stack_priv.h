@@ -143,6 +143,19 @@ static inline struct tcp_cold *tcp_cold_of(struct tern_stack *s,
 	return &s->tcp.cold[c - s->tcp.conns];
 }
 
+/* The connection whose timer link l is, or NULL when l is another
+ * owner's (in struct tern_timer): connections embed the link alone, and
+ * the wheel tells them by their array's address range. */
+static inline struct tcp_conn *tcp_conn_of_timer(const struct tern_stack *s,
+						 struct tern_timer_link *l)
+{
+	const struct tcp_state *t = &s->tcp;
+	uintptr_t first = (uintptr_t)&t->conns[0].timer;
+	if ((uintptr_t)l - first >= ((uintptr_t)t->max + 1) * sizeof(struct tcp_conn))
+		return NULL;
+	return container_of(l, struct tcp_conn, timer);
+}
+
 /* c's on-demand block, NULL when it has none (struct tcp_ext). */
 static inline struct tcp_ext *tcp_ext_of(struct tern_stack *s,
 					 const struct tcp_conn *c)
@@ -345,6 +358,9 @@ int eph_pick_plain(struct tern_stack *s, uint8_t proto,
 
 /* timer.c: tick_ns 0 = the default tick. 0 or -ENOMEM. */
 int timer_init(struct tern_stack *s, uint32_t tick_ns);
+/* tern_timer_arm and tern_timer_cancel on a bare link (TCP's). */
+void tw_arm(struct tern_stack *s, struct tern_timer_link *t, uint64_t expires_ns);
+void tw_cancel(struct tern_stack *s, struct tern_timer_link *t);
 void timer_fini(struct tern_stack *s);
 
 static inline void drop(struct rte_mbuf *m)

@@ -38,7 +38,7 @@ void tcp_set_state(struct tern_stack *s, struct tcp_conn *c, uint8_t st)
 	 * connections opened at once would all do a second later. */
 	if (st == TERN_TCP_ESTABLISHED && c->rto_at == 0 && c->dack_at == 0 &&
 	    c->keep_at == 0)
-		tern_timer_cancel(s, &c->timer);
+		tw_cancel(s, &c->timer);
 }
 
 void tcp_conn_done(struct tern_stack *s, struct tcp_conn *c, int err)

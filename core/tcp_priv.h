@@ -221,7 +221,8 @@ struct tcp_conn {
 	 * its offset from the head's first byte (sndq_cur_off), so building
 	 * a segment does not walk the queue from the head (tcp_output.c) */
 	struct rte_mbuf *sndq_cur;
-	struct tern_timer timer;
+	struct tern_timer_link timer;	/* the wheel runs tcp_timer_fire
+					 * for it (tcp_conn_of_timer) */
 	const struct tern_tcp_ops *ops;
 	void *arg;
 };
@@ -533,7 +534,8 @@ static inline uint64_t tcp_dl_ns(const struct tern_stack *s, uint32_t at,
 uint32_t tcp_rto_us(const struct tern_stack *s, const struct tcp_conn *c);
 /* Arms the connection's one timer at its earliest deadline. */
 void tcp_timer_update(struct tern_stack *s, struct tcp_conn *c);
-void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t);
+void tcp_timer_fire(struct tern_stack *s, struct tcp_conn *c);
+/* tcp_conn_of_timer() is in stack_priv.h. */
 /* RFC 6298 2.2/2.3: a new RTT sample. */
 void tcp_rtt_sample(struct tern_stack *s, struct tcp_conn *c, uint32_t rtt_us);
 void tcp_rto_arm(struct tern_stack *s, struct tcp_conn *c);

@@ -172,7 +172,7 @@ void tcp_fini(struct tern_stack *s)
 			struct tcp_conn *c = &t->conns[i];
 			if (c->state != TERN_TCP_CLOSED || c->sndq.head ||
 			    c->ext) {
-				tern_timer_cancel(s, &c->timer);
+				tw_cancel(s, &c->timer);
 				conn_purge(s, c);
 			}
 		}
@@ -426,7 +426,6 @@ static struct tcp_conn *conn_setup(struct tcp_state *t, uint32_t idx,
 	c->rport = rport;
 	c->family = TERN_AF_INET;
 	c->state = TERN_TCP_CLOSED;
-	tern_timer_init(&c->timer, tcp_timer_fire, c);
 	return c;
 }
 
@@ -452,7 +451,7 @@ void tcp_conn_release(struct tern_stack *s, struct tcp_conn *c)
 	if (c->flags & TF_FREE)
 		return;
 	uint32_t idx = tcp_idx(s, c);
-	tern_timer_cancel(s, &c->timer);
+	tw_cancel(s, &c->timer);
 	/* every block not yet freed is in the table */
 	tab_remove(t, tcp_hash4(c->laddr, c->raddr, c->lport, c->rport), idx);
 	t->lport_refs[rte_be_to_cpu_16(c->lport)]--;
@@ -490,7 +489,7 @@ struct tcp_conn *tcp_conn_scratch(struct tern_stack *s, rte_be32_t laddr,
 void tcp_conn_scratch_done(struct tern_stack *s, struct tcp_conn *c)
 {
 	RTE_ASSERT(c == &s->tcp.conns[s->tcp.max]);
-	tern_timer_cancel(s, &c->timer);
+	tw_cancel(s, &c->timer);
 	conn_purge(s, c);
 	route_put(s, tcp_cold_of(s, c));
 	tcp_cold_of(s, c)->listener = 0;

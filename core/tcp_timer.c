@@ -30,8 +30,8 @@ void tcp_timer_update(struct tern_stack *s, struct tcp_conn *c)
 		at = earliest(at, tcp_dl_ns(s, c->keep_at, TCP_DL_MS));
 	if (at == 0)
 		return;
-	if (!tern_timer_pending(&c->timer) || c->timer.expires_ns != at)
-		tern_timer_arm(s, &c->timer, at);
+	if (c->timer.pprev == NULL || c->timer.expires_ns != at)
+		tw_arm(s, &c->timer, at);
 }
 
 /* RFC 6298 2.1 (before any sample), 2.2, 2.3 in integers as
@@ -203,9 +203,8 @@ static void keep_expired(struct tern_stack *s, struct tcp_conn *c)
 	tcp_timer_update(s, c);
 }
 
-void tcp_timer_fire(struct tern_stack *s, struct tern_timer *t)
+void tcp_timer_fire(struct tern_stack *s, struct tcp_conn *c)
 {
-	struct tcp_conn *c = t->arg;
 	tcp_hold(s);
 	if (c->dack_at != 0 && tcp_dl_due(s, c->dack_at, TCP_DL_US)) {
 		c->dack_at = 0;

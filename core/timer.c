@@ -11,6 +11,7 @@
 #include <rte_malloc.h>
 
 #include "stack_priv.h"
+#include "tcp_priv.h"
 #include "timer_wheel.h"
 
 static inline uint64_t mul_sat(uint64_t a, uint64_t b)
@@ -43,7 +44,7 @@ static inline void set_next(struct timer_wheel *w, uint64_t tick)
 	w->next_ns = mul_sat(tick, w->tick_ns);
 }
 
-static inline void tw_link(struct tern_timer **head, struct tern_timer *t)
+static inline void tw_link(struct tern_timer_link **head, struct tern_timer_link *t)
 {
 	t->next = *head;
 	if (t->next != NULL)
@@ -54,9 +55,9 @@ static inline void tw_link(struct tern_timer **head, struct tern_timer *t)
 
 /* O(1): pprev finds the link to rewrite. The slot's bitmap bit goes when
  * t was alone in it, i.e. pprev is a slot head and nothing follows. */
-static inline void tw_unlink(struct timer_wheel *w, struct tern_timer *t)
+static inline void tw_unlink(struct timer_wheel *w, struct tern_timer_link *t)
 {
-	struct tern_timer **pp = t->pprev;
+	struct tern_timer_link **pp = t->pprev;
 	*pp = t->next;
 	if (t->next != NULL) {
 		t->next->pprev = pp;
@@ -77,7 +78,7 @@ static inline void tw_unlink(struct timer_wheel *w, struct tern_timer *t)
  * level L holds distances in [64^L, 64^(L+1)), in the slot named by e's
  * bits [6L, 6L + 6). That slot's range starts after clk, so it cascades
  * (or, at level 0, runs) no later than e. */
-static void tw_insert(struct timer_wheel *w, struct tern_timer *t, uint64_t e)
+static void tw_insert(struct timer_wheel *w, struct tern_timer_link *t, uint64_t e)
 {
 	if (unlikely(e < w->clk))
 		e = w->clk;	/* only a clock going back; still never early */
@@ -137,11 +138,11 @@ static void tw_cascade(struct timer_wheel *w, uint64_t n)
 		unsigned idx = (unsigned)(n >> sh) & (TW_SLOTS - 1);
 		if (!(w->map[lvl] & (1ull << idx)))
 			continue;
-		struct tern_timer *list = w->slot[lvl][idx];
+		struct tern_timer_link *list = w->slot[lvl][idx];
 		w->slot[lvl][idx] = NULL;
 		w->map[lvl] &= ~(1ull << idx);
 		while (list != NULL) {
-			struct tern_timer *t = list;
+			struct tern_timer_link *t = list;
 			list = t->next;
 			tw_insert(w, t, ticks_ceil(w, t->expires_ns));
 		}
@@ -153,11 +154,11 @@ static void tw_cascade(struct timer_wheel *w, uint64_t n)
  * in the meantime (tern_timer_arm leaves them where they were) go back
  * into the wheel at their expiry. The batch head is local, so a callback
  * can still cancel or re-arm any timer of the batch through its pprev. */
-static unsigned run_list(struct tern_stack *s, struct tern_timer **head,
+static unsigned run_list(struct tern_stack *s, struct tern_timer_link **head,
 			 uint64_t limit_ns)
 {
 	struct timer_wheel *w = s->tw;
-	struct tern_timer *batch = *head;
+	struct tern_timer_link *batch = *head;
 	unsigned ran = 0;
 
 	*head = NULL;
@@ -165,7 +166,7 @@ static unsigned run_list(struct tern_stack *s, struct tern_timer **head,
 		return 0;
 	batch->pprev = &batch;
 	while (batch != NULL) {
-		struct tern_timer *t = batch;
+		struct tern_timer_link *t = batch;
 		batch = t->next;
 		if (batch != NULL)
 			batch->pprev = &batch;
@@ -175,7 +176,14 @@ static unsigned run_list(struct tern_stack *s, struct tern_timer **head,
 		}
 		t->next = NULL;
 		t->pprev = NULL;
-		t->fn(s, t);	/* may arm, re-arm or cancel anything */
+		/* may arm, re-arm or cancel anything */
+		struct tcp_conn *c = tcp_conn_of_timer(s, t);
+		if (c != NULL) {
+			tcp_timer_fire(s, c);
+		} else {
+			struct tern_timer *tm = container_of(t, struct tern_timer, link);
+			tm->fn(s, tm);
+		}
 		ran++;
 	}
 	return ran;
@@ -237,15 +245,14 @@ uint64_t tern_stack_next_timer(const struct tern_stack *s)
 
 void tern_timer_init(struct tern_timer *t, tern_timer_fn fn, void *arg)
 {
-	t->next = NULL;
-	t->pprev = NULL;
-	t->expires_ns = 0;
+	t->link.next = NULL;
+	t->link.pprev = NULL;
+	t->link.expires_ns = 0;
 	t->fn = fn;
 	t->arg = arg;
 }
 
-void tern_timer_arm(struct tern_stack *s, struct tern_timer *t,
-		    uint64_t expires_ns)
+void tw_arm(struct tern_stack *s, struct tern_timer_link *t, uint64_t expires_ns)
 {
 	struct timer_wheel *w = s->tw;
 	uint64_t now = tern_clock_now(s->clock);
@@ -271,10 +278,21 @@ void tern_timer_arm(struct tern_stack *s, struct tern_timer *t,
 	tw_insert(w, t, ticks_ceil(w, expires_ns));
 }
 
-void tern_timer_cancel(struct tern_stack *s, struct tern_timer *t)
+void tw_cancel(struct tern_stack *s, struct tern_timer_link *t)
 {
 	if (t->pprev != NULL)
 		tw_unlink(s->tw, t);
+}
+
+void tern_timer_arm(struct tern_stack *s, struct tern_timer *t,
+		    uint64_t expires_ns)
+{
+	tw_arm(s, &t->link, expires_ns);
+}
+
+void tern_timer_cancel(struct tern_stack *s, struct tern_timer *t)
+{
+	tw_cancel(s, &t->link);
 }
 
 int timer_init(struct tern_stack *s, uint32_t tick_ns)
@@ -293,10 +311,10 @@ int timer_init(struct tern_stack *s, uint32_t tick_ns)
 	return 0;
 }
 
-static void disarm_list(struct tern_timer *t)
+static void disarm_list(struct tern_timer_link *t)
 {
 	while (t != NULL) {
-		struct tern_timer *n = t->next;
+		struct tern_timer_link *n = t->next;
 		t->next = NULL;
 		t->pprev = NULL;
 		t = n;

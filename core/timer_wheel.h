@@ -37,10 +37,10 @@ struct timer_wheel {
 	uint64_t tick_ns;
 	struct rte_reciprocal_u64 per_tick;	/* ns -> ticks, no division */
 	/* Armed at or before the stack's time: run by the next call. */
-	struct tern_timer *due;
+	struct tern_timer_link *due;
 	uint64_t due_min;		/* no later than their expiries */
 	uint64_t map[TW_LEVELS];	/* bit i: slot i of that level in use */
-	struct tern_timer *slot[TW_LEVELS][TW_SLOTS];
+	struct tern_timer_link *slot[TW_LEVELS][TW_SLOTS];
 };
 
 #endif

@@ -105,7 +105,7 @@ TEST_F(Timers, RearmMovesExpiry)
 	uint64_t t0 = now();
 	tern_timer_arm(A, &x.t, t0 + 5 * TERN_NS_PER_MS);
 	tern_timer_arm(A, &x.t, t0 + 50 * TERN_NS_PER_MS);
-	EXPECT_EQ(x.t.expires_ns, t0 + 50 * TERN_NS_PER_MS);
+	EXPECT_EQ(x.t.link.expires_ns, t0 + 50 * TERN_NS_PER_MS);
 	tern_clock_advance(&clk, 10 * TERN_NS_PER_MS);
 	tern_stack_run_timers(A);
 	EXPECT_TRUE(log.order.empty()) << "re-armed later: old expiry forgotten";
@@ -291,9 +291,9 @@ void rec_fire(tern_stack *s, tern_timer *t)
 	uint64_t now = tern_stack_now(s);
 	r->fired++;
 	c->runs++;
-	if (now < t->expires_ns)
+	if (now < t->link.expires_ns)
 		c->early++;
-	else if (now - t->expires_ns >= c->tick)
+	else if (now - t->link.expires_ns >= c->tick)
 		c->late++;
 	if (c->log)
 		c->log->push_back({now, r});
@@ -663,13 +663,13 @@ TEST_F(Wheel, PushedLaterOnEveryAckRunsOnceAtTheLastExpiry)
 		arm(r, now() + rto);
 		ASSERT_EQ(tern_stack_run_timers(s), 0u) << "ack " << ack;
 	}
-	uint64_t last = r.t.expires_ns;
+	uint64_t last = r.t.link.expires_ns;
 	while (jump())
 		ASSERT_LT(steps, 1000u);
 	EXPECT_EQ(r.fired, 1u);
 	EXPECT_EQ(ctx.early, 0u);
 	EXPECT_EQ(ctx.late, 0u);
-	EXPECT_EQ(r.t.expires_ns, last);
+	EXPECT_EQ(r.t.link.expires_ns, last);
 }
 
 TEST_F(Wheel, PushedLaterFromThePastList)
@@ -707,7 +707,7 @@ TEST_F(Wheel, FarTimersBeyondTheSpanRunExactly)
 		ASSERT_LT(steps, 5000u);
 	ASSERT_EQ(log.size(), at.size());
 	for (auto &[when, rec] : log)
-		EXPECT_EQ(when, rec->t.expires_ns) << "exact at a 1 ns tick";
+		EXPECT_EQ(when, rec->t.link.expires_ns) << "exact at a 1 ns tick";
 	EXPECT_TRUE(std::is_sorted(log.begin(), log.end(),
 				   [](auto &x, auto &y) { return x.first < y.first; }));
 	EXPECT_EQ(ctx.early, 0u);
@@ -760,10 +760,10 @@ TEST_P(WheelWrap, IndicesWrapManyTimes)
 	int per_late = 0;
 	per.fn = [&](tern_stack *st, Scripted *me) {
 		uint64_t n = tern_stack_now(st);
-		if (n < me->t.expires_ns || n - me->t.expires_ns >= tick)
+		if (n < me->t.link.expires_ns || n - me->t.link.expires_ns >= tick)
 			per_late++;
 		if (me->runs < 20000)
-			tern_timer_arm(st, &me->t, me->t.expires_ns + period);
+			tern_timer_arm(st, &me->t, me->t.link.expires_ns + period);
 	};
 	tern_timer_arm(s, &per.t, now() + period);
 
@@ -783,7 +783,7 @@ TEST_P(WheelWrap, IndicesWrapManyTimes)
 	// By tick: the tick of each expiry never goes back.
 	uint64_t prev = 0;
 	for (auto &[when, rec] : log) {
-		uint64_t t = (rec->t.expires_ns + tick - 1) / tick;
+		uint64_t t = (rec->t.link.expires_ns + tick - 1) / tick;
 		EXPECT_GE(t, prev);
 		prev = t;
 		(void)when;
@@ -809,20 +809,20 @@ TEST_F(Wheel, NextTimerBounds)
 	// Near (level 0): within one tick below the expiry.
 	arm(near, t0 + 5 * tick + 7);
 	uint64_t nt = tern_stack_next_timer(s);
-	EXPECT_LE(nt, near.t.expires_ns);
-	EXPECT_GT(nt + tick, near.t.expires_ns);
+	EXPECT_LE(nt, near.t.link.expires_ns);
+	EXPECT_GT(nt + tick, near.t.link.expires_ns);
 	// Far alone (a higher level): no later than it, within its slot.
 	tern_timer_cancel(s, &near.t);
 	arm(far, t0 + 10 * TERN_NS_PER_S);
 	nt = tern_stack_next_timer(s);
-	EXPECT_LE(nt, far.t.expires_ns);
+	EXPECT_LE(nt, far.t.link.expires_ns);
 	EXPECT_GT(nt, t0);
 	// Both: the near one bounds it; cancelling it lifts the bound again
 	// (no stale answer).
 	arm(near, t0 + 5 * tick + 7);
-	EXPECT_LE(tern_stack_next_timer(s), near.t.expires_ns);
+	EXPECT_LE(tern_stack_next_timer(s), near.t.link.expires_ns);
 	tern_timer_cancel(s, &near.t);
-	EXPECT_GT(tern_stack_next_timer(s), near.t.expires_ns);
+	EXPECT_GT(tern_stack_next_timer(s), near.t.link.expires_ns);
 	// Armed in the past: at most its expiry.
 	arm(past, t0 - 100);
 	EXPECT_LE(tern_stack_next_timer(s), t0 - 100);
@@ -900,7 +900,7 @@ TEST_F(Wheel, MillionsOfTimers)
 
 	std::vector<std::pair<uint64_t, uint32_t>> live;	// (expiry, index)
 	for (size_t i = 1; i < n; i += 2)
-		live.push_back({r[i].t.expires_ns, (uint32_t)i});
+		live.push_back({r[i].t.link.expires_ns, (uint32_t)i});
 	std::sort(live.begin(), live.end());
 	size_t cur = 0;
 	uint64_t bad_bound = 0;

@@ -33,12 +33,19 @@ struct tern_stack;
 struct tern_timer;
 typedef void (*tern_timer_fn)(struct tern_stack *s, struct tern_timer *t);
 
-/* 40 bytes on 64-bit targets. The links are the wheel's; owners read
- * expires_ns and arg. */
-struct tern_timer {
-	struct tern_timer *next;
-	struct tern_timer **pprev;	/* NULL when not pending */
+/* The wheel's part of a timer: its links and expiry (24 bytes on 64-bit
+ * targets). Owners read expires_ns, the last armed expiry. */
+struct tern_timer_link {
+	struct tern_timer_link *next;
+	struct tern_timer_link **pprev;	/* NULL when not pending */
 	uint64_t expires_ns;		/* last armed expiry (absolute) */
+};
+
+/* 40 bytes on 64-bit targets: the link, then what runs. (TCP's
+ * connections embed the link alone and are run without fn and arg: the
+ * wheel knows their array.) */
+struct tern_timer {
+	struct tern_timer_link link;
 	tern_timer_fn fn;
 	void *arg;
 };
@@ -52,7 +59,7 @@ void tern_timer_arm(struct tern_stack *s, struct tern_timer *t,
 void tern_timer_cancel(struct tern_stack *s, struct tern_timer *t);
 static inline bool tern_timer_pending(const struct tern_timer *t)
 {
-	return t->pprev != NULL;
+	return t->link.pprev != NULL;
 }
 
 /* Runs every due timer; returns how many ran. Call once per loop. */
