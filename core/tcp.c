@@ -43,7 +43,7 @@ void tcp_set_state(struct tern_stack *s, struct tcp_conn *c, uint8_t st)
 
 void tcp_conn_done(struct tern_stack *s, struct tcp_conn *c, int err)
 {
-	const struct tern_tcp_ops *ops = c->ops;
+	const struct tern_tcp_ops *ops = tcp_ops(s, c);
 	void *arg = c->arg;
 	bool tell = !(c->flags & TF_NOTIFIED) && ops != NULL &&
 		    ops->closed != NULL;
@@ -71,12 +71,12 @@ void tcp_enter_time_wait(struct tern_stack *s, struct tcp_conn *c)
 	}
 	c->keep_at = tcp_dl_at(s, 2 * s->tcp.msl_ns, TCP_DL_MS);
 	tcp_timer_update(s, c);
-	const struct tern_tcp_ops *ops = c->ops;
+	const struct tern_tcp_ops *ops = tcp_ops(s, c);
 	void *arg = c->arg;
 	bool tell = !(c->flags & TF_NOTIFIED) && ops != NULL &&
 		    ops->closed != NULL;
 	c->flags |= TF_NOTIFIED;
-	c->ops = NULL;
+	c->ops = 0;
 	c->arg = NULL;
 	if (tell)
 		ops->closed(arg, (struct tern_tcp_conn *)c, 0);
@@ -90,7 +90,8 @@ static inline bool rcvq_held(struct tern_stack *s, const struct tcp_conn *c)
 
 void tcp_deliver(struct tern_stack *s, struct tcp_conn *c, struct rte_mbuf *m)
 {
-	if (c->ops == NULL || c->ops->recv == NULL || rcvq_held(s, c)) {
+	const struct tern_tcp_ops *ops = tcp_ops(s, c);
+	if (ops == NULL || ops->recv == NULL || rcvq_held(s, c)) {
 		/* not accepted yet: hold it (the window shrinks) */
 		struct tcp_ext *x = tcp_ext_get(s, c);
 		if (x == NULL) {
@@ -107,16 +108,17 @@ void tcp_deliver(struct tern_stack *s, struct tcp_conn *c, struct rte_mbuf *m)
 	}
 	if (c->flags & TF_MANUAL_WND)
 		c->rcvq_bytes += m->pkt_len;
-	c->ops->recv(c->arg, (struct tern_tcp_conn *)c, m);
+	ops->recv(c->arg, (struct tern_tcp_conn *)c, m);
 }
 
 void tcp_deliver_fin(struct tern_stack *s, struct tcp_conn *c)
 {
-	if (c->ops == NULL || c->ops->recv == NULL || rcvq_held(s, c) ||
+	const struct tern_tcp_ops *ops = tcp_ops(s, c);
+	if (ops == NULL || ops->recv == NULL || rcvq_held(s, c) ||
 	    (c->flags & (TF_NOTIFIED | TF_FIN_TOLD)))
 		return;	/* told when the application takes its data */
 	c->flags |= TF_FIN_TOLD;
-	c->ops->recv(c->arg, (struct tern_tcp_conn *)c, NULL);
+	ops->recv(c->arg, (struct tern_tcp_conn *)c, NULL);
 }
 
 void tcp_accepted(struct tern_stack *s, struct tcp_conn *c)
@@ -137,10 +139,10 @@ void tcp_accepted(struct tern_stack *s, struct tcp_conn *c)
 
 void tcp_connected(struct tern_stack *s, struct tcp_conn *c)
 {
-	(void)s;
 	STAT_INC(s, tcp_active_opens);
-	if (c->ops != NULL && c->ops->connected != NULL)
-		c->ops->connected(c->arg, (struct tern_tcp_conn *)c);
+	const struct tern_tcp_ops *ops = tcp_ops(s, c);
+	if (ops != NULL && ops->connected != NULL)
+		ops->connected(c->arg, (struct tern_tcp_conn *)c);
 }
 
 /* ---- options ---------------------------------------------------------------- */
@@ -201,6 +203,11 @@ struct tern_tcp_conn *tern_tcp_connect(struct tern_stack *s,
 		rte_errno = EINVAL;
 		return NULL;
 	}
+	int ops = tcp_ops_ref(s, cc->ops);
+	if (ops < 0) {
+		rte_errno = ENOSPC;	/* TCP_OPS_MAX callback tables */
+		return NULL;
+	}
 	struct tern_route rt;
 	int rc = tern_route_get(s, &cc->remote,
 				cc->local.family == TERN_AF_INET ? &cc->local : NULL,
@@ -242,7 +249,7 @@ struct tern_tcp_conn *tern_tcp_connect(struct tern_stack *s,
 		return NULL;
 	}
 	tcp_conn_opts_apply(s, c, &cc->opts);
-	c->ops = cc->ops;
+	c->ops = (uint8_t)ops;
 	c->arg = cc->arg;
 	cold->iss = tcp_isn(s, c);
 	c->snd_una = cold->iss;
@@ -271,12 +278,12 @@ void *tern_tcp_arg(const struct tern_tcp_conn *c)
 static void rcvq_flush(struct tern_stack *s, struct tcp_conn *c)
 {
 	bool had = rcvq_held(s, c);
-	while (rcvq_held(s, c) && c->ops != NULL && c->ops->recv != NULL &&
+	while (rcvq_held(s, c) && tcp_ops(s, c) != NULL && tcp_ops(s, c)->recv != NULL &&
 	       !(c->flags & (TF_FREE | TF_NOTIFIED))) {
 		struct rte_mbuf *m = pktq_pop(s->pkt_next_off, &tcp_ext_of(s, c)->rcvq);
 		if (!(c->flags & TF_MANUAL_WND))
 			c->rcvq_bytes -= m->pkt_len;
-		c->ops->recv(c->arg, (struct tern_tcp_conn *)c, m);
+		tcp_ops(s, c)->recv(c->arg, (struct tern_tcp_conn *)c, m);
 	}
 	if (c->flags & (TF_FREE | TF_NOTIFIED))
 		return;
@@ -286,19 +293,23 @@ static void rcvq_flush(struct tern_stack *s, struct tcp_conn *c)
 		tern_tcp_recved(s, (struct tern_tcp_conn *)c, 0);
 }
 
-void tern_tcp_set_ops(struct tern_stack *s, struct tern_tcp_conn *tc,
-		      const struct tern_tcp_ops *ops, void *arg)
+int tern_tcp_set_ops(struct tern_stack *s, struct tern_tcp_conn *tc,
+		     const struct tern_tcp_ops *ops, void *arg)
 {
 	struct tcp_conn *c = conn_of(tc);
 	if (s == NULL || c == NULL || (c->flags & TF_FREE))
-		return;
-	c->ops = ops;
+		return -EINVAL;
+	int i = tcp_ops_ref(s, ops);
+	if (i < 0)
+		return -ENOSPC;
+	c->ops = (uint8_t)i;
 	c->arg = arg;
 	if (rcvq_held(s, c) || (c->flags & TF_FIN_RCVD)) {
 		tcp_hold(s);
 		rcvq_flush(s, c);
 		tcp_unhold(s);
 	}
+	return 0;
 }
 
 static bool can_queue(uint8_t st)

@@ -334,9 +334,10 @@ void tcp_ack_advance(struct tern_stack *s, struct tcp_conn *c,
 	else
 		tcp_rto_arm(s, c);
 	tcp_timer_update(s, c);
-	if (data > 0 && c->ops != NULL && c->ops->sent != NULL &&
+	const struct tern_tcp_ops *ops = tcp_ops(s, c);
+	if (data > 0 && ops != NULL && ops->sent != NULL &&
 	    !(c->flags & TF_APP_CLOSED))
-		c->ops->sent(c->arg, (struct tern_tcp_conn *)c, data);
+		ops->sent(c->arg, (struct tern_tcp_conn *)c, data);
 }
 
 /* RFC 5681 2 (DUPLICATE ACKNOWLEDGMENT) and 3.2, RFC 3042, RFC 6582. */

@@ -219,7 +219,8 @@ static void data_input(struct tern_stack *s, struct tcp_conn *c,
 	/* delayed ACK (RFC 1122 4.2.3.2; RFC 5681 4.2): at least every
 	 * second full-sized segment, within delack; a GRO packet counts
 	 * the segments it merged */
-	c->unacked_segs = (uint16_t)(c->unacked_segs + tern_ol_rx_segs(m, len));
+	c->unacked_segs = (uint8_t)RTE_MIN(c->unacked_segs + tern_ol_rx_segs(m, len),
+					   (uint32_t)UINT8_MAX);
 	if (!(c->flags & TF_DATA_SEEN)) {
 		/* quick ACKs at the start (as Linux: up to 16, half the
 		 * window in segments), so a peer in slow start is not held

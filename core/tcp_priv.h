@@ -193,7 +193,11 @@ struct tcp_conn {
 	uint32_t srtt, rttvar;
 	uint32_t rtt_seq;		/* the segment being timed */
 	uint32_t rtt_start_us;		/* its send time (low 32 bits) */
-	uint16_t unacked_segs;		/* full segments since our last ACK */
+	uint8_t unacked_segs;		/* full segments since our last ACK
+					 * (saturates; 2 is what counts) */
+	uint8_t ops;			/* the application's callbacks: an
+					 * index into tcp_state.ops_tab
+					 * (tcp_ops), 0 none */
 	uint8_t quickacks;		/* segments still ACKed at once */
 	uint8_t retries;		/* RTOs in a row without progress */
 	uint32_t lsnd_ms;		/* when data last left (RFC 5681 4.1) */
@@ -223,7 +227,6 @@ struct tcp_conn {
 	struct rte_mbuf *sndq_cur;
 	struct tern_timer_link timer;	/* the wheel runs tcp_timer_fire
 					 * for it (tcp_conn_of_timer) */
-	const struct tern_tcp_ops *ops;
 	void *arg;
 };
 
@@ -331,7 +334,13 @@ static inline uint32_t tcp_initial_window(uint32_t mss)
 extern const struct tcp_cc_ops tcp_cc_newreno;
 extern const struct tcp_cc_ops tcp_cc_cubic;
 
+#define TCP_OPS_MAX 255	/* callback tables per stack */
+
 struct tcp_state {
+	/* the callback tables connections use, by index (tcp_conn.ops): a
+	 * byte of every block instead of a pointer; 0 is none */
+	const struct tern_tcp_ops *ops_tab[TCP_OPS_MAX + 1];
+	uint32_t ops_n;
 	struct tcp_conn *conns;		/* max + 1: the last is the scratch
 					 * block (tcp_conn_scratch) */
 	struct tcp_cold *cold;		/* max + 1 */
@@ -536,6 +545,9 @@ uint32_t tcp_rto_us(const struct tern_stack *s, const struct tcp_conn *c);
 void tcp_timer_update(struct tern_stack *s, struct tcp_conn *c);
 void tcp_timer_fire(struct tern_stack *s, struct tcp_conn *c);
 /* tcp_conn_of_timer() is in stack_priv.h. */
+/* The index of ops in the stack's table, added there the first time;
+ * 0 for NULL, -1 when the table is full (TCP_OPS_MAX tables). */
+int tcp_ops_ref(struct tern_stack *s, const struct tern_tcp_ops *ops);
 /* RFC 6298 2.2/2.3: a new RTT sample. */
 void tcp_rtt_sample(struct tern_stack *s, struct tcp_conn *c, uint32_t rtt_us);
 void tcp_rto_arm(struct tern_stack *s, struct tcp_conn *c);

@@ -466,7 +466,7 @@ void tcp_conn_release(struct tern_stack *s, struct tcp_conn *c)
 	route_put(s, cold);
 	c->state = TERN_TCP_CLOSED;
 	c->flags = TF_FREE;
-	c->ops = NULL;
+	c->ops = 0;
 	c->arg = NULL;
 	if (t->busy > 0) {	/* input or a timer holds c */
 		*next_free(c) = t->reap_head;
@@ -495,6 +495,20 @@ void tcp_conn_scratch_done(struct tern_stack *s, struct tcp_conn *c)
 	tcp_cold_of(s, c)->listener = 0;
 	c->state = TERN_TCP_CLOSED;
 	c->flags = TF_FREE;
+}
+
+int tcp_ops_ref(struct tern_stack *s, const struct tern_tcp_ops *ops)
+{
+	struct tcp_state *t = &s->tcp;
+	if (ops == NULL)
+		return 0;
+	for (uint32_t i = t->ops_n; i >= 1; i--)	/* newest first */
+		if (t->ops_tab[i] == ops)
+			return (int)i;
+	if (t->ops_n >= TCP_OPS_MAX)
+		return -1;
+	t->ops_tab[++t->ops_n] = ops;
+	return (int)t->ops_n;
 }
 
 void tcp_reap(struct tern_stack *s)

@@ -422,6 +422,29 @@ INSTANTIATE_TEST_SUITE_P(
 		// the millisecond counter wraps 30 s in
 		((1ull << 32) - 30000) * TERN_NS_PER_MS));
 
+// A connection holds its callbacks as a byte: an index into a table of
+// up to 255 per stack. One table more is refused, clearly, and leaves
+// the connection as it was.
+TEST_F(Tcp, OpsTablesPerStackAreBounded)
+{
+	establish();
+	std::vector<tern_tcp_ops> tabs(300, kOps);
+	size_t ok = 0;
+	while (ok < tabs.size() &&
+	       tern_tcp_set_ops(A, client.c, &tabs[ok], &client) == 0)
+		ok++;
+	EXPECT_EQ(ok, 254u) << "kOps is the stack's first";
+	EXPECT_EQ(tern_tcp_set_ops(A, client.c, &tabs[ok], &client), -ENOSPC);
+	EXPECT_EQ(tern_tcp_set_ops(A, client.c, &tabs[0], &client), 0) << "known";
+	EXPECT_EQ(tcp_connect(A, kIpB, 80, &tabs[ok], &client), nullptr);
+	EXPECT_EQ(rte_errno, ENOSPC);
+	EXPECT_EQ(tern_tcp_set_ops(A, client.c, &kOps, &client), 0);
+	ASSERT_EQ(tern_tcp_write(A, client.c, "ping", 4), 4);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == 4; }));
+	ASSERT_EQ(tern_tcp_write(B, server.c, "pong", 4), 4);
+	ASSERT_TRUE(run_until([&] { return client.got.size() == 4; }));
+}
+
 TEST_F(Tcp, HalfCloseKeepsTheOtherDirection)
 {
 	establish();

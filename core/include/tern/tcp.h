@@ -141,9 +141,13 @@ struct tern_tcp_listener *tern_tcp_listen(struct tern_stack *s,
 void tern_tcp_listener_close(struct tern_stack *s, struct tern_tcp_listener *l);
 
 /* Data (and the FIN) that arrived before the ops were set is handed to
- * ops->recv now. */
-void tern_tcp_set_ops(struct tern_stack *s, struct tern_tcp_conn *c,
-		      const struct tern_tcp_ops *ops, void *arg);
+ * ops->recv now. 0, -EINVAL (no such connection), or -ENOSPC: a stack
+ * keeps up to 255 distinct ops tables (a connection holds a one-byte
+ * index, not a pointer; tables are meant to be static), and this one
+ * would be the 256th. tern_tcp_connect fails the same way, rte_errno
+ * ENOSPC. */
+int tern_tcp_set_ops(struct tern_stack *s, struct tern_tcp_conn *c,
+		     const struct tern_tcp_ops *ops, void *arg);
 void *tern_tcp_arg(const struct tern_tcp_conn *c);
 
 /* Queues m (a chain of data; direct, indirect or external mbufs, which
