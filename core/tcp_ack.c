@@ -340,6 +340,28 @@ void tcp_ack_advance(struct tern_stack *s, struct tcp_conn *c,
 		ops->sent(c->arg, (struct tern_tcp_conn *)c, data);
 }
 
+/* RFC 2018 8: a receiver may discard data it SACKed (reneging; Linux
+ * does under memory pressure). An ACK that moves SND.UNA to the start of
+ * a SACKed range, or into one, shows it: the receiver would have covered
+ * data it still held with its cumulative ACK. As Linux's
+ * tcp_check_sack_reneging: the scoreboard is forgotten and the RTO comes
+ * half an RTT later (at least 10 ms), going back to SND.UNA with nothing
+ * skipped; else every RTO would skip the data the receiver no longer has
+ * until the connection gave up. Called after the ACK's blocks are in. */
+static void sack_reneging_check(struct tern_stack *s, struct tcp_conn *c)
+{
+	struct tcp_ext *x = tcp_ext_of(s, c);
+	/* sb_trim cut every range to start at SND.UNA or above, and sorted
+	 * the first is the lowest */
+	if (x == NULL || x->sb_n == 0 || x->sb[0].start != c->snd_una)
+		return;
+	x->sb_n = 0;
+	STAT_INC(s, tcp_sack_reneging);
+	uint64_t half_rtt_us = RTE_MAX((uint64_t)(c->srtt >> 4), 10000u);
+	c->rto_at = tcp_dl_at(s, half_rtt_us * 1000u, TCP_DL_US);
+	tcp_timer_update(s, c);
+}
+
 /* RFC 5681 2 (DUPLICATE ACKNOWLEDGMENT) and 3.2, RFC 3042, RFC 6582. */
 static void dup_ack(struct tern_stack *s, struct tcp_conn *c,
 		    const struct tcp_seg *g)
@@ -480,6 +502,7 @@ bool tcp_ack_input(struct tern_stack *s, struct tcp_conn *c,
 			return false;
 		}
 		sb_update(s, c, g);
+		sack_reneging_check(s, c);
 	} else if (g->ack == c->snd_una &&
 		   !(g->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) &&
 		   c->snd_max != c->snd_una) {

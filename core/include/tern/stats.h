@@ -101,6 +101,7 @@ extern "C" {
 	X(tcp, fast_retrans)                                                   \
 	X(tcp, sack_retrans)                                                   \
 	X(tcp, sack_recoveries)                                                \
+	X(tcp, sack_reneging)                                                  \
 	X(tcp, syncookies_sent)                                                \
 	X(tcp, syncookies_recv)                                                \
 	X(tcp, syncookies_failed)                                              \
