@@ -487,6 +487,7 @@ static json_t *conn_json(unsigned w, const struct tern_tcp_info *i)
 		"bytes_sent", ju_u64(i->bytes_sent),
 		"bytes_acked", ju_u64(i->bytes_acked),
 		"bytes_received", ju_u64(i->bytes_received),
+		"bytes_retrans", ju_u64(i->bytes_retrans),
 		"sack", i->sack, "timestamps", i->timestamps,
 		"snd_wscale", i->snd_wscale == 0xff ? json_null() :
 			      json_integer(i->snd_wscale),

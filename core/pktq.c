@@ -14,3 +14,13 @@ int pktq_field_register(void)
 	/* Idempotent: the same name and shape give the same offset. */
 	return rte_mbuf_dynfield_register(&desc);
 }
+
+int pktq_pos_field_register(void)
+{
+	static const struct rte_mbuf_dynfield desc = {
+		.name = "tern_pkt_pos",
+		.size = sizeof(uint32_t),
+		.align = __alignof__(uint32_t),
+	};
+	return rte_mbuf_dynfield_register(&desc);
+}

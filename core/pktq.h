@@ -27,6 +27,16 @@ struct pktlist {
 /* The offset of the "next packet" field, or -1 with rte_errno set. */
 int pktq_field_register(void);
 
+/* The offset of a 32-bit field a queue may keep each packet's position
+ * in (TCP's send queue: its first byte's offset in the stream, mod
+ * 2^32), or -1 with rte_errno set. */
+int pktq_pos_field_register(void);
+
+static inline uint32_t *pktq_posp(int off, struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, off, uint32_t *);
+}
+
 static inline struct rte_mbuf **pktq_nextp(int off, struct rte_mbuf *m)
 {
 	return RTE_MBUF_DYNFIELD(m, off, struct rte_mbuf **);

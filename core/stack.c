@@ -31,7 +31,8 @@ struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf)
 		return NULL;
 	}
 	int pkt_next_off = pktq_field_register();
-	if (pkt_next_off < 0)
+	int pkt_pos_off = pktq_pos_field_register();
+	if (pkt_next_off < 0 || pkt_pos_off < 0)
 		return NULL;	/* rte_errno set */
 	/* On the lcore's socket when there is memory there (DESIGN: each
 	 * stack and its tables near the lcore that uses them). */
@@ -51,6 +52,7 @@ struct tern_stack *tern_stack_create(const struct tern_stack_conf *conf)
 	s->pool = conf->pool;
 	s->clock = conf->clock;
 	s->pkt_next_off = pkt_next_off;
+	s->pkt_pos_off = pkt_pos_off;
 	s->gro = !conf->no_gro;
 	/* xorshift must not start at zero */
 	s->rng = conf->seed ? conf->seed :

@@ -87,6 +87,8 @@ struct tern_stack {
 	/* neighbours (ARP now, ND later) */
 	struct neigh_table neigh;
 	int pkt_next_off;	/* pktq.h: the mbuf field chaining queues */
+	int pkt_pos_off;	/* pktq.h: a packet's place in TCP's send
+				 * queue (tcp_sndq_push) */
 	uint64_t rng;		/* stack_rand() state */
 
 	/* IPv4 */
@@ -168,6 +170,30 @@ static inline struct tcp_ext *tcp_ext_of(struct tern_stack *s,
 					 const struct tcp_conn *c)
 {
 	return c->ext != 0 ? &s->tcp.ext[c->ext - 1] : NULL;
+}
+
+/* Queues m at the end of c's send queue, noting where its first byte
+ * falls in the stream (mod 2^32: the queue is shorter), so that offsets
+ * within the queue are differences of two packets' positions and the
+ * control block keeps none (tcp_output.c attach_data). */
+static inline void tcp_sndq_push(struct tern_stack *s, struct tcp_conn *c,
+				 struct rte_mbuf *m)
+{
+	struct rte_mbuf *t = c->sndq.tail;
+	*pktq_posp(s->pkt_pos_off, m) =
+		t != NULL ? *pktq_posp(s->pkt_pos_off, t) + t->pkt_len : 0;
+	pktlist_push(s->pkt_next_off, &c->sndq, m);
+}
+
+/* Counts a retransmission of segs segments, bytes of data. */
+static inline void tcp_count_retrans(struct tern_stack *s, struct tcp_conn *c,
+				     uint32_t segs, uint32_t bytes)
+{
+	struct tcp_cold *cold = tcp_cold_of(s, c);
+	STAT_ADD(s, tcp_retrans_segs, segs);
+	cold->retransmits += segs;
+	cold->bytes_retrans = cold->bytes_retrans + bytes < cold->bytes_retrans ?
+			      UINT32_MAX : cold->bytes_retrans + bytes;
 }
 
 /* c's on-demand block, taken from the pool when it has none; NULL (and

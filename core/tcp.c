@@ -123,9 +123,9 @@ void tcp_deliver_fin(struct tern_stack *s, struct tcp_conn *c)
 
 void tcp_accepted(struct tern_stack *s, struct tcp_conn *c)
 {
-	struct tcp_cold *cold = tcp_cold_of(s, c);
-	struct tcp_listener *l = cold->listener ?
-				 &s->tcp.lst[cold->listener - 1] : NULL;
+	uint32_t li = tcp_listener_idx(c);
+	struct tcp_listener *l = li ? &s->tcp.lst[li - 1] : NULL;
+	tcp_listener_set(c, 0);	/* arg is the application's from now */
 	if (l == NULL || !l->used) {
 		tern_tcp_abort(s, (struct tern_tcp_conn *)c);
 		return;
@@ -271,7 +271,8 @@ struct tern_tcp_conn *tern_tcp_connect(struct tern_stack *s,
 
 void *tern_tcp_arg(const struct tern_tcp_conn *c)
 {
-	return c ? ((const struct tcp_conn *)c)->arg : NULL;
+	const struct tcp_conn *k = (const struct tcp_conn *)c;
+	return k && !tcp_listener_idx(k) ? k->arg : NULL;
 }
 
 /* Data held while the connection had no receiver goes to it now. */
@@ -345,7 +346,7 @@ int tern_tcp_send(struct tern_stack *s, struct tern_tcp_conn *tc,
 		return 0;
 	}
 	c->sndq_bytes += m->pkt_len;
-	pktlist_push(s->pkt_next_off, &c->sndq, m);
+	tcp_sndq_push(s, c, m);
 	if (c->state == TERN_TCP_ESTABLISHED || c->state == TERN_TCP_CLOSE_WAIT)
 		tcp_push(s, c);
 	return 0;
@@ -375,7 +376,7 @@ int tern_tcp_write(struct tern_stack *s, struct tern_tcp_conn *tc,
 		uint32_t n = RTE_MIN(room, want - done);
 		memcpy(rte_pktmbuf_append(m, (uint16_t)n), p + done, n);
 		c->sndq_bytes += n;
-		pktlist_push(s->pkt_next_off, &c->sndq, m);
+		tcp_sndq_push(s, c, m);
 		done += n;
 	}
 	if (done == 0)
@@ -546,13 +547,20 @@ int tern_tcp_info_get(const struct tern_stack *s, const struct tern_tcp_conn *tc
 	o->timestamps = (c->flags & TF_TS) != 0;
 	o->cc = cold->cc_algo;
 	o->send_queued = c->sndq_bytes;
-	o->bytes_sent = cold->bytes_sent;
 	/* RFC 9293: SYN and FIN take a sequence number each */
 	bool syn_acked = c->state >= TERN_TCP_ESTABLISHED ||
 			 (c->state == TERN_TCP_SYN_RECEIVED && c->snd_una != cold->iss);
 	bool fin_acked = (c->flags & TF_FIN_SENT) && c->snd_una == c->snd_max;
-	o->bytes_acked = syn_acked ?
-		tcp_seq_count(cold->acked_hi, c->snd_una - cold->iss - 1 - fin_acked) : 0;
+	uint32_t acked_off = syn_acked ? c->snd_una - cold->iss - 1 - fin_acked : 0;
+	o->bytes_acked = syn_acked ? tcp_seq_count(cold->acked_hi, acked_off) : 0;
+	/* sent once: what is acked and what is in flight up to SND.MAX
+	 * (less the SYN and a FIN); then what was sent again, as Linux's
+	 * tcpi_bytes_sent */
+	uint32_t sent_off = c->state >= TERN_TCP_SYN_SENT ?
+		c->snd_max - cold->iss - 1 - ((c->flags & TF_FIN_SENT) != 0) : 0;
+	o->bytes_retrans = cold->bytes_retrans;
+	o->bytes_sent = o->bytes_acked + (uint32_t)(sent_off - acked_off) +
+			cold->bytes_retrans;
 	bool syn_rcvd = c->state >= TERN_TCP_SYN_RECEIVED;
 	bool fin_rcvd = (c->flags & TF_FIN_RCVD) != 0;
 	o->bytes_received = syn_rcvd ?

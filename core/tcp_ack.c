@@ -190,7 +190,6 @@ static uint32_t sb_pipe(const struct tcp_ext *x, const struct tcp_conn *c)
  * (3) a hole above HighRxt below the highest SACKed byte. */
 static void sack_recovery_output(struct tern_stack *s, struct tcp_conn *c)
 {
-	struct tcp_cold *cold = tcp_cold_of(s, c);
 	struct tcp_ext *x = tcp_ext_of(s, c);
 	if (x == NULL)
 		return;	/* SACK recovery has one */
@@ -225,7 +224,6 @@ static void sack_recovery_output(struct tern_stack *s, struct tcp_conn *c)
 							 RTE_TCP_ACK_FLAG) != 0)
 						return;
 					STAT_ADD(s, tcp_tx_bytes, n);
-					cold->bytes_sent += n;
 					c->snd_max += n;
 					c->snd_nxt = c->snd_max;
 					found = true;
@@ -239,9 +237,8 @@ static void sack_recovery_output(struct tern_stack *s, struct tcp_conn *c)
 			continue;
 		if (tcp_send_seg(s, c, seq, len, RTE_TCP_ACK_FLAG) != 0)
 			return;
-		STAT_INC(s, tcp_retrans_segs);
+		tcp_count_retrans(s, c, 1, len);
 		STAT_INC(s, tcp_sack_retrans);
-		cold->retransmits++;
 		x->high_rxt = seq + len;
 	}
 }
@@ -313,11 +310,9 @@ void tcp_ack_advance(struct tern_stack *s, struct tcp_conn *c,
 			/* partial ACK (step 4): send the next hole, deflate
 			 * by what was acked, add back one MSS */
 			STAT_INC(s, tcp_fast_retrans);
-			tcp_send_seg(s, c, c->snd_una,
-				     RTE_MIN((uint32_t)c->mss, c->sndq_bytes),
-				     RTE_TCP_ACK_FLAG);
-			STAT_INC(s, tcp_retrans_segs);
-			cold->retransmits++;
+			uint32_t len = RTE_MIN((uint32_t)c->mss, c->sndq_bytes);
+			tcp_send_seg(s, c, c->snd_una, len, RTE_TCP_ACK_FLAG);
+			tcp_count_retrans(s, c, 1, len);
 			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 			c->cwnd += c->mss;
 			if (c->cwnd < c->mss)
@@ -400,7 +395,6 @@ static void dup_ack(struct tern_stack *s, struct tcp_conn *c,
 				c->snd_nxt += len;
 				c->snd_max = seq_max(c->snd_max, c->snd_nxt);
 				STAT_ADD(s, tcp_tx_bytes, len);
-				cold->bytes_sent += len;
 			}
 		}
 		return;
@@ -424,18 +418,16 @@ static void dup_ack(struct tern_stack *s, struct tcp_conn *c,
 		STAT_INC(s, tcp_sack_recoveries);
 		c->cwnd = c->ssthresh;
 		uint32_t len = RTE_MIN((uint32_t)c->mss, x->sb[0].start - c->snd_una);
-		STAT_INC(s, tcp_retrans_segs);
-		cold->retransmits++;
+		tcp_count_retrans(s, c, 1, len);
 		tcp_send_seg(s, c, c->snd_una, len, RTE_TCP_ACK_FLAG);
 		x->high_rxt = c->snd_una + len;
 		sack_recovery_output(s, c);
 		tcp_rto_arm(s, c);
 		return;
 	}
-	STAT_INC(s, tcp_retrans_segs);
-	cold->retransmits++;
-	tcp_send_seg(s, c, c->snd_una, RTE_MIN((uint32_t)c->mss, c->sndq_bytes),
-		     RTE_TCP_ACK_FLAG);
+	uint32_t len = RTE_MIN((uint32_t)c->mss, c->sndq_bytes);
+	tcp_count_retrans(s, c, 1, len);
+	tcp_send_seg(s, c, c->snd_una, len, RTE_TCP_ACK_FLAG);
 	c->cwnd = c->ssthresh + 3u * c->mss;
 	tcp_rto_arm(s, c);
 }
@@ -511,12 +503,15 @@ bool tcp_ack_input(struct tern_stack *s, struct tcp_conn *c,
 		if ((g->len == 0 && wnd == c->snd_wnd) || news)
 			dup_ack(s, c, g);
 	}
-	/* window update (3.10.7.4: SND.WL1 < SEG.SEQ, or = and WL2 <= ACK) */
-	if (seq_lt(c->snd_wl1, g->seq) ||
-	    (c->snd_wl1 == g->seq && seq_leq(c->snd_wl2, g->ack))) {
+	/* window update (3.10.7.4: SND.WL1 < SEG.SEQ, or = and WL2 <= ACK),
+	 * by Linux's rule (tcp_may_update_window), which needs no WL2: an
+	 * ACK that moves SND.UNA is never older than the last update, and
+	 * one that does not, with the same SEG.SEQ, may only open the
+	 * window or close it to zero (an old ACK cannot shrink it) */
+	if (advanced || seq_lt(c->snd_wl1, g->seq) ||
+	    (c->snd_wl1 == g->seq && (wnd > c->snd_wnd || wnd == 0))) {
 		c->snd_wnd = wnd;
 		c->snd_wl1 = g->seq;
-		c->snd_wl2 = g->ack;
 		cold->max_sndwnd = RTE_MAX(cold->max_sndwnd, wnd);
 	}
 	/* our FIN acknowledged? */

@@ -552,7 +552,6 @@ static bool tcp_predict(struct tern_stack *s, struct tcp_conn *c,
 		if (c->flags & TF_FREE)
 			return true;
 		c->snd_wl1 = g->seq;
-		c->snd_wl2 = g->ack;
 		tcp_keepalive_touch(s, c);
 		tcp_output(s, c);
 		return true;
@@ -569,11 +568,8 @@ static bool tcp_predict(struct tern_stack *s, struct tcp_conn *c,
 		cold->ts_recent_ms = tcp_ts_now(s);
 	}
 	cold->win_probes = 0;
-	if (seq_lt(c->snd_wl1, g->seq) ||
-	    (c->snd_wl1 == g->seq && seq_leq(c->snd_wl2, g->ack))) {
+	if (seq_lt(c->snd_wl1, g->seq))	/* the same window: WL1 only */
 		c->snd_wl1 = g->seq;
-		c->snd_wl2 = g->ack;
-	}
 	tcp_keepalive_touch(s, c);
 	rte_pktmbuf_adj(m, g->hlen);
 	wf_trim_to(m, g->len);	/* Ethernet padding */

@@ -61,7 +61,6 @@ static void take_syn_window(struct tern_stack *s, struct tcp_conn *c,
 	struct tcp_cold *cold = tcp_cold_of(s, c);
 	c->snd_wnd = g->wnd;
 	c->snd_wl1 = g->seq;
-	c->snd_wl2 = g->ack;
 	cold->max_sndwnd = RTE_MAX(cold->max_sndwnd, c->snd_wnd);
 }
 
@@ -102,7 +101,7 @@ static struct tcp_conn *passive_conn_new(struct tern_stack *s,
 	}
 	c->flags |= TF_PASSIVE;
 	tcp_conn_opts_apply(s, c, &l->opts);
-	cold->listener = (uint32_t)(l - s->tcp.lst) + 1;
+	tcp_listener_set(c, (uint32_t)(l - s->tcp.lst) + 1);
 	cold->irs = g->seq;
 	c->rcv_nxt = g->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
@@ -173,7 +172,6 @@ static bool cookie_ack(struct tern_stack *s, struct tcp_listener *l,
 	c->snd_sml = cold->iss;
 	c->snd_wnd = g->wnd << c->snd_wscale;
 	c->snd_wl1 = g->seq;
-	c->snd_wl2 = g->ack;
 	cold->max_sndwnd = c->snd_wnd;
 	l->pending++;	/* tcp_accepted takes it off */
 	tcp_set_state(s, c, TERN_TCP_ESTABLISHED);

@@ -130,19 +130,19 @@ static int attach_data(struct tern_stack *s, struct tcp_conn *c,
 	 * found when that is not past it (segments go out in order; a
 	 * retransmission starts again from the head) */
 	struct rte_mbuf *p = c->sndq.head;
-	uint32_t base = 0;
-	if (c->sndq_cur != NULL && off >= c->sndq_cur_off) {
-		p = c->sndq_cur;
-		base = c->sndq_cur_off;
+	if (c->sndq_cur != NULL) {
+		uint32_t base = *pktq_posp(s->pkt_pos_off, c->sndq_cur) -
+				*pktq_posp(s->pkt_pos_off, p);
+		if (off >= base) {
+			p = c->sndq_cur;
+			off -= base;
+		}
 	}
-	off -= base;
 	while (p != NULL && off >= p->pkt_len) {
 		off -= p->pkt_len;
-		base += p->pkt_len;
 		p = *pktq_nextp(s->pkt_next_off, p);
 	}
 	c->sndq_cur = p;
-	c->sndq_cur_off = base;
 	struct rte_mbuf *seg = p;
 	while (seg != NULL && off >= seg->data_len) {
 		off -= seg->data_len;
@@ -527,11 +527,9 @@ void tcp_output(struct tern_stack *s, struct tcp_conn *c)
 		if (rexmit) {
 			/* counted per MSS, as they leave */
 			uint32_t n = len > c->mss ? (len + c->mss - 1) / c->mss : 1;
-			STAT_ADD(s, tcp_retrans_segs, n);
-			cold->retransmits += n;
+			tcp_count_retrans(s, c, n, len);
 		} else {
 			STAT_ADD(s, tcp_tx_bytes, len);
-			cold->bytes_sent += len;
 			if (!(c->flags & TF_RTT_TIMING) && len > 0) {
 				c->flags |= TF_RTT_TIMING;
 				c->rtt_seq = c->snd_nxt;
@@ -598,11 +596,8 @@ void tcp_sndq_acked(struct tern_stack *s, struct tcp_conn *c, uint32_t acked)
 	while (c->sndq.head != NULL && c->sndq_off >= c->sndq.head->pkt_len) {
 		struct rte_mbuf *m = pktlist_pop(s->pkt_next_off, &c->sndq);
 		c->sndq_off -= m->pkt_len;
-		/* the cursor's offset counts from the head */
 		if (c->sndq_cur == m)
 			c->sndq_cur = NULL;
-		else if (c->sndq_cur != NULL)
-			c->sndq_cur_off -= m->pkt_len;
 		rte_pktmbuf_free(m);
 	}
 }

@@ -178,7 +178,8 @@ struct tcp_conn {
 	/* send sequence space (RFC 9293 3.3.1) */
 	uint32_t snd_una, snd_nxt, snd_max;	/* snd_max: highest sent */
 	uint32_t snd_wnd;		/* bytes (scaled) */
-	uint32_t snd_wl1, snd_wl2;
+	uint32_t snd_wl1;		/* SEG.SEQ of the last window update
+					 * (no WL2: tcp_ack_input) */
 	uint32_t cwnd, ssthresh, recover;
 	/* receive sequence space */
 	uint32_t rcv_nxt;
@@ -208,7 +209,6 @@ struct tcp_conn {
 	 * the queues and pointers: no holes) */
 	uint32_t sndq_off;		/* bytes of the head already acked */
 	uint32_t sndq_bytes;		/* bytes queued, from snd_una */
-	uint32_t sndq_cur_off;		/* see sndq_cur */
 	uint32_t sndbuf;		/* send queue limit, bytes */
 	uint32_t rcvq_bytes;		/* received, not yet consumed by the
 					 * application (manual window, or no
@@ -221,14 +221,29 @@ struct tcp_conn {
 	 * connection). */
 	uint32_t rto_at, dack_at, keep_at;
 	struct pktlist sndq;
-	/* where the last segment's data was found: a packet of the queue and
-	 * its offset from the head's first byte (sndq_cur_off), so building
-	 * a segment does not walk the queue from the head (tcp_output.c) */
+	/* where the last segment's data was found, a packet of the queue,
+	 * so building a segment does not walk the queue from the head; its
+	 * offset is a difference of positions (tcp_sndq_push) */
 	struct rte_mbuf *sndq_cur;
 	struct tern_timer_link timer;	/* the wheel runs tcp_timer_fire
 					 * for it (tcp_conn_of_timer) */
 	void *arg;
 };
+
+/* The listener a passive connection came from, index + 1, until it is
+ * accepted; 0 after or for none. Kept in arg: the application has no
+ * handle on the connection, and so no arg, before its accept callback
+ * (tcp_accepted clears it). */
+static inline uint32_t tcp_listener_idx(const struct tcp_conn *c)
+{
+	return (c->flags & (TF_PASSIVE | TF_ACCEPTED)) == TF_PASSIVE ?
+	       (uint32_t)(uintptr_t)c->arg : 0;
+}
+
+static inline void tcp_listener_set(struct tcp_conn *c, uint32_t idx)
+{
+	c->arg = (void *)(uintptr_t)idx;
+}
 
 /* Set up once, read on the slow paths. */
 struct tcp_cold {
@@ -243,8 +258,6 @@ struct tcp_cold {
 	uint8_t cc_algo;		/* enum tern_tcp_cc */
 	uint8_t win_probes;		/* zero-window probes no ACK answered */
 	uint8_t syn_retries;
-	uint32_t listener;		/* index + 1 while in SYN-RECEIVED or
-					 * until accepted; 0 none */
 	uint32_t ts_recent_ms;		/* when ts_recent was set (PAWS
 					 * 24-day rule, RFC 7323 5.5) */
 	uint32_t retransmits;
@@ -252,8 +265,17 @@ struct tcp_cold {
 	 * snd_una and rcv_nxt from the ISNs; these keep 2 * wraps + the
 	 * distance's top bit when last seen (tcp_seq_note) */
 	uint32_t acked_hi, rcvd_hi;
-	uint64_t bytes_sent;
+	/* bytes sent again (saturates at 2^32 - 1); bytes sent for the
+	 * first time follow from SND.MAX (tern_tcp_info_get) */
+	uint32_t bytes_retrans;
 };
+
+
+/* The memory budget (docs/bench.md "Memory per connection": 256 bytes
+ * per connection with the table and the on-demand pool): a field added
+ * here must pay for itself elsewhere. */
+_Static_assert(sizeof(struct tcp_conn) <= 184, "hot block over budget");
+_Static_assert(sizeof(struct tcp_cold) <= 48, "cold block over budget");
 
 /* Notes off, a byte count's low 32 bits, at least every 2^31 bytes: a
  * top bit gone since the last note is a wrap. */

@@ -456,11 +456,11 @@ void tcp_conn_release(struct tern_stack *s, struct tcp_conn *c)
 	tab_remove(t, tcp_hash4(c->laddr, c->raddr, c->lport, c->rport), idx);
 	t->lport_refs[rte_be_to_cpu_16(c->lport)]--;
 	struct tcp_cold *cold = tcp_cold_of(s, c);
-	if (cold->listener != 0) {
-		struct tcp_listener *l = &t->lst[cold->listener - 1];
+	uint32_t li = tcp_listener_idx(c);
+	if (li != 0) {
+		struct tcp_listener *l = &t->lst[li - 1];
 		if (l->used && l->pending > 0 && c->state == TERN_TCP_SYN_RECEIVED)
 			l->pending--;
-		cold->listener = 0;
 	}
 	conn_purge(s, c);
 	route_put(s, cold);
@@ -492,9 +492,9 @@ void tcp_conn_scratch_done(struct tern_stack *s, struct tcp_conn *c)
 	tw_cancel(s, &c->timer);
 	conn_purge(s, c);
 	route_put(s, tcp_cold_of(s, c));
-	tcp_cold_of(s, c)->listener = 0;
 	c->state = TERN_TCP_CLOSED;
 	c->flags = TF_FREE;
+	c->arg = NULL;
 }
 
 int tcp_ops_ref(struct tern_stack *s, const struct tern_tcp_ops *ops)
@@ -648,12 +648,8 @@ void tern_tcp_listener_close(struct tern_stack *s, struct tern_tcp_listener *tl)
 	tcp_hold(s);
 	for (uint32_t i = 0; i < s->tcp.max; i++) {
 		struct tcp_conn *c = &s->tcp.conns[i];
-		if (c->state == TERN_TCP_CLOSED || s->tcp.cold[i].listener != li + 1)
+		if (c->state == TERN_TCP_CLOSED || tcp_listener_idx(c) != li + 1)
 			continue;
-		if (c->flags & TF_ACCEPTED) {
-			s->tcp.cold[i].listener = 0;
-			continue;
-		}
 		/* not yet accepted: reset (RFC 9293 3.10.7.2 has no rule;
 		 * BSD and Linux reset what the application never saw) */
 		tern_tcp_abort(s, (struct tern_tcp_conn *)c);

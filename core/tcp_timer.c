@@ -100,7 +100,6 @@ static void rto_expired(struct tern_stack *s, struct tcp_conn *c)
 			if (tcp_send_seg(s, c, c->snd_nxt, len, RTE_TCP_ACK_FLAG |
 					 RTE_TCP_PSH_FLAG) == 0) {
 				STAT_ADD(s, tcp_tx_bytes, len);
-				tcp_cold_of(s, c)->bytes_sent += len;
 				c->snd_nxt += len;
 				c->snd_max = seq_max(c->snd_max, c->snd_nxt);
 			}

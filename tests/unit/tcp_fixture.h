@@ -155,6 +155,9 @@ protected:
 	static void on_accept(void *arg, tern_tcp_listener *, tern_tcp_conn *c)
 	{
 		Tcp *t = static_cast<Tcp *>(arg);
+		// the stack keeps the listener in arg until now: the
+		// application must not see it
+		EXPECT_EQ(tern_tcp_arg(c), nullptr);
 		t->accepted++;
 		t->server.c = c;
 		tern_tcp_set_ops(t->B, c, &kOps, &t->server);

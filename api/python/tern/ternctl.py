@@ -694,8 +694,11 @@ def cmd_connections(c, a):
         if x.get("ssthresh") is not None:
             opts.append("ssthresh:%sB" % x["ssthresh"])
         opts.append("snd_wnd:%s rcv_wnd:%s" % (x["snd_wnd"], x["rcv_wnd"]))
-        opts.append("bytes_sent:%s bytes_acked:%s bytes_received:%s" % (
-            x["bytes_sent"], x["bytes_acked"], x["bytes_received"]))
+        opts.append("bytes_sent:%s" % x["bytes_sent"])
+        if x.get("bytes_retrans"):
+            opts.append("bytes_retrans:%s" % x["bytes_retrans"])
+        opts.append("bytes_acked:%s bytes_received:%s" % (
+            x["bytes_acked"], x["bytes_received"]))
         opts.append("retrans:%s" % x["retransmits"])
         if x.get("backoff"):
             opts.append("backoff:%s" % x["backoff"])

@@ -200,7 +200,11 @@ struct tern_tcp_info {
 	bool sack, timestamps;
 	uint8_t cc;		/* enum tern_tcp_cc */
 	uint32_t send_queued;	/* bytes queued, unacknowledged included */
+	/* bytes_sent: data bytes put on the wire, sent again included
+	 * (Linux's tcpi_bytes_sent); bytes_retrans: those sent again
+	 * (saturates at 2^32 - 1) */
 	uint64_t bytes_sent, bytes_acked, bytes_received;
+	uint32_t bytes_retrans;
 	uint32_t retransmits;	/* segments sent again, in total */
 	uint32_t backoff;	/* consecutive RTO expiries */
 	uint16_t rcv_mss;	/* the MSS we announced */
