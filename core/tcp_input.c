@@ -207,18 +207,20 @@ static void data_input(struct tern_stack *s, struct tcp_conn *c,
 		return;
 	}
 	c->rcv_nxt += len;
-	bool filled = unlikely(c->ext != 0) && tcp_ext_of(s, c)->ooo.n > 0;
-	tcp_deliver(s, c, m);
-	if (c->flags & TF_FREE)
-		return;
-	if (filled) {
+	if (unlikely(c->ext != 0) && tcp_ext_of(s, c)->ooo.n > 0) {
+		tcp_deliver(s, c, m);
+		if (c->flags & TF_FREE)
+			return;
 		ooo_drain(s, c);
 		c->flags |= TF_ACKNOW;	/* RFC 5681 4.2: a hole filled */
 		return;
 	}
 	/* delayed ACK (RFC 1122 4.2.3.2; RFC 5681 4.2): at least every
 	 * second full-sized segment, within delack; a GRO packet counts
-	 * the segments it merged */
+	 * the segments it merged. Decided before the application sees the
+	 * data, as lwIP's tcp_receive: what it sends from its callback (a
+	 * response, a FIN) carries the ACK and clears the flags, so no pure
+	 * ACK follows it. */
 	c->unacked_segs = (uint8_t)RTE_MIN(c->unacked_segs + tern_ol_rx_segs(m, len),
 					   (uint32_t)UINT8_MAX);
 	if (!(c->flags & TF_DATA_SEEN)) {
@@ -241,6 +243,7 @@ static void data_input(struct tern_stack *s, struct tcp_conn *c,
 		c->dack_at = tcp_dl_at(s, s->tcp.delack_ns, TCP_DL_US);
 		tcp_timer_update(s, c);
 	}
+	tcp_deliver(s, c, m);
 }
 
 /* ---- synchronized states (3.10.7.4) ---------------------------------------- */

@@ -1437,3 +1437,77 @@ TEST_F(Tcp, AcksOfNewDataKeepTheNeighbourReachable)
 	EXPECT_EQ(ni.state, TERN_NEIGH_REACHABLE);
 	EXPECT_LT(ni.confirmed_ago_ns, 2 * TERN_NS_PER_S);
 }
+
+// A generator's short exchange: the request written in the connected
+// callback rides on the handshake's ACK, the response on the ACK of the
+// request, the server's FIN on the ACK of the client's FIN (when the
+// server closes in the FIN callback): SYN, SYN-ACK, request, response,
+// FIN, FIN, ACK.
+namespace {
+struct Exch {
+	tern_stack *s;
+	bool rst;
+	int done = 0;
+};
+void ex_connected(void *arg, tern_tcp_conn *c)
+{
+	Exch *e = static_cast<Exch *>(arg);
+	static const uint8_t req[64] = {1};
+	EXPECT_EQ(tern_tcp_write(e->s, c, req, sizeof(req)), 64);
+}
+void ex_recv(void *arg, tern_tcp_conn *c, rte_mbuf *m)
+{
+	Exch *e = static_cast<Exch *>(arg);
+	if (m == nullptr)
+		return;
+	rte_pktmbuf_free(m);
+	e->done++;
+	if (e->rst)
+		tern_tcp_abort(e->s, c);
+	else
+		tern_tcp_close(e->s, c);
+}
+void ex_closed(void *, tern_tcp_conn *, int) {}
+const tern_tcp_ops kExOps = {ex_connected, ex_recv, nullptr, ex_closed};
+}  // namespace
+
+TEST_F(Tcp, ShortExchangeTakesSevenFramesWithFinAndFiveWithRst)
+{
+	for (bool rst : {false, true}) {
+		SCOPED_TRACE(rst ? "rst" : "fin");
+		listen();
+		server.echo = true;
+		server.close_on_fin = true;
+		frames.clear();
+		tern_tcp_opts o{};
+		o.nodelay = true;
+		Exch e{A, rst};
+		ASSERT_NE(tcp_connect(A, kIpB, 80, &kExOps, &e, o), nullptr);
+		ASSERT_TRUE(run_until([&] { return e.done == 1; }));
+		step_ms(1);
+		std::string seq;
+		for (const Frame &f : frames) {
+			if (!f.is_ip4(IPPROTO_TCP))
+				continue;
+			const uint8_t *t = f.l4();
+			uint8_t fl = t[13];
+			size_t len = f.l4_len() - (t[12] >> 4) * 4u;
+			seq += f.side ? "B:" : "A:";
+			seq += (fl & RTE_TCP_SYN_FLAG) ? "S" : "";
+			seq += (fl & RTE_TCP_FIN_FLAG) ? "F" : "";
+			seq += (fl & RTE_TCP_RST_FLAG) ? "R" : "";
+			seq += (fl & RTE_TCP_ACK_FLAG) ? "." : "";
+			seq += len ? std::to_string(len) : "";
+			seq += " ";
+		}
+		if (rst)
+			EXPECT_EQ(seq, "A:S B:S. A:.64 B:.64 A:R. ");
+		else
+			EXPECT_EQ(seq, "A:S B:S. A:.64 B:.64 A:F. B:F. A:. ");
+		tern_tcp_listener_close(B, lst);
+		lst = nullptr;
+		server = Peer();
+		server.s = B;
+		step_ms(121000);
+	}
+}
