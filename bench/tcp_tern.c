@@ -1,9 +1,12 @@
 /* tcp_tern: tern's column of the TCP benchmark (bench/tcp_base.h).
  *
  *   tcp_tern [-t SECONDS] [-n HELD1,HELD2,..] [-w bulk,cps,cps-rst,rr,hold]
- *            [-c offload|sw|both] [-H HEADROOM] [-m MB] [-G]
+ *            [-c offload|sw|both] [-H HEADROOM] [-m MB] [-G] [-I]
  *
  * -G: the stacks without GRO (tern_stack_conf.no_gro), to compare.
+ * -I: cps@N and cps-rst@N with every level's pair open at once, timed in
+ *     0.2 s slices taken in turn (fig_flat), so that the levels compare
+ *     under the same host load.
  *
  * Two stacks, a client (10.0.0.1) and a server (10.0.0.2), on one lcore,
  * joined by the in-memory wire (core/wire.c), driven by the raw callback
@@ -121,6 +124,9 @@ struct pair {
 	struct wl *cur;		/* the timed workload running */
 	uint32_t buf;		/* sndbuf and rcvbuf of timed connections;
 				 * 0: the stack's default (256 KiB) */
+	uint64_t started;	/* timed connections begun on this pair, so
+				 * the destination port keeps rotating from
+				 * one run to the next (fig_flat's slices) */
 };
 
 static void die(const char *what)
@@ -527,6 +533,7 @@ static void run_timed(struct pair *p, enum kind kind, int rst, double secs,
 	w->rst = rst;
 	w->secs = secs;
 	w->p = p;
+	w->started = p->started;
 	p->cur = w;
 	tern_clock_update(&clk);
 	for (int i = 0; i < TIMED_LIS; i++)
@@ -554,6 +561,7 @@ static void run_timed(struct pair *p, enum kind kind, int rst, double secs,
 	w->cli = w->srv = NULL;
 	for (int i = 0; i < 64 && pair_poll(p); i++)
 		;
+	p->started = w->started;
 }
 
 static struct tcpb_rate fig_timed(const struct pair *p, const char *fig,
@@ -774,6 +782,98 @@ static void fig_held_cps(const struct mode *m, unsigned long n, uint32_t headroo
 	pair_close(&p);
 }
 
+/* cps@N and cps-rst@N for every level at once: a pair per level, each
+ * holding its N, and the timed cps run in slices of FLAT_SLICE seconds
+ * taking the levels in turn (forwards, then backwards, so none is always
+ * first), o->seconds in all for each level. The host this runs on moves
+ * by 30-40 % between runs of a few seconds (docs/bench.md); levels
+ * measured in turn within the same second see the same host, so their
+ * ratio is the stack's, not the neighbours'. */
+#define FLAT_SLICE 0.2
+
+static bool interleave;	/* -I */
+
+static void fig_flat(const struct mode *m, const struct tcpb_opts *o,
+		     uint32_t headroom)
+{
+	int nl = o->nlevels;
+	struct pair p[TCPB_MAX_LEVELS];
+	struct hold h[TCPB_MAX_LEVELS];
+	struct tcpb_ref ref;
+	int opened = 0;
+	for (int l = 0; l < nl; l++, opened++) {
+		unsigned long n = o->levels[l];
+		pair_open(&p[l], m, (uint32_t)n + headroom, (uint32_t)n + 65536,
+			  MTU, 0);
+		memset(&h[l], 0, sizeof(h[l]));
+		h[l].target = n;
+		h[l].p = &p[l];
+		const char *why = NULL;
+		if (hold_grow(&h[l], &why) < 0) {
+			char fig[32];
+			snprintf(fig, sizeof(fig), "cps@%lu", n);
+			tcpb_fig(m->name, fig, -1, "conn/s", "%lu of %lu held "
+				 "connections opened: %s", h[l].n, n, why);
+			pair_close(&p[l]);
+			goto out;
+		}
+	}
+	int rounds = (int)(o->seconds / FLAT_SLICE + 0.5);
+	if (rounds < 1)
+		rounds = 1;
+	for (int rst = 0; rst < 2; rst++) {
+		static struct wl acc[TCPB_MAX_LEVELS];
+		memset(acc, 0, sizeof(acc));
+		for (int r = 0; r < rounds; r++) {
+			for (int k = 0; k < nl; k++) {
+				int l = (r & 1) ? nl - 1 - k : k;
+				static struct wl w;
+				run_timed(&p[l], CPS, rst, FLAT_SLICE, &w);
+				struct wl *a = &acc[l];
+				a->kind = CPS;
+				a->count += w.count;
+				a->frames += w.frames;
+				a->t1 += w.t1 - w.t0;
+				a->cpu1 += w.cpu1 - w.cpu0;
+				if (w.bad[0])
+					memcpy(a->bad, w.bad, sizeof(a->bad));
+				if (w.why && !a->why) {
+					snprintf(a->whybuf, sizeof(a->whybuf), "%s", w.why);
+					a->why = a->whybuf;
+				}
+			}
+		}
+		for (int l = 0; l < nl; l++) {
+			unsigned long n = o->levels[l];
+			char fig[32];
+			snprintf(fig, sizeof(fig), "%s@%lu", rst ? "cps-rst" : "cps", n);
+			uint64_t tw = purge_time_wait(p[l].cli);
+			if ((tern_tcp_count(p[l].cli) != n ||
+			     tern_tcp_count(p[l].srv) != n) && !acc[l].why) {
+				snprintf(acc[l].whybuf, sizeof(acc[l].whybuf),
+					 "held connections changed: client %u, server %u",
+					 tern_tcp_count(p[l].cli), tern_tcp_count(p[l].srv));
+				acc[l].why = acc[l].whybuf;
+			}
+			char what[160];
+			snprintf(what, sizeof(what), "as %s, beside the held "
+				 "connections, in %d slices of %.1f s taken in turn "
+				 "with the other levels", rst ? "cps-rst" : "cps",
+				 rounds, FLAT_SLICE);
+			struct tcpb_rate rate = fig_timed(
+				&p[l], fig, &acc[l], what, (double)acc[l].count,
+				"conn/s", l == 0 ? NULL : &ref, tw);
+			if (l == 0) {
+				ref.rate = rate;
+				snprintf(ref.fig, sizeof(ref.fig), "%s", fig);
+			}
+		}
+	}
+out:
+	for (int l = 0; l < opened; l++)
+		pair_close(&p[l]);
+}
+
 /* ---- a column ---------------------------------------------------------------- */
 
 static void run_mode(const struct mode *m, const struct tcpb_opts *o,
@@ -847,12 +947,16 @@ static void run_mode(const struct mode *m, const struct tcpb_opts *o,
 					       (double)headroom);
 		struct tcpb_ref ref[2];
 		memset(ref, 0, sizeof(ref));
-		for (int l = 0; l < o->nlevels; l++) {
+		int l;
+		for (l = 0; l < o->nlevels; l++) {
 			unsigned long n = o->levels[l];
 			if (fig_mem(m, n) != 0)
 				break;
-			fig_held_cps(m, n, hr, o, ref, l == 0);
+			if (!interleave)
+				fig_held_cps(m, n, hr, o, ref, l == 0);
 		}
+		if (interleave && l == o->nlevels)
+			fig_flat(m, o, hr);
 	}
 }
 
@@ -866,6 +970,10 @@ static int take_opts(int *argc, char **argv, const char **cmode,
 		const char *a = argv[i];
 		if (!strcmp(a, "-G")) {
 			no_gro = true;
+			continue;
+		}
+		if (!strcmp(a, "-I")) {
+			interleave = true;
 			continue;
 		}
 		if ((!strcmp(a, "-c") || !strcmp(a, "-H") || !strcmp(a, "-m")) &&
@@ -959,6 +1067,12 @@ int main(int argc, char **argv)
 			slots = headroom + 65536;
 		if (o.hold)
 			slots = RTE_MAX(slots, 2 * lmax + headroom + 65536);
+		if (o.hold && interleave) {	/* every level's pair at once */
+			unsigned long all = 0;
+			for (int l = 0; l < o.nlevels; l++)
+				all += 2 * o.levels[l] + headroom + 65536;
+			slots = RTE_MAX(slots, all);
+		}
 		mem_mb = 256 + POOL_MBUFS * 2560ul / (1 << 20) +
 			 slots * 600 / (1 << 20);
 	}
@@ -987,10 +1101,13 @@ int main(int argc, char **argv)
 	double t0 = tcpb_now();
 	int thp;
 	size_t touched = prefault(&thp);
-	printf("# tcp_tern: EAL -m %lu without hugepages (%s); %zu MB of heap "
-	       "touched before measuring (%.1f s); -H %lu slots for timed "
-	       "connections\n",
-	       mem_mb, thp ? "transparent huge pages advised" : "4 KiB pages",
+	if (sep)
+		printf("# tcp_tern: EAL arguments from the command line; ");
+	else
+		printf("# tcp_tern: EAL -m %lu without hugepages (%s); ", mem_mb,
+		       thp ? "transparent huge pages advised" : "4 KiB pages");
+	printf("%zu MB of heap touched before measuring (%.1f s); -H %lu slots "
+	       "for timed connections\n",
 	       touched >> 20, tcpb_now() - t0, headroom);
 	static const struct mode modes[] = {{"tern", true}, {"tern-sw", false}};
 	for (int i = 0; i < 2; i++) {

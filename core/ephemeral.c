@@ -154,6 +154,14 @@ static int eph_pick_tuple(struct tern_stack *s, uint8_t proto,
 		e->next = cand == e->hi ? e->lo : (uint16_t)(cand + 1);
 		if (!busy(&b, cand)) {
 			*port = cand;
+			/* the next active open to the same peer will try
+			 * e->next first: its table slot is a cache miss in a
+			 * table sized for millions, which can be on its way
+			 * while this connection is made (docs/bench.md) */
+			if (proto == IPPROTO_TCP && src != 0)
+				tcp_lookup_prefetch(s, src, dst,
+						    rte_cpu_to_be_16(e->next),
+						    rte_cpu_to_be_16(rport));
 			return 0;
 		}
 	}

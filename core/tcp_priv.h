@@ -371,11 +371,20 @@ struct tcp_state {
 	 * (tcp_table.c: next_free); index + 1, 0 none */
 	uint32_t free_head;
 	uint32_t nfree;
-	/* connection table: open addressing on 32-bit slots, index + 1 in
-	 * the low bits (tab_lo), the hash's high bits above them */
+	/* connection table: open addressing (linear probing) on 32-bit
+	 * slots: index + 1 in the low bits (tab_lo), then the entry's
+	 * distance from its home slot (tab_dmask, at tab_dshift; the
+	 * largest value means "that or more": the home is then worked out
+	 * from the block), the hash's high bits above (tab_tag). The
+	 * distance lets a deletion shift entries back without reading
+	 * their blocks, each a cache miss in a table of millions. */
 	uint32_t *tab;
 	uint32_t tab_mask;
 	uint32_t tab_lo;
+	uint32_t tab_tag;
+	uint32_t tab_dmask;
+	uint32_t tab_dmax;
+	uint8_t tab_dshift;
 	uint32_t *lport_refs;		/* 65536: blocks using each local port */
 	/* listeners */
 	struct tcp_listener *lst;
@@ -416,6 +425,11 @@ uint32_t tcp_hash4(rte_be32_t laddr, rte_be32_t raddr, rte_be16_t lport,
 struct tcp_conn *tcp_lookup(struct tern_stack *s, rte_be32_t laddr,
 			    rte_be32_t raddr, rte_be16_t lport,
 			    rte_be16_t rport);
+/* Starts loading the table slot a lookup of this tuple would read first
+ * (the ephemeral port allocator, for the port it will try next). */
+void tcp_lookup_prefetch(struct tern_stack *s, rte_be32_t laddr,
+			 rte_be32_t raddr, rte_be16_t lport, rte_be16_t rport);
+
 /* tcp_lookup with h = tcp_hash4 of the tuple already known. */
 struct tcp_conn *tcp_lookup_h(struct tern_stack *s, uint32_t h,
 			      rte_be32_t laddr, rte_be32_t raddr,

@@ -50,6 +50,13 @@ int tcp_init(struct tern_stack *s, const struct tern_stack_conf *c)
 	while (ib < 32 && (t->max >> ib) != 0)
 		ib++;
 	t->tab_lo = ib >= 32 ? UINT32_MAX : (1u << ib) - 1;
+	/* up to 4 bits of distance from home, keeping 6 or more of the
+	 * hash to tell entries apart without reading their blocks */
+	unsigned db = ib + 4 + 6 <= 32 ? 4 : ib + 6 < 32 ? 32 - 6 - ib : 0;
+	t->tab_dshift = (uint8_t)(ib < 32 ? ib : 0);
+	t->tab_dmax = (1u << db) - 1;
+	t->tab_dmask = t->tab_dmax << t->tab_dshift;
+	t->tab_tag = ~(t->tab_lo | t->tab_dmask);
 	/* one more than max: the scratch block (tcp_conn_scratch) */
 	t->conns = stack_zalloc(s, "tern_tcp_conns", ((size_t)t->max + 1) * sizeof(*t->conns));
 	t->cold = stack_zalloc(s, "tern_tcp_cold", ((size_t)t->max + 1) * sizeof(*t->cold));
@@ -216,6 +223,15 @@ struct tcp_conn *tcp_lookup(struct tern_stack *s, rte_be32_t laddr,
 			    raddr, lport, rport);
 }
 
+void tcp_lookup_prefetch(struct tern_stack *s, rte_be32_t laddr,
+			 rte_be32_t raddr, rte_be16_t lport, rte_be16_t rport)
+{
+	struct tcp_state *t = &s->tcp;
+	if (t->tab != NULL)
+		rte_prefetch0(&t->tab[tcp_hash4(laddr, raddr, lport, rport) &
+				      t->tab_mask]);
+}
+
 struct tcp_conn *tcp_lookup_h(struct tern_stack *s, uint32_t h,
 			      rte_be32_t laddr, rte_be32_t raddr,
 			      rte_be16_t lport, rte_be16_t rport)
@@ -225,7 +241,7 @@ struct tcp_conn *tcp_lookup_h(struct tern_stack *s, uint32_t h,
 		uint32_t e = t->tab[i];
 		if (e == 0)
 			return NULL;
-		if ((e ^ h) & ~t->tab_lo)
+		if ((e ^ h) & t->tab_tag)
 			continue;	/* the hash's high bits differ */
 		struct tcp_conn *c = &t->conns[(e & t->tab_lo) - 1];
 		if (conn_is(c, laddr, raddr, lport, rport))
@@ -272,7 +288,7 @@ void tcp_rx_hints(struct tern_stack *s, struct rte_mbuf *const *pkts,
 		if (hint[i].m == NULL)
 			continue;
 		uint32_t e = t->tab[hint[i].hash & t->tab_mask];
-		if (e != 0 && !((e ^ hint[i].hash) & ~t->tab_lo)) {
+		if (e != 0 && !((e ^ hint[i].hash) & t->tab_tag)) {
 			const char *c = (const char *)&t->conns[(e & t->tab_lo) - 1];
 			rte_prefetch0(c);
 			rte_prefetch0(c + RTE_CACHE_LINE_SIZE);
@@ -280,18 +296,30 @@ void tcp_rx_hints(struct tern_stack *s, struct rte_mbuf *const *pkts,
 	}
 }
 
-static void tab_insert(struct tcp_state *t, uint32_t h, uint32_t idx)
+/* e, moved to slot i of an entry whose home is home: its distance
+ * field set again. */
+static uint32_t tab_at(const struct tcp_state *t, uint32_t e, uint32_t i,
+		       uint32_t home)
 {
-	uint32_t i = h & t->tab_mask;
-	while (t->tab[i] != 0)
-		i = (i + 1) & t->tab_mask;
-	t->tab[i] = (h & ~t->tab_lo) | (idx + 1);
+	uint32_t d = RTE_MIN((i - home) & t->tab_mask, t->tab_dmax);
+	return (e & ~t->tab_dmask) | (d << t->tab_dshift);
 }
 
-/* The home slot of an entry: from its block's 4-tuple (the slot keeps
- * only the hash's high bits). */
-static uint32_t tab_home(const struct tcp_state *t, uint32_t e)
+static void tab_insert(struct tcp_state *t, uint32_t h, uint32_t idx)
 {
+	uint32_t home = h & t->tab_mask, i = home;
+	while (t->tab[i] != 0)
+		i = (i + 1) & t->tab_mask;
+	t->tab[i] = tab_at(t, (h & t->tab_tag) | (idx + 1), i, home);
+}
+
+/* The home slot of the entry e in slot i: from its distance, or, past
+ * what the distance field holds, from its block's 4-tuple. */
+static uint32_t tab_home(const struct tcp_state *t, uint32_t e, uint32_t i)
+{
+	uint32_t d = (e & t->tab_dmask) >> t->tab_dshift;
+	if (likely(d < t->tab_dmax))
+		return (i - d) & t->tab_mask;
 	const struct tcp_conn *c = &t->conns[(e & t->tab_lo) - 1];
 	return tcp_hash4(c->laddr, c->raddr, c->lport, c->rport) & t->tab_mask;
 }
@@ -300,9 +328,8 @@ static uint32_t tab_home(const struct tcp_state *t, uint32_t e)
  * may move into it do. */
 static void tab_remove(struct tcp_state *t, uint32_t h, uint32_t idx)
 {
-	uint32_t want = (h & ~t->tab_lo) | (idx + 1);
 	uint32_t i = h & t->tab_mask;
-	while (t->tab[i] != want) {
+	while ((t->tab[i] & t->tab_lo) != idx + 1) {
 		if (t->tab[i] == 0)
 			return;
 		i = (i + 1) & t->tab_mask;
@@ -310,18 +337,19 @@ static void tab_remove(struct tcp_state *t, uint32_t h, uint32_t idx)
 	uint32_t j = i;
 	for (;;) {
 		t->tab[i] = 0;
+		uint32_t home;
 		for (;;) {
 			j = (j + 1) & t->tab_mask;
 			if (t->tab[j] == 0)
 				return;
-			uint32_t home = tab_home(t, t->tab[j]);
+			home = tab_home(t, t->tab[j], j);
 			/* j's entry may fill i when its home is not in (i, j] */
 			bool stays = i <= j ? (i < home && home <= j) :
 					      (i < home || home <= j);
 			if (!stays)
 				break;
 		}
-		t->tab[i] = t->tab[j];
+		t->tab[i] = tab_at(t, t->tab[j], i, home);
 		i = j;
 	}
 }

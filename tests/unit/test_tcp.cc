@@ -14,6 +14,7 @@
 #include <tern/tcp.h>
 
 #include "tcp_fixture.h"
+#include "tcp_table_check.h"
 
 using namespace tt;
 
@@ -1509,5 +1510,34 @@ TEST_F(Tcp, ShortExchangeTakesSevenFramesWithFinAndFiveWithRst)
 		server = Peer();
 		server.s = B;
 		step_ms(121000);
+	}
+}
+
+// The connection table (open addressing with linear probing, each slot
+// keeping the entry's distance from its home so that a deletion shifts
+// entries back without reading their blocks): churn at full load against
+// a plain list, from the inside (tcp_table_check.c).
+class TcpTable : public Tcp {
+	void conf_stack(tern_stack_conf &c, int side) override
+	{
+		if (side == 0)
+			c.tcp_max_conns = 65536;	// 131072 slots, half full
+	}
+};
+
+TEST_F(TcpTable, ChurnAtFullLoadAgainstAPlainList)
+{
+	for (uint64_t seed : {1ull, 0x9e3779b97f4a7c15ull}) {
+		tcp_table_check_result r;
+		char err[160] = "";
+		ASSERT_EQ(tcp_table_check(A, seed, 200000, &r, err, sizeof(err)), 0)
+			<< err << " (seed " << seed << ")";
+		EXPECT_EQ(r.ops, 65536u + 400000u);
+		EXPECT_GE(r.checks, 20u);
+		// the slots have room for the field at this size, and at half
+		// load some clusters run past it: both ways of finding an
+		// entry's home were taken
+		EXPECT_EQ(r.dmax, 15u);
+		EXPECT_GT(r.far, 0u) << "longest distance " << r.max_dist;
 	}
 }
