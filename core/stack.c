@@ -343,10 +343,14 @@ static struct rte_mbuf *rx_unshare(struct tern_stack *s, struct rte_mbuf *m)
 /* Frames handled together: what GRO may merge and whose connection
  * lookups are prepared together (a DPDK RX burst is 32 or 64). */
 #define RX_CHUNK 64
-/* Fewer frames than this are looked up as they come: the prefetches of
- * a burst pay when several misses can overlap, and in a burst of two or
- * three (request/response, a handshake) the frames are mostly of one
- * connection, so preparing them only moved the one miss (cps). */
+/* Fewer frames than this have only their table slots prefetched, not
+ * the blocks too: the second pass waits for the slots, which pays when
+ * several misses overlap, and in a burst of one to three (a handshake,
+ * request/response) the frames are mostly of one connection, so waiting
+ * only moved the one miss (cps). The slot alone, prefetched before
+ * Ethernet and IP run, arrives while they do: in a table sized for a
+ * million the SYN's lookup is a miss to memory (docs/bench.md,
+ * "Flatness"). */
 #define RX_HINT_MIN 4
 
 /* A burst of at most RX_CHUNK frames: made safe to write, merged (GRO),
@@ -370,7 +374,12 @@ static void input_chunk(struct tern_stack *s, uint16_t link,
 		pkts[k++] = m;
 	}
 	if (k == 1) {
+		/* the slot only: its load runs beside Ethernet and IP */
+		struct tcp_rx_hint hint;
+		tcp_rx_hints(s, pkts, 1, &hint, false);
+		s->rx_hint = &hint;
 		eth_input(s, link, pkts[0]);
+		s->rx_hint = NULL;
 		return;
 	}
 	if (k == 0)
@@ -384,13 +393,8 @@ static void input_chunk(struct tern_stack *s, uint16_t link,
 		STAT_ADD(s, eth_rx_pkts, merged);
 		STAT_ADD(s, eth_rx_gro_merged, merged);
 	}
-	if (k < RX_HINT_MIN) {
-		for (uint16_t i = 0; i < k; i++)
-			eth_input(s, link, pkts[i]);
-		return;
-	}
 	struct tcp_rx_hint hint[RX_CHUNK];
-	tcp_rx_hints(s, pkts, k, hint);
+	tcp_rx_hints(s, pkts, k, hint, k >= RX_HINT_MIN);
 	for (uint16_t i = 0; i < k; i++) {
 		s->rx_hint = &hint[i];
 		eth_input(s, link, pkts[i]);

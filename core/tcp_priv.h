@@ -445,9 +445,10 @@ struct tcp_rx_hint {
 	rte_be16_t lport, rport;
 };
 /* Fills hint[i] for pkts[i] (frames at the Ethernet header) and
- * prefetches their table slots, then the blocks those slots name. */
+ * prefetches their table slots, then, if blocks, the blocks those slots
+ * name (which waits for the slots). */
 void tcp_rx_hints(struct tern_stack *s, struct rte_mbuf *const *pkts,
-		  unsigned n, struct tcp_rx_hint *hint);
+		  unsigned n, struct tcp_rx_hint *hint, bool blocks);
 /* A new block in CLOSED with its identity set and inserted in the table;
  * NULL when the table is full. */
 struct tcp_conn *tcp_conn_new(struct tern_stack *s, rte_be32_t laddr,

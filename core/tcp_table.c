@@ -253,7 +253,7 @@ struct tcp_conn *tcp_lookup_h(struct tern_stack *s, uint32_t h,
  * in flight together instead of one miss after another (a large table
  * misses the caches on every new tuple). */
 void tcp_rx_hints(struct tern_stack *s, struct rte_mbuf *const *pkts,
-		  unsigned n, struct tcp_rx_hint *hint)
+		  unsigned n, struct tcp_rx_hint *hint, bool blocks)
 {
 	struct tcp_state *t = &s->tcp;
 	const uint32_t l2 = sizeof(struct rte_ether_hdr);
@@ -284,6 +284,8 @@ void tcp_rx_hints(struct tern_stack *s, struct rte_mbuf *const *pkts,
 		x->hash = tcp_hash4(x->laddr, x->raddr, x->lport, x->rport);
 		rte_prefetch0(&t->tab[x->hash & t->tab_mask]);
 	}
+	if (!blocks)
+		return;
 	for (unsigned i = 0; i < n; i++) {
 		if (hint[i].m == NULL)
 			continue;
