@@ -31,7 +31,11 @@
  *   send and receive buffers (lwIP's TCP_SND_BUF and TCP_WND). Then
  *   bulk-9000: the same with jumbo frames; bulk-256k: MTU 1500 with the
  *   stack's default buffers (256 KiB), whose window in flight takes the
- *   mbufs out of the caches.
+ *   mbufs out of the caches; and in the "tern" column bulk-tso: MTU 1500
+ *   with TSO and LRO declared as well, the wire standing for NICs that
+ *   cut a TSO packet and merge it again (tern_wire_set_nic_lro), so one
+ *   pass through each stack carries up to 64 KB, as Linux's loopback
+ *   (MTU 65536) does.
  * - cps / cps-rst: serially, connect (ephemeral port), 64-byte request,
  *   64-byte response, close: FIN (tern_tcp_close; the client keeps
  *   TIME_WAIT for 2 MSL = 60 s, the default, no reuse) or RST
@@ -136,6 +140,10 @@ static void die(const char *what)
 }
 
 static bool no_gro;	/* -G: the stacks without GRO */
+/* pair_open with TSO and LRO declared: the interfaces offer TSO and the
+ * wire stands for NICs that cut and merge again (tern_wire_set_nic_lro),
+ * for the bulk-tso figure of the offload column */
+static bool pair_tso;
 
 static struct tern_stack *make_stack(const char *name, uint32_t max_conns)
 {
@@ -164,6 +172,8 @@ static void add_iface(struct tern_stack *s, uint8_t last, uint32_t ip,
 	if (offload) {
 		ic.caps.tx_ip4_cksum = ic.caps.tx_tcp_cksum = true;
 		ic.caps.rx_ip4_cksum = ic.caps.rx_l4_cksum = true;
+		if (pair_tso)
+			ic.caps.tso_max = TERN_OL_TSO_MAX;
 	}
 	struct tern_addr a = tern_addr_v4h(ip);
 	if (tern_iface_add(s, &ic) != 0 ||
@@ -185,6 +195,7 @@ static void pair_open(struct pair *p, const struct mode *m, uint32_t cli_max,
 	if (!p->w)
 		die("tern_wire_create");
 	tern_wire_set_nic_cksum(p->w, m->offload);
+	tern_wire_set_nic_lro(p->w, m->offload && pair_tso);
 	add_iface(p->cli, 1, CLI_IP, m->offload, mtu, tern_wire_end(p->w, 0));
 	add_iface(p->srv, 2, SRV_IP, m->offload, mtu, tern_wire_end(p->w, 1));
 	struct tern_addr ca = tern_addr_v4h(CLI_IP), sa = tern_addr_v4h(SRV_IP);
@@ -896,18 +907,26 @@ static void run_mode(const struct mode *m, const struct tcpb_opts *o,
 			const char *fig;
 			uint16_t mtu;
 			uint32_t buf;
+			bool tso;	/* offload column only */
 		} bulks[] = {
-			{"bulk", MTU, BULK_BUF},
-			{"bulk-9000", 9000, BULK_BUF},
-			{"bulk-256k", MTU, 0},
+			{"bulk", MTU, BULK_BUF, false},
+			{"bulk-9000", 9000, BULK_BUF, false},
+			{"bulk-256k", MTU, 0, false},
+			{"bulk-tso", MTU, BULK_BUF, true},
 		};
 		for (unsigned i = 0; i < RTE_DIM(bulks); i++) {
-			char what[128];
+			char what[192];
+			if (bulks[i].tso && !m->offload)
+				continue;
+			pair_tso = bulks[i].tso;
 			pair_open(&p, m, 1024, 1024, bulks[i].mtu, bulks[i].buf);
+			pair_tso = false;
 			run_timed(&p, BULK, 0, o->seconds, &w);
 			snprintf(what, sizeof(what), "1 connection, MTU %u, %u KiB "
-				 "buffers, tern_tcp_write() 64 KiB copies",
-				 bulks[i].mtu, (bulks[i].buf ? bulks[i].buf : 262144) >> 10);
+				 "buffers, tern_tcp_write() 64 KiB copies%s",
+				 bulks[i].mtu, (bulks[i].buf ? bulks[i].buf : 262144) >> 10,
+				 bulks[i].tso ? ", TSO and LRO declared (the wire "
+						"stands for NICs that cut and merge)" : "");
 			fig_timed(&p, bulks[i].fig, &w, what,
 				  (double)w.count * 8 / 1e9, "Gbps", NULL, 0);
 			pair_close(&p);

@@ -174,13 +174,38 @@ static struct iface *ip4_owner(struct tern_stack *s, uint16_t link,
 	return NULL;
 }
 
-/* The frames a GRO packet (offload/gro.c, which leaves the header
- * lengths in l2/l3/l4_len) stands for, each with its headers. */
+/* The header bytes of an LRO packet at its Ethernet header: the lengths
+ * GRO (offload/gro.c) leaves in l2/l3/l4_len, else read from the packet
+ * (a port's LRO need not set them). */
+static uint32_t lro_hdr(const struct rte_mbuf *m)
+{
+	if (m->l4_len != 0)
+		return (uint32_t)m->l2_len + m->l3_len + m->l4_len;
+	const uint32_t l2 = sizeof(struct rte_ether_hdr);
+	if (m->data_len < l2 + sizeof(struct rte_ipv4_hdr))
+		return 0;
+	const struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, l2);
+	uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
+	if (m->data_len < l2 + ihl + sizeof(struct rte_tcp_hdr))
+		return l2 + ihl;
+	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)
+		((const uint8_t *)ip + ihl);
+	return l2 + ihl + (th->data_off >> 4) * 4u;
+}
+
+/* The wire frames an LRO packet stands for. */
+static uint32_t lro_frames(const struct rte_mbuf *m)
+{
+	uint32_t hdr = lro_hdr(m);
+	return m->pkt_len > hdr ? tern_ol_rx_segs(m, m->pkt_len - hdr) : 1;
+}
+
+/* The frames a GRO or LRO packet stands for, each with its headers. */
 static void rx_lro_count(struct iface *ifc, const struct rte_mbuf *m)
 {
-	uint32_t hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
-	uint32_t segs = m->pkt_len > hdr ?
-			tern_ol_rx_segs(m, m->pkt_len - hdr) : 1;
+	uint32_t hdr = lro_hdr(m);
+	uint32_t segs = lro_frames(m);
 	ifc->stats.rx_pkts += segs;
 	ifc->stats.rx_bytes += m->pkt_len + (uint64_t)(segs - 1) * hdr;
 }
@@ -365,6 +390,10 @@ static void input_chunk(struct tern_stack *s, uint16_t link,
 		struct rte_mbuf *m = in[i];
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(in[i + 1], void *));
+		/* eth.rx_pkts counts wire frames: a port's LRO packet stands
+		 * for several (eth_input counts one) */
+		if (unlikely(m->ol_flags & RTE_MBUF_F_RX_LRO))
+			STAT_ADD(s, eth_rx_pkts, lro_frames(m) - 1);
 		if (unlikely(!tern_mbuf_writable(m) ||
 			     (m->next != NULL && !tern_mbuf_meta_owned(m)))) {
 			m = rx_unshare(s, m);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ip.h>
 #include <rte_malloc.h>
 
 #include <tern/impair.h>
@@ -33,6 +34,7 @@ struct tern_wire {
 	tern_wire_tap_fn tap;
 	void *tap_arg;
 	bool nic_cksum;		/* tern_wire_set_nic_cksum */
+	bool nic_lro;		/* tern_wire_set_nic_lro */
 };
 
 struct tern_wire *tern_wire_create(struct tern_stack *a, uint16_t link_a,
@@ -108,6 +110,37 @@ void tern_wire_set_nic_cksum(struct tern_wire *w, bool on)
 	w->nic_cksum = on;
 }
 
+void tern_wire_set_nic_lro(struct tern_wire *w, bool on)
+{
+	w->nic_lro = on;
+}
+
+/* What a receiving NIC with LRO hands its host for the segments a
+ * sending NIC cut from the TSO packet m, when it merges them all: one
+ * packet as tern_ol_gro_tcp4 makes (IPv4 length and header checksum for
+ * the whole, RTE_MBUF_F_RX_LRO, tso_segsz, header lengths, checksums
+ * good). Returns the frames it stands for, 0 when m is not a TCP/IPv4
+ * TSO packet such a merge can stand for (it is then cut as before). */
+static unsigned lro_pass(struct rte_mbuf *m)
+{
+	uint32_t hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
+	if (!(m->ol_flags & RTE_MBUF_F_TX_IPV4) || m->tso_segsz == 0 ||
+	    m->l3_len != sizeof(struct rte_ipv4_hdr) || m->pkt_len <= hdr ||
+	    m->pkt_len - m->l2_len > UINT16_MAX || m->data_len < hdr)
+		return 0;
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+							  m->l2_len);
+	uint32_t pay = m->pkt_len - hdr;
+	uint16_t mss = m->tso_segsz;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(m->pkt_len - m->l2_len));
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	tern_ol_reset(m, RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD |
+			 RTE_MBUF_F_RX_LRO);
+	m->tso_segsz = mss;
+	return (pay + mss - 1) / mss;
+}
+
 /* What a NIC does to an outgoing frame with TX offload flags: a TSO
  * packet becomes segments (out[] gets them; the headers come from the
  * frame's own pool), each with its checksums done, or, in NIC checksum
@@ -115,10 +148,19 @@ void tern_wire_set_nic_cksum(struct tern_wire *w, bool on)
  * vouches for what the sending one would have written. Returns how many
  * frames leave (0: the segments could not be made; the frame is gone). */
 static unsigned nic_finish(const struct tern_wire *w, struct rte_mbuf *m,
-			   struct rte_mbuf *out[TERN_OL_TSO_SEGS_MAX])
+			   struct rte_mbuf *out[TERN_OL_TSO_SEGS_MAX],
+			   unsigned *extra)
 {
 	static const struct tern_ol_caps none;
 	unsigned n = 1;
+	if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) && w->nic_cksum && w->nic_lro) {
+		unsigned segs = lro_pass(m);
+		if (segs > 0) {
+			out[0] = m;
+			*extra = segs - 1;
+			return 1;
+		}
+	}
 	if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
 		int k = tern_ol_tso_segment(m, m->pool, out,
 					    TERN_OL_TSO_SEGS_MAX);
@@ -198,7 +240,9 @@ static unsigned side_pump(struct tern_wire *w, int side)
 	struct rte_mbuf *seg[TERN_OL_TSO_SEGS_MAX];
 	if (e->imp == NULL) {
 		for (unsigned i = 0; i < n; i++) {
-			unsigned k = nic_finish(w, q[i], seg);
+			unsigned extra = 0;
+			unsigned k = nic_finish(w, q[i], seg, &extra);
+			e->sent += extra;
 			for (unsigned j = 0; j < k; j++)
 				deliver(&o, seg[j]);
 		}
@@ -218,7 +262,9 @@ static unsigned side_pump(struct tern_wire *w, int side)
 	const struct tern_impair_pkt pi = {0, sizeof(struct rte_ether_hdr),
 					   sizeof(struct rte_ether_hdr)};
 	for (unsigned i = 0; i < n; i++) {
-		unsigned k = nic_finish(w, q[i], seg);
+		unsigned extra = 0;
+		unsigned k = nic_finish(w, q[i], seg, &extra);
+		e->sent += extra;
 		for (unsigned j = 0; j < k; j++) {
 			int c = tern_impair_offer(e->imp, seg[j], now, &pi, out);
 			if (c < 0) {

@@ -1541,3 +1541,33 @@ TEST_F(TcpTable, ChurnAtFullLoadAgainstAPlainList)
 		EXPECT_GT(r.far, 0u) << "longest distance " << r.max_dist;
 	}
 }
+
+// Benchmarks stand the wire for two NICs with checksum offload, TSO and
+// LRO (tern_wire_set_nic_lro): a TSO packet crosses whole and arrives as
+// one LRO packet, which TCP takes as it takes GRO's.
+TEST_F(TcpTso, NicPairWithLroCarriesTsoPacketsWhole)
+{
+	tern_wire_set_nic_cksum(w, true);
+	tern_wire_set_nic_lro(w, true);
+	establish();
+	uint64_t sent0 = tern_wire_sent(w, 0);
+	Bytes data = send_bulk(client, 3000000, 60000);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == data.size(); }, 20000));
+	EXPECT_EQ(server.got, data);
+	EXPECT_EQ(drops_total(stats(A)), 0u);
+	EXPECT_EQ(drops_total(stats(B)), 0u);
+	EXPECT_EQ(counter(stats(A), "tcp.retrans_segs"), 0u);
+	size_t big = 0, data_frames = 0;
+	for (const Frame &f : tcp_from(0)) {
+		if (tcp_payload(f) > 0)
+			data_frames++;
+		if (f.b.size() > 1514)
+			big++;
+	}
+	EXPECT_GT(big, data_frames / 2) << "most went whole";
+	// the wire counts the frames they stand for, as a NIC's counters
+	uint64_t full = (data.size() + 1447) / 1448;
+	EXPECT_GE(tern_wire_sent(w, 0) - sent0, full);
+	tern_stack_stats st = stats(B);
+	EXPECT_GE(counter(st, "eth.rx_pkts"), full);
+}
