@@ -470,7 +470,7 @@ static json_t *conn_json(unsigned w, const struct tern_tcp_info *i)
 	static const char *const cc[] = { "default", "newreno", "cubic" };
 
 	return json_pack("{sI so so sI so sI sI so so sI sI sI sI sI sI so so "
-			 "so sb sb so so sI sI ss}",
+			 "so so sb sb so so sI sI ss}",
 		"worker", (json_int_t)w, "state", state_json(i->state),
 		"local", addr_json(&i->local), "lport", (json_int_t)i->lport,
 		"remote", addr_json(&i->remote), "rport", (json_int_t)i->rport,

@@ -329,6 +329,8 @@ def test_ss_shows_linux_negotiated_wscale_sack_ts(tap, services, tmp_path):
         assert conn["rcv_wscale"] == info["snd_wscale"], (conn, info)
         assert conn["srtt_us"] > 0 and conn["mss"] > 0 and conn["cwnd"] > 0, conn
         assert conn["bytes_sent"] >= 1 << 20, conn
+        # bytes_sent counts what went again too (as Linux's tcpi_bytes_sent)
+        assert conn["bytes_sent"] >= conn["bytes_acked"] + conn["bytes_retrans"], conn
         # count-only and the filters agree; ternctl shows it like ss
         assert tap.client.tcp_connections(count=True, port=HTTP_PORT,
                                           state="established") == {"count": r["count"]}
