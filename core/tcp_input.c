@@ -106,6 +106,17 @@ static void tcp_dsack_note(struct tern_stack *s, struct tcp_conn *c,
 /* Inserts m (data only, covering [seq, seq + pkt_len), after rcv_nxt)
  * into the out-of-order queue, trimming what the queue already holds.
  * The segment's sequence is kept in m->hash.usr. */
+/* Whether mp has fewer than an eighth of its mbufs (at least 16) left.
+ * rte_mempool_avail_count walks the per-lcore caches: only out-of-order
+ * arrivals pay for it. */
+static bool ooo_pool_low(const struct rte_mempool *mp)
+{
+	if (mp == NULL)
+		return false;
+	unsigned reserve = RTE_MAX(mp->size / 8, 16u);
+	return rte_mempool_avail_count(mp) < reserve;
+}
+
 static void ooo_insert(struct tern_stack *s, struct tcp_conn *c,
 		       struct rte_mbuf *m, uint32_t seq)
 {
@@ -120,6 +131,15 @@ static void ooo_insert(struct tern_stack *s, struct tcp_conn *c,
 	}
 	if (x->ooo_bytes + m->pkt_len > cold->rcvbuf) {
 		STAT_INC(s, tcp_drop_ooo_full);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (unlikely(ooo_pool_low(m->pool))) {
+		/* out-of-order data must not take the last mbufs: the
+		 * segment that fills the hole, and every ACK and header,
+		 * need some (Linux prunes its out-of-order queue under
+		 * memory pressure for the same reason); sent again later */
+		STAT_INC(s, tcp_drop_ooo_pool_low);
 		rte_pktmbuf_free(m);
 		return;
 	}

@@ -1053,3 +1053,33 @@ TEST_F(TcpFlood, SpoofedSynsBeyondTheBacklogLeaveTheTransferAlone)
 }
 
 }  // namespace
+
+// Both ways at once with the default 256 KiB buffers, a pool of 1000
+// mbufs and 2 % loss: the out-of-order queues of the two directions
+// could hold more than the pool, and did, until nothing was left for the
+// retransmission that fills their holes (a stall). Out-of-order data now
+// leaves the last eighth of the pool alone (tcp.drop_ooo_pool_low) and
+// comes again.
+TEST_F(TcpImpair, OutOfOrderQueuesLeaveThePoolAReserve)
+{
+	tern_tcp_opts o{};
+	o.sndbuf = o.rcvbuf = 256 * 1024;
+	establish(o, o);
+	impair(0, conf(303, 0.05, 0.05, 0.02));
+	impair(1, conf(404, 0.05, 0.05, 0.02));
+	const size_t n = 4u << 20;
+	Bytes data = pattern(n, 7), data2 = pattern(n, 9);
+	size_t o1 = 0, o2 = 0;
+	ASSERT_TRUE(run_until([&] {
+		tcp_write_from(A, client.c, data, o1, 64000);
+		tcp_write_from(B, server.c, data2, o2, 64000);
+		return client.got.size() >= n && server.got.size() >= n;
+	}, 300000)) << describe();
+	EXPECT_TRUE(server.got == data);
+	EXPECT_TRUE(client.got == data2);
+	EXPECT_GT(counter(stats(A), "tcp.drop_ooo_pool_low") +
+		  counter(stats(B), "tcp.drop_ooo_pool_low"), 0u);
+	EXPECT_GT(counter(stats(A), "tcp.retrans_segs"), 0u);
+	EXPECT_GT(counter(stats(B), "tcp.retrans_segs"), 0u);
+	close_both();
+}

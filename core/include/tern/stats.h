@@ -131,6 +131,7 @@ extern "C" {
 	X(tcp, drop_syn)                                                       \
 	X(tcp, drop_dup_data)                                                  \
 	X(tcp, drop_ooo_full)                                                  \
+	X(tcp, drop_ooo_pool_low)                                              \
 	X(tcp, drop_no_ext)                                                    \
 	X(tcp, ext_empty)                                                      \
 	X(tcp, drop_after_close)                                               \
