@@ -194,10 +194,9 @@ static uint32_t lro_hdr(const struct rte_mbuf *m)
 	return l2 + ihl + (th->data_off >> 4) * 4u;
 }
 
-/* The wire frames an LRO packet stands for. */
-static uint32_t lro_frames(const struct rte_mbuf *m)
+/* The wire frames an LRO packet with hdr bytes of headers stands for. */
+static uint32_t lro_frames(const struct rte_mbuf *m, uint32_t hdr)
 {
-	uint32_t hdr = lro_hdr(m);
 	return m->pkt_len > hdr ? tern_ol_rx_segs(m, m->pkt_len - hdr) : 1;
 }
 
@@ -205,7 +204,7 @@ static uint32_t lro_frames(const struct rte_mbuf *m)
 static void rx_lro_count(struct iface *ifc, const struct rte_mbuf *m)
 {
 	uint32_t hdr = lro_hdr(m);
-	uint32_t segs = lro_frames(m);
+	uint32_t segs = lro_frames(m, hdr);
 	ifc->stats.rx_pkts += segs;
 	ifc->stats.rx_bytes += m->pkt_len + (uint64_t)(segs - 1) * hdr;
 }
@@ -393,7 +392,7 @@ static void input_chunk(struct tern_stack *s, uint16_t link,
 		/* eth.rx_pkts counts wire frames: a port's LRO packet stands
 		 * for several (eth_input counts one) */
 		if (unlikely(m->ol_flags & RTE_MBUF_F_RX_LRO))
-			STAT_ADD(s, eth_rx_pkts, lro_frames(m) - 1);
+			STAT_ADD(s, eth_rx_pkts, lro_frames(m, lro_hdr(m)) - 1);
 		if (unlikely(!tern_mbuf_writable(m) ||
 			     (m->next != NULL && !tern_mbuf_meta_owned(m)))) {
 			m = rx_unshare(s, m);

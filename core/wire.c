@@ -132,12 +132,9 @@ static unsigned lro_pass(struct rte_mbuf *m)
 							  m->l2_len);
 	uint32_t pay = m->pkt_len - hdr;
 	uint16_t mss = m->tso_segsz;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(m->pkt_len - m->l2_len));
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	tern_ol_reset(m, RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD |
-			 RTE_MBUF_F_RX_LRO);
-	m->tso_segsz = mss;
+	uint8_t l4 = m->l4_len;
+	tern_ol_reset(m, RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+	tern_ol_lro_mark(m, ip, m->pkt_len - m->l2_len, mss, l4);
 	return (pay + mss - 1) / mss;
 }
 
@@ -145,19 +142,25 @@ static unsigned lro_pass(struct rte_mbuf *m)
  * packet becomes segments (out[] gets them; the headers come from the
  * frame's own pool), each with its checksums done, or, in NIC checksum
  * mode (tern_wire_set_nic_cksum), left to the NICs: the receiving one
- * vouches for what the sending one would have written. Returns how many
- * frames leave (0: the segments could not be made; the frame is gone). */
-static unsigned nic_finish(const struct tern_wire *w, struct rte_mbuf *m,
-			   struct rte_mbuf *out[TERN_OL_TSO_SEGS_MAX],
-			   unsigned *extra)
+ * vouches for what the sending one would have written; with nic_lro on a
+ * link without impairment, a TSO packet leaves whole as the receiving
+ * NIC's LRO packet (lro_pass, e->sent counting its frames). Returns how
+ * many frames leave (0: the segments could not be made; the frame is
+ * gone). */
+static unsigned nic_finish(const struct tern_wire *w, struct wire_end *e,
+			   struct rte_mbuf *m,
+			   struct rte_mbuf *out[TERN_OL_TSO_SEGS_MAX])
 {
 	static const struct tern_ol_caps none;
 	unsigned n = 1;
-	if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) && w->nic_cksum && w->nic_lro) {
+	/* whole only over a perfect link: an impaired one loses and
+	 * reorders frames, not TSO packets */
+	if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) && w->nic_cksum && w->nic_lro &&
+	    e->imp == NULL) {
 		unsigned segs = lro_pass(m);
 		if (segs > 0) {
 			out[0] = m;
-			*extra = segs - 1;
+			e->sent += segs - 1;	/* the frames it stands for */
 			return 1;
 		}
 	}
@@ -240,9 +243,7 @@ static unsigned side_pump(struct tern_wire *w, int side)
 	struct rte_mbuf *seg[TERN_OL_TSO_SEGS_MAX];
 	if (e->imp == NULL) {
 		for (unsigned i = 0; i < n; i++) {
-			unsigned extra = 0;
-			unsigned k = nic_finish(w, q[i], seg, &extra);
-			e->sent += extra;
+			unsigned k = nic_finish(w, e, q[i], seg);
 			for (unsigned j = 0; j < k; j++)
 				deliver(&o, seg[j]);
 		}
@@ -262,9 +263,7 @@ static unsigned side_pump(struct tern_wire *w, int side)
 	const struct tern_impair_pkt pi = {0, sizeof(struct rte_ether_hdr),
 					   sizeof(struct rte_ether_hdr)};
 	for (unsigned i = 0; i < n; i++) {
-		unsigned extra = 0;
-		unsigned k = nic_finish(w, q[i], seg, &extra);
-		e->sent += extra;
+		unsigned k = nic_finish(w, e, q[i], seg);
 		for (unsigned j = 0; j < k; j++) {
 			int c = tern_impair_offer(e->imp, seg[j], now, &pi, out);
 			if (c < 0) {

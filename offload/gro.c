@@ -188,22 +188,27 @@ static void gro_merge(struct gro_flow *f, struct rte_mbuf *m,
 	f->head->pkt_len += pay;
 }
 
+void tern_ol_lro_mark(struct rte_mbuf *h, struct rte_ipv4_hdr *ip,
+		      uint32_t iplen, uint16_t mss, uint8_t l4_len)
+{
+	ip->total_length = rte_cpu_to_be_16((uint16_t)iplen);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	h->ol_flags |= RTE_MBUF_F_RX_LRO;
+	h->tso_segsz = mss;
+	h->l2_len = sizeof(struct rte_ether_hdr);
+	h->l3_len = sizeof(struct rte_ipv4_hdr);
+	h->l4_len = l4_len;
+}
+
 /* Makes flow f's head one packet again: IPv4 length and header checksum
  * (a capture shows a consistent header; the TCP checksum is the first
  * segment's, as after Linux's GRO), and the marks TCP reads. */
 static void gro_finish(struct gro_flow *f)
 {
-	if (f->frames > 1) {
-		struct rte_mbuf *h = f->head;
-		f->ip->total_length = rte_cpu_to_be_16((uint16_t)f->iplen);
-		f->ip->hdr_checksum = 0;
-		f->ip->hdr_checksum = rte_ipv4_cksum(f->ip);
-		h->ol_flags |= RTE_MBUF_F_RX_LRO;
-		h->tso_segsz = f->mss;
-		h->l2_len = sizeof(struct rte_ether_hdr);
-		h->l3_len = sizeof(struct rte_ipv4_hdr);
-		h->l4_len = (uint8_t)((f->th->data_off >> 4) * 4);
-	}
+	if (f->frames > 1)
+		tern_ol_lro_mark(f->head, f->ip, f->iplen, f->mss,
+				 (uint8_t)((f->th->data_off >> 4) * 4));
 	f->head = NULL;
 }
 

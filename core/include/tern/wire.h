@@ -59,8 +59,10 @@ void tern_wire_set_nic_cksum(struct tern_wire *w, bool on);
  * packet crosses whole and arrives as one LRO packet, as
  * tern_ol_gro_tcp4 would make it (RTE_MBUF_F_RX_LRO, tso_segsz); the
  * frames it stands for count in tern_wire_sent. The work of cutting and
- * merging is the NICs', not the CPU's. Off by default: TSO packets are
- * cut in software and the receiver's GRO merges them. */
+ * merging is the NICs', not the CPU's. A side with an impairment engine
+ * still cuts (a lossy link loses frames, not TSO packets). Off by
+ * default: TSO packets are cut in software and the receiver's GRO merges
+ * them. */
 void tern_wire_set_nic_lro(struct tern_wire *w, bool on);
 /* Frames sent from side (0/1) since creation. */
 uint64_t tern_wire_sent(const struct tern_wire *w, int side);

@@ -147,6 +147,15 @@ int tern_ol_tso_segment(struct rte_mbuf *m, struct rte_mempool *pool,
 uint16_t tern_ol_gro_tcp4(struct rte_mbuf **pkts, uint16_t n,
 			  uint32_t *merged);
 
+/* Marks h, a TCP/IPv4 packet at its Ethernet header whose IPv4 header
+ * ip heads iplen bytes (that header and what follows), as one packet
+ * standing for segments of mss payload bytes: the form tern_ol_gro_tcp4
+ * gives (IPv4 length and header checksum rewritten, RTE_MBUF_F_RX_LRO,
+ * tso_segsz, l2/l3/l4_len), and a port's LRO should. */
+struct rte_ipv4_hdr;
+void tern_ol_lro_mark(struct rte_mbuf *h, struct rte_ipv4_hdr *ip,
+		      uint32_t iplen, uint16_t mss, uint8_t l4_len);
+
 /* Wire segments in a received TCP packet of payload bytes: more than
  * one for a GRO (or LRO) packet. */
 static inline uint32_t tern_ol_rx_segs(const struct rte_mbuf *m,
