@@ -145,9 +145,6 @@ static inline struct tcp_cold *tcp_cold_of(struct tern_stack *s,
 	return &s->tcp.cold[c - s->tcp.conns];
 }
 
-/* The connection whose timer link l is, or NULL when l is another
- * owner's (in struct tern_timer): connections embed the link alone, and
- * the wheel tells them by their array's address range. */
 /* The connection's callbacks (NULL: none yet). */
 static inline const struct tern_tcp_ops *tcp_ops(const struct tern_stack *s,
 						 const struct tcp_conn *c)
@@ -155,6 +152,9 @@ static inline const struct tern_tcp_ops *tcp_ops(const struct tern_stack *s,
 	return s->tcp.ops_tab[c->ops];
 }
 
+/* The connection whose timer link l is, or NULL when l is another
+ * owner's (in struct tern_timer): connections embed the link alone, and
+ * the wheel tells them by their array's address range. */
 static inline struct tcp_conn *tcp_conn_of_timer(const struct tern_stack *s,
 						 struct tern_timer_link *l)
 {

@@ -103,20 +103,22 @@ static void tcp_dsack_note(struct tern_stack *s, struct tcp_conn *c,
 	c->flags |= TF_ACKNOW;
 }
 
-/* Inserts m (data only, covering [seq, seq + pkt_len), after rcv_nxt)
- * into the out-of-order queue, trimming what the queue already holds.
- * The segment's sequence is kept in m->hash.usr. */
-/* Whether mp has fewer than an eighth of its mbufs (at least 16) left.
- * rte_mempool_avail_count walks the per-lcore caches: only out-of-order
- * arrivals pay for it. */
+/* Whether mp's common store holds fewer than an eighth of its mbufs (at
+ * least 16). The per-lcore caches are not counted: summing them
+ * (rte_mempool_avail_count) reads a cache line of each of RTE_MAX_LCORE
+ * caches, per out-of-order segment; without them the estimate errs on
+ * the safe side (out-of-order data is refused a little early). */
 static bool ooo_pool_low(const struct rte_mempool *mp)
 {
 	if (mp == NULL)
 		return false;
 	unsigned reserve = RTE_MAX(mp->size / 8, 16u);
-	return rte_mempool_avail_count(mp) < reserve;
+	return rte_mempool_get_ops(mp->ops_index)->get_count(mp) < reserve;
 }
 
+/* Inserts m (data only, covering [seq, seq + pkt_len), after rcv_nxt)
+ * into the out-of-order queue, trimming what the queue already holds.
+ * The segment's sequence is kept in m->hash.usr. */
 static void ooo_insert(struct tern_stack *s, struct tcp_conn *c,
 		       struct rte_mbuf *m, uint32_t seq)
 {

@@ -270,7 +270,6 @@ struct tcp_cold {
 	uint32_t bytes_retrans;
 };
 
-
 /* The memory budget (docs/bench.md "Memory per connection": 256 bytes
  * per connection with the table and the on-demand pool): a field added
  * here must pay for itself elsewhere. */
