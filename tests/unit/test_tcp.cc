@@ -1586,3 +1586,27 @@ TEST_F(TcpTso, NicPairWithLroCarriesTsoPacketsWhole)
 	for (const Frame &f : tcp_from(0))
 		EXPECT_LE(f.b.size(), 1514u) << "cut, as the link carries it";
 }
+
+// Bytes sent are not kept but worked out (bytes acked + SND.MAX - SND.UNA
+// + bytes sent again): right while data is in flight, and after.
+TEST_F(Tcp, BytesSentCountDataInFlight)
+{
+	establish();
+	static const uint8_t buf[3000] = {7};
+	ASSERT_EQ(tern_tcp_write(A, client.c, buf, sizeof(buf)), 3000);
+	tern_tcp_info i = info(0, client.c);	// sent, nothing acked yet
+	EXPECT_EQ(i.unacked, 3000u);
+	EXPECT_EQ(i.bytes_sent, 3000u);
+	EXPECT_EQ(i.bytes_acked, 0u);
+	ASSERT_TRUE(run_until([&] { return server.got.size() == 3000; }));
+	step_ms(300);
+	i = info(0, client.c);
+	EXPECT_EQ(i.bytes_sent, 3000u);
+	EXPECT_EQ(i.bytes_acked, 3000u);
+	EXPECT_EQ(i.bytes_retrans, 0u);
+	ASSERT_EQ(tern_tcp_shutdown_wr(A, client.c), 0);	// the FIN is no data
+	step_ms(300);
+	i = info(0, client.c);
+	EXPECT_EQ(i.bytes_sent, 3000u);
+	EXPECT_EQ(i.bytes_acked, 3000u);
+}
